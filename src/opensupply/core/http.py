@@ -1,0 +1,145 @@
+"""Who is calling: bearer tokens for the API, a server-side session cookie (with CSRF
+token) for pages. API calls without valid credentials get 401 JSON; pages redirect to /login."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from fastapi import Depends, Request
+
+from .auth import AuthSession, actor_for_user, resolve_token
+from .db import get_database
+from .errors import NotAuthenticated, PermissionDenied
+from .i18n import _, set_locale, set_timezone
+from .uow import Actor
+
+SESSION_COOKIE = "os_session"
+LOCALE_COOKIE = "os_locale"
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class LoginRequired(Exception):
+    """Raised by page dependencies; turned into a redirect to /login."""
+
+    def __init__(self, next_url: str = "/"):
+        self.next_url = next_url
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _company_tz(actor: Actor) -> None:
+    from opensupply.masterdata.models import Company
+
+    if actor.company_id is None:
+        return
+    with get_database().sessionmaker() as s:
+        company = s.get(Company, actor.company_id)
+        set_timezone(company.timezone if company else None)
+
+
+def _actor_from(request: Request) -> tuple[Actor, AuthSession | None] | None:
+    db = get_database()
+    header = request.headers.get("authorization", "")
+    with db.sessionmaker() as s:
+        if header.lower().startswith("bearer "):
+            row = resolve_token(s, header[7:].strip(), "api")
+            kind = "api"
+        else:
+            row = resolve_token(s, request.cookies.get(SESSION_COOKIE, ""), "web")
+            kind = "web"
+        if row is None:
+            return None
+        company = request.headers.get("x-company-id")
+        company_id = int(company) if company and company.isdigit() else row.company_id
+        try:
+            actor = actor_for_user(s, row.user_id, company_id, client_ip(request))
+        except NotAuthenticated:
+            return None
+        request.state.auth_kind = kind
+        request.state.auth_session = row
+        return actor, row
+
+
+def api_actor(request: Request) -> Actor:
+    found = _actor_from(request)
+    if found is None:
+        raise NotAuthenticated(_("请先登录"))
+    actor, row = found
+    if request.state.auth_kind == "web" and request.method in UNSAFE:
+        check_csrf(request, row)  # the browser's cookie calling the API still needs the token
+    set_locale(actor.locale)
+    _company_tz(actor)
+    request.state.actor = actor
+    return actor
+
+
+def require(permission: str):
+    """Dependency: an authenticated API caller holding `permission` (else 401/403)."""
+
+    def dep(actor: Actor = Depends(api_actor)) -> Actor:
+        if not actor.can(permission):
+            _log_denied(actor, permission)
+            raise PermissionDenied(_("没有权限：{permission}", permission=permission))
+        return actor
+
+    return dep
+
+
+def _log_denied(actor: Actor, permission: str) -> None:
+    from .audit import record
+
+    with get_database().sessionmaker.begin() as s:
+        record(s, "denied", "permission", None, after={"permission": permission}, actor=actor)
+
+
+def check_csrf(request: Request, row: AuthSession, form_token: str | None = None) -> None:
+    sent = form_token or request.headers.get("x-csrf-token", "")
+    if not sent or not secrets.compare_digest(sent, row.csrf_token):
+        raise PermissionDenied(_("页面已过期，请刷新后重试"), code="csrf")
+
+
+@dataclass
+class Page:
+    """What a page handler gets: the request, who is acting, and their CSRF token."""
+
+    request: Request
+    actor: Actor
+    session: AuthSession
+
+    @property
+    def csrf_token(self) -> str:
+        return self.session.csrf_token
+
+    def require(self, permission: str) -> None:
+        if not self.actor.can(permission):
+            _log_denied(self.actor, permission)
+            raise PermissionDenied(_("没有权限：{permission}", permission=permission))
+
+
+async def page(request: Request) -> Page:
+    found = _actor_from(request)
+    if found is None or request.state.auth_kind != "web":
+        nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(nxt)
+    actor, row = found
+    if request.method in UNSAFE:
+        token = request.headers.get("x-csrf-token")
+        if not token and "form" in request.headers.get("content-type", ""):
+            form = await request.form()
+            token = form.get("csrf_token")
+        check_csrf(request, row, token)
+    set_locale(actor.locale)
+    _company_tz(actor)
+    request.state.actor = actor
+    return Page(request, actor, row)
+
+
+def page_permission(permission: str):
+    async def dep(p: Page = Depends(page)) -> Page:
+        p.require(permission)
+        return p
+
+    return dep

@@ -1,0 +1,177 @@
+"""Background jobs with visible progress (imports, MRP runs, forecasts, route plans).
+
+A job is a row; `enqueue()` writes it in the caller's transaction. In-process mode
+(the default, and SQLite's) starts it on a thread after the commit; `opensupply worker`
+claims queued jobs from the database (`SKIP LOCKED` on PostgreSQL) so any number of
+worker processes can share the queue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import JSON, BigInteger, Integer, String, Text, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .db import Base, Database, get_database
+from .errors import DomainError
+from .models import BigId
+from .types import UTCDateTime, utcnow
+from .uow import Actor, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
+
+
+class Job(Base):
+    __tablename__ = "job"
+    __audit__ = False
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    company_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(20), default=QUEUED, index=True)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str] = mapped_column(String(500), default="")
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    result: Mapped[dict | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class JobCancelled(Exception):
+    pass
+
+
+@dataclass
+class JobContext:
+    """Handed to a job function: who it runs for, and how to report progress."""
+
+    job_id: int
+    actor: Actor
+    db: Database
+    params: dict
+
+    def progress(self, percent: float, message: str = "") -> None:
+        with self.db.sessionmaker.begin() as s:
+            status = s.scalar(select(Job.status).where(Job.id == self.job_id))
+            if status == CANCELLED:
+                raise JobCancelled
+            s.execute(update(Job).where(Job.id == self.job_id)
+                      .values(progress=max(0, min(100, int(percent))), message=message[:500]))
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.actor, db=self.db)
+
+
+JobFn = Callable[[JobContext], dict | None]
+_registry: dict[str, JobFn] = {}
+in_process = True  # set False when `opensupply worker` processes take the queue
+
+
+def job(kind: str):
+    def deco(fn: JobFn) -> JobFn:
+        _registry[kind] = fn
+        return fn
+
+    return deco
+
+
+def enqueue(uow: UnitOfWork, kind: str, params: dict | None = None) -> Job:
+    if kind not in _registry:
+        raise DomainError(f"unknown job kind {kind}")
+    j = Job(company_id=uow.actor.company_id, user_id=uow.actor.user_id, kind=kind,
+            params=params or {}, status=QUEUED, progress=0, message="")
+    uow.session.add(j)
+    uow.session.flush()
+    if in_process:
+        db, job_id = uow.db, j.id
+        uow.after_commit(lambda: threading.Thread(target=run_job, args=(db, job_id), daemon=True).start())
+    return j
+
+
+def cancel(uow: UnitOfWork, job_id: int) -> Job:
+    j = uow.get(Job, job_id)
+    if j.status in (QUEUED, RUNNING):
+        j.status = CANCELLED
+        j.finished_at = utcnow()
+    return j
+
+
+def _claim_one(db: Database, job_id: int | None = None) -> Job | None:
+    with db.sessionmaker.begin() as s:
+        stmt = select(Job).where(Job.status == QUEUED).order_by(Job.id).limit(1)
+        if job_id is not None:
+            stmt = stmt.where(Job.id == job_id)
+        if db.dialect == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        j = s.scalars(stmt).first()
+        if j is None:
+            return None
+        j.status, j.started_at = RUNNING, utcnow()
+        return j
+
+
+def run_job(db: Database, job_id: int | None = None) -> Job | None:
+    """Claim a queued job (a given one, or the oldest) and run it to the end."""
+    j = _claim_one(db, job_id)
+    if j is None:
+        return None
+    actor = _actor_for(db, j)
+    ctx = JobContext(j.id, actor, db, j.params or {})
+    status, result, error = DONE, None, None
+    try:
+        result = _registry[j.kind](ctx) or {}
+    except JobCancelled:
+        status = CANCELLED
+    except Exception as exc:
+        status, error = FAILED, (exc.message if isinstance(exc, DomainError) else traceback.format_exc())
+        log.exception("job %s (%s) failed", j.id, j.kind)
+    with db.sessionmaker.begin() as s:
+        values = dict(status=status, result=result, error=error, finished_at=utcnow())
+        if status == DONE:
+            values |= dict(progress=100)
+        s.execute(update(Job).where(Job.id == j.id, Job.status == RUNNING).values(**values))
+    return j
+
+
+def _actor_for(db: Database, j: Job) -> Actor:
+    from .auth import actor_for_user
+
+    if j.user_id is None:
+        return Actor.system(j.company_id)
+    with db.sessionmaker() as s:
+        return actor_for_user(s, j.user_id, j.company_id)
+
+
+def work_forever(db: Database | None = None, poll_seconds: float = 1.0, stop: threading.Event | None = None) -> None:
+    """The loop behind `opensupply worker`: run queued jobs and deliver pending events."""
+    from .events import dispatch_pending
+
+    db = db or get_database()
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        ran = run_job(db)
+        dispatched = dispatch_pending(db)
+        if ran is None and not dispatched:
+            stop.wait(poll_seconds)
+
+
+def wait_for(db: Database, job_id: int, timeout: float = 60) -> Job:
+    deadline = time.monotonic() + timeout
+    while True:
+        with db.sessionmaker() as s:
+            j = s.get(Job, job_id)
+            if j.status in (DONE, FAILED, CANCELLED) or time.monotonic() > deadline:
+                return j
+        time.sleep(0.05)

@@ -1,0 +1,64 @@
+"""Demo master data: categories, products, partners, bins, departments and employees."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from opensupply.core import resource as rs
+from opensupply.core.uow import UnitOfWork
+
+from . import models as m
+from . import resources
+from .service import ensure_bin
+
+CATEGORIES = (("HOME", "家居日用", "average"), ("KITCHEN", "厨房用品", "fifo"), ("TEXTILE", "家纺", "average"),
+              ("RAW", "原材料", "fifo"))
+PRODUCTS = (
+    ("YS-CUP-350", "不锈钢保温杯 350ml", "KITCHEN", "pcs", "none", "32.50", "79.00", "6901234567012"),
+    ("YS-CUP-500", "不锈钢保温杯 500ml", "KITCHEN", "pcs", "none", "38.00", "99.00", "6901234567029"),
+    ("YS-TOWEL-01", "纯棉毛巾 (3 条装)", "TEXTILE", "set", "lot", "18.00", "45.00", "6901234567036"),
+    ("YS-PILLOW-48", "记忆棉枕头 48×74", "TEXTILE", "pcs", "lot", "56.00", "159.00", "6901234567043"),
+    ("YS-BOX-L", "收纳箱 大号", "HOME", "pcs", "none", "22.00", "59.00", "6901234567050"),
+    ("YS-HANGER-10", "防滑衣架 10 只装", "HOME", "set", "none", "9.50", "29.90", "6901234567067"),
+    ("YS-KETTLE-17", "电热水壶 1.7L", "KITCHEN", "pcs", "serial", "65.00", "169.00", "6901234567074"),
+    ("RM-SS304", "304 不锈钢板", "RAW", "kg", "lot", "16.80", "0", None),
+    ("RM-COTTON", "精梳棉纱", "RAW", "kg", "lot", "24.00", "0", None),
+)
+PARTNERS = (
+    ("C-TMALL", "天猫旗舰店客户", True, False, False, "浙江省", "杭州市", "余杭区", "文一西路 969 号"),
+    ("C-HZJY", "杭州佳源商贸有限公司", True, False, False, "浙江省", "杭州市", "上城区", "解放路 58 号"),
+    ("C-SHLX", "上海乐享家居连锁", True, False, False, "上海市", "上海市", "浦东新区", "张江路 200 号"),
+    ("S-YKSS", "永康市宏达不锈钢制品厂", False, True, False, "浙江省", "金华市", "永康市", "五金城 18 号"),
+    ("S-NTFZ", "南通锦绣纺织有限公司", False, True, False, "江苏省", "南通市", "通州区", "川姜镇 66 号"),
+    ("L-SF", "顺丰速运", False, False, True, "广东省", "深圳市", "南山区", "科技南路 16 号"),
+    ("L-ZTO", "中通快递", False, False, True, "上海市", "上海市", "青浦区", "华新镇 1685 号"),
+)
+BINS = ("A-01-01", "A-01-02", "A-02-01", "B-01-01", "B-01-02", "D-03-02")
+DEPARTMENTS = (("SALES", "销售部"), ("PURCH", "采购部"), ("WH", "仓储部"), ("PROD", "生产部"), ("FIN", "财务部"))
+EMPLOYEES = (("E001", "王磊", "SALES", "销售经理"), ("E002", "李娜", "PURCH", "采购专员"),
+             ("E003", "张伟", "WH", "仓库主管"), ("E004", "刘洋", "PROD", "生产主管"), ("E005", "陈静", "FIN", "会计"))
+
+
+def seed(uow: UnitOfWork, company: m.Company) -> None:
+    for code, name, valuation in CATEGORIES:
+        rs.create_record(uow, resources.product_categories, {"code": code, "name": name, "valuation": valuation})
+    for sku, name, cat, uom, tracking, cost, price, barcode in PRODUCTS:
+        rs.create_record(uow, resources.products, {
+            "sku": sku, "name": name, "category_id": cat, "uom_id": uom, "tracking": tracking,
+            "cost": Decimal(cost), "list_price": Decimal(price), "barcode": barcode})
+    for code, name, cust, supp, carr, prov, city, dist, addr in PARTNERS:
+        rs.create_record(uow, resources.partners, {
+            "code": code, "name": name, "is_customer": cust, "is_supplier": supp, "is_carrier": carr,
+            "province": prov, "city": city, "district": dist, "address": addr, "phone": "0571-88886666"})
+    wh = uow.session.scalar(select(m.Warehouse).where(m.Warehouse.company_id == company.id))
+    wh.province, wh.city, wh.district = "浙江省", "杭州市", "余杭区"
+    for code in BINS:
+        ensure_bin(uow, wh, code)
+    for code, name in DEPARTMENTS:
+        rs.create_record(uow, resources.departments, {"code": code, "name": name})
+    for code, name, dept, position in EMPLOYEES:
+        rs.create_record(uow, resources.employees, {"code": code, "name": name, "department_id": dept,
+                                                     "position": position, "start_date": dt.date(2024, 3, 1)})

@@ -1,0 +1,212 @@
+"""Master-data tables described once: fields, validation, search, filters, import/export."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from opensupply.core.errors import ValidationFailed
+from opensupply.core.i18n import _
+from opensupply.core.i18n import lazy_gettext as _l
+from opensupply.core.resource import Field, Resource, register
+
+from . import models as m
+
+PHONE_RE = re.compile(r"^[0-9+\-() *]{5,30}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _check_contact(uow, obj, data):
+    if obj.phone and not PHONE_RE.match(obj.phone):
+        raise ValidationFailed(_("电话格式不正确：{v}", v=obj.phone), field="phone")
+    if obj.email and not EMAIL_RE.match(obj.email):
+        raise ValidationFailed(_("邮箱格式不正确：{v}", v=obj.email), field="email")
+
+
+def _validate_product(uow, obj, data):
+    if obj.cost is not None and obj.cost < 0:
+        raise ValidationFailed(_("成本不能为负数"), field="cost")
+    if obj.list_price is not None and obj.list_price < 0:
+        raise ValidationFailed(_("售价不能为负数"), field="list_price")
+    if obj.barcode:
+        dup = uow.session.scalar(select(m.Product.id).where(
+            m.Product.company_id == uow.company_id, m.Product.barcode == obj.barcode,
+            m.Product.id != (obj.id or 0)))
+        if dup:
+            raise ValidationFailed(_("条码已被其他商品使用：{v}", v=obj.barcode), field="barcode")
+
+
+def _validate_partner(uow, obj, data):
+    if not (obj.is_customer or obj.is_supplier or obj.is_carrier):
+        raise ValidationFailed(_("请至少选择一个角色：客户、供应商或承运商"), field="is_customer")
+    if obj.credit_limit is not None and obj.credit_limit < 0:
+        raise ValidationFailed(_("信用额度不能为负数"), field="credit_limit")
+    _check_contact(uow, obj, data)
+
+
+def _validate_location(uow, obj, data):
+    if obj.parent_id:
+        parent = uow.session.get(m.Location, obj.parent_id)
+        if parent.id == obj.id:
+            raise ValidationFailed(_("上级库位不能是自己"), field="parent_id")
+        obj.warehouse_id = parent.warehouse_id
+        obj.full_code = f"{parent.full_code}/{obj.code}"
+    else:
+        obj.full_code = obj.code
+    if not re.match(r"^[A-Za-z0-9_\-.]+$", obj.code or ""):
+        raise ValidationFailed(_("库位编码只能包含字母、数字和 - _ ."), field="code")
+
+
+def _validate_employee(uow, obj, data):
+    if obj.manager_id and obj.manager_id == obj.id:
+        raise ValidationFailed(_("上级不能是本人"), field="manager_id")
+    _check_contact(uow, obj, data)
+
+
+def _validate_rate(uow, obj, data):
+    if obj.rate is not None and obj.rate <= 0:
+        raise ValidationFailed(_("汇率必须大于 0"), field="rate")
+
+
+def _warehouse_created(uow, obj):
+    from .service import create_warehouse_locations
+
+    create_warehouse_locations(uow, obj)
+
+
+TRACKING = (("none", _l("不跟踪")), ("lot", _l("批次")), ("serial", _l("序列号")))
+PRODUCT_TYPES = (("stock", _l("库存商品")), ("consumable", _l("消耗品")), ("service", _l("服务")))
+USAGES = (("view", _l("视图")), ("internal", _l("库内")), ("supplier", _l("供应商")), ("customer", _l("客户")),
+          ("production", _l("生产")), ("transit", _l("在途")), ("scrap", _l("报废")), ("inventory", _l("盘点差异")))
+
+companies = register(Resource(
+    name="companies", model=m.Company, label=_l("公司"), key="code", read_permission="masterdata.read",
+    write_permission="admin.companies", importable=False,
+    fields=[
+        Field("code", _l("编码"), required=True, search=True, max_length=20),
+        Field("name", _l("名称"), required=True, search=True, max_length=200),
+        Field("currency_code", _l("本位币"), required=True, max_length=3, default="CNY"),
+        Field("timezone", _l("时区"), default="Asia/Shanghai", list=False),
+        Field("tax_id", _l("统一社会信用代码"), max_length=40),
+        Field("address", _l("地址"), list=False),
+        Field("phone", _l("电话"), list=False),
+    ]))
+
+uoms = register(Resource(
+    name="uoms", model=m.Uom, label=_l("计量单位"), key="code", write_permission="masterdata.write",
+    fields=[
+        Field("code", _l("编码"), required=True, search=True, max_length=20),
+        Field("name", _l("名称"), required=True, search=True, max_length=60),
+        Field("ratio", _l("换算比例"), "decimal", required=True, default=1),
+        Field("rounding", _l("舍入精度"), "decimal", default="0.01"),
+    ]))
+
+product_categories = register(Resource(
+    name="product-categories", model=m.ProductCategory, label=_l("商品分类"), key="code", default_sort="code",
+    fields=[
+        Field("code", _l("编码"), required=True, search=True, max_length=40),
+        Field("name", _l("名称"), required=True, search=True, max_length=120),
+        Field("parent_id", _l("上级分类"), "ref", ref="product-categories"),
+        Field("valuation", _l("计价方法"), "choice", required=True, default="average", filter=True,
+              choices=(("average", _l("移动加权平均")), ("fifo", _l("先进先出")))),
+    ]))
+
+products = register(Resource(
+    name="products", model=m.Product, label=_l("商品"), key="sku", default_sort="sku", validate=_validate_product,
+    fields=[
+        Field("sku", _l("商家编码"), required=True, search=True, max_length=64),
+        Field("name", _l("名称"), required=True, search=True, max_length=200),
+        Field("barcode", _l("条码"), search=True, max_length=64),
+        Field("spec", _l("规格型号"), max_length=200, list=False),
+        Field("category_id", _l("分类"), "ref", ref="product-categories", filter=True),
+        Field("uom_id", _l("单位"), "ref", ref="uoms", required=True),
+        Field("product_type", _l("类型"), "choice", choices=PRODUCT_TYPES, default="stock", filter=True),
+        Field("tracking", _l("批次/序列号"), "choice", choices=TRACKING, default="none", filter=True),
+        Field("cost", _l("成本价"), "decimal", default=0, permission="masterdata.cost"),
+        Field("list_price", _l("售价"), "decimal", default=0),
+        Field("weight_kg", _l("重量(kg)"), "decimal", list=False),
+        Field("volume_m3", _l("体积(m³)"), "decimal", list=False),
+        Field("description", _l("描述"), "text", list=False),
+    ]))
+
+partners = register(Resource(
+    name="partners", model=m.Partner, label=_l("往来单位"), key="code", default_sort="code",
+    write_permission="masterdata.partners", validate=_validate_partner,
+    fields=[
+        Field("code", _l("编码"), required=True, search=True, max_length=40),
+        Field("name", _l("名称"), required=True, search=True, max_length=200),
+        Field("is_customer", _l("客户"), "bool", filter=True),
+        Field("is_supplier", _l("供应商"), "bool", filter=True),
+        Field("is_carrier", _l("承运商"), "bool", filter=True),
+        Field("contact_name", _l("联系人"), search=True, max_length=80),
+        Field("phone", _l("电话"), search=True, max_length=40),
+        Field("email", _l("邮箱"), max_length=200, list=False),
+        Field("province", _l("省"), filter=False, max_length=40),
+        Field("city", _l("市"), max_length=40),
+        Field("district", _l("区县"), max_length=40, list=False),
+        Field("address", _l("详细地址"), max_length=300, list=False),
+        Field("tax_id", _l("税号"), max_length=40, list=False),
+        Field("bank_account", _l("银行账号"), max_length=80, list=False),
+        Field("currency_code", _l("币种"), default="CNY", max_length=3, list=False),
+        Field("credit_limit", _l("信用额度"), "decimal", list=False),
+        Field("payment_terms_days", _l("账期(天)"), "int", default=0, list=False),
+        Field("notes", _l("备注"), "text", list=False),
+    ]))
+
+warehouses = register(Resource(
+    name="warehouses", model=m.Warehouse, label=_l("仓库"), key="code", default_sort="code",
+    after_create=_warehouse_created,
+    fields=[
+        Field("code", _l("编码"), required=True, search=True, max_length=20),
+        Field("name", _l("名称"), required=True, search=True, max_length=120),
+        Field("province", _l("省"), max_length=40),
+        Field("city", _l("市"), max_length=40),
+        Field("district", _l("区县"), max_length=40, list=False),
+        Field("address", _l("详细地址"), max_length=300, list=False),
+    ]))
+
+locations = register(Resource(
+    name="locations", model=m.Location, label=_l("库位"), key="full_code", default_sort="full_code",
+    validate=_validate_location,
+    fields=[
+        Field("full_code", _l("完整编码"), search=True, form=False),
+        Field("code", _l("编码"), required=True, search=True, max_length=40),
+        Field("name", _l("名称"), search=True, max_length=120),
+        Field("parent_id", _l("上级库位"), "ref", ref="locations"),
+        Field("warehouse_id", _l("仓库"), "ref", ref="warehouses", filter=True, form=False),
+        Field("usage", _l("类型"), "choice", choices=USAGES, required=True, default="internal", filter=True),
+        Field("allow_negative", _l("允许负库存"), "bool", list=False),
+    ]))
+
+departments = register(Resource(
+    name="departments", model=m.Department, label=_l("部门"), key="code", default_sort="code",
+    fields=[
+        Field("code", _l("编码"), required=True, search=True, max_length=20),
+        Field("name", _l("名称"), required=True, search=True, max_length=120),
+        Field("parent_id", _l("上级部门"), "ref", ref="departments"),
+        Field("manager_id", _l("负责人"), "ref", ref="employees"),
+    ]))
+
+employees = register(Resource(
+    name="employees", model=m.Employee, label=_l("员工"), key="code", default_sort="code",
+    validate=_validate_employee,
+    fields=[
+        Field("code", _l("工号"), required=True, search=True, max_length=20),
+        Field("name", _l("姓名"), required=True, search=True, max_length=80),
+        Field("department_id", _l("部门"), "ref", ref="departments", filter=True),
+        Field("position", _l("职位"), search=True, max_length=80),
+        Field("manager_id", _l("上级"), "ref", ref="employees", list=False),
+        Field("phone", _l("电话"), max_length=40),
+        Field("email", _l("邮箱"), max_length=200, list=False),
+        Field("start_date", _l("入职日期"), "date"),
+    ]))
+
+currency_rates = register(Resource(
+    name="currency-rates", model=m.CurrencyRate, label=_l("汇率"), key="id", default_sort="-date",
+    validate=_validate_rate, importable=False,
+    fields=[
+        Field("currency_code", _l("币种"), required=True, max_length=3, filter=True, search=True),
+        Field("date", _l("日期"), "date", required=True),
+        Field("rate", _l("汇率"), "decimal", required=True),
+    ]))

@@ -1,0 +1,13 @@
+"""Master-data pages: /products, /partners, /warehouses, /locations, …"""
+
+from fastapi import APIRouter
+
+from opensupply.web.resource_pages import resource_pages
+
+from . import resources
+
+router = APIRouter(include_in_schema=False)
+for _res in (resources.companies, resources.uoms, resources.product_categories, resources.products,
+             resources.partners, resources.warehouses, resources.locations, resources.departments,
+             resources.employees, resources.currency_rates):
+    router.include_router(resource_pages(_res))

@@ -1,0 +1,83 @@
+"""The module registry: which modules exist, what they depend on, what they put in the menu.
+
+All tables of all modules always exist (switching a module off hides it and keeps its
+data); `app.py` mounts routers only for enabled modules.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+
+from opensupply.core.i18n import lazy_gettext as _l
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    label: object
+    path: str
+    permission: str
+
+
+@dataclass(frozen=True)
+class Module:
+    name: str
+    label: object
+    depends: tuple[str, ...] = ()
+    menu: tuple[MenuItem, ...] = ()
+    permissions: tuple[str, ...] = ()
+    core: bool = False  # core modules cannot be switched off
+    description: object = ""
+    stage: int = 0  # adoption stage that usually brings it (0 = always)
+    extra: dict = field(default_factory=dict)
+
+
+# In dependency order. Business modules add themselves here as they are built.
+MODULE_NAMES: list[str] = ["core", "masterdata", "inventory"]
+
+CORE = Module(
+    name="core",
+    label=_l("系统"),
+    core=True,
+    menu=(
+        MenuItem(_l("用户"), "/admin/users", "admin.users"),
+        MenuItem(_l("角色"), "/admin/roles", "admin.users"),
+        MenuItem(_l("后台任务"), "/jobs", "core.jobs"),
+        MenuItem(_l("审计日志"), "/admin/audit", "admin.audit"),
+    ),
+    permissions=("admin.users", "admin.audit", "admin.modules", "core.jobs"),
+)
+
+_loaded: dict[str, Module] = {}
+
+
+def modules() -> list[Module]:
+    if not _loaded:
+        for name in MODULE_NAMES:
+            _loaded[name] = CORE if name == "core" else importlib.import_module(f"opensupply.{name}").MODULE
+    return list(_loaded.values())
+
+
+def module(name: str) -> Module:
+    for m in modules():
+        if m.name == name:
+            return m
+    raise KeyError(name)
+
+
+def import_all_models() -> None:
+    for name in MODULE_NAMES:
+        try:
+            importlib.import_module(f"opensupply.{name}.models")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"opensupply.{name}.models":
+                raise
+    for sub in ("auth", "audit", "sequences", "events", "jobs"):
+        importlib.import_module(f"opensupply.core.{sub}")
+
+
+def all_permissions() -> list[str]:
+    return sorted({p for m in modules() for p in m.permissions})
+
+
+__all__ = ["MODULE_NAMES", "MenuItem", "Module", "_l", "all_permissions", "import_all_models", "module", "modules"]

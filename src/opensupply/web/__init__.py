@@ -1,0 +1,107 @@
+"""Page rendering shared by every module: the Jinja2 environment, layout context, flash messages."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+
+from opensupply import registry
+from opensupply.core import i18n
+from opensupply.core.http import Page
+
+PKG = Path(__file__).resolve().parent.parent
+FLASH_COOKIE = "os_flash"
+
+
+def _loader() -> ChoiceLoader:
+    dirs = [PKG / "web" / "templates"]
+    dirs += [p for p in sorted(PKG.glob("*/templates")) if p != PKG / "web" / "templates"]
+    return ChoiceLoader([FileSystemLoader(str(d)) for d in dirs])
+
+
+env = Environment(loader=_loader(), autoescape=select_autoescape(["html", "xml"]), trim_blocks=True,
+                  lstrip_blocks=True)
+env.globals.update(
+    _=i18n.gettext,
+    format_decimal=i18n.format_decimal,
+    format_money=i18n.format_money,
+    format_datetime=i18n.format_datetime,
+    format_date=i18n.format_date,
+    get_locale=i18n.get_locale,
+    SUPPORTED_LOCALES=i18n.SUPPORTED,
+)
+env.filters["money"] = i18n.format_money
+env.filters["num"] = i18n.format_decimal
+env.filters["dt"] = i18n.format_datetime
+env.filters["date"] = i18n.format_date
+
+
+def nav_for(actor) -> list[dict]:
+    from opensupply.modules_state import enabled_modules
+
+    items = []
+    for m in registry.modules():
+        if m.name not in enabled_modules():
+            continue
+        entries = [e for e in m.menu if actor.can(e.permission)]
+        if entries:
+            items.append({"name": m.name, "label": str(m.label),
+                          "entries": [{"label": str(e.label), "path": e.path} for e in entries]})
+    return items
+
+
+def render(page: Page | None, template: str, status_code: int = 200, request: Request | None = None,
+           **context) -> HTMLResponse:
+    request = request or page.request
+    ctx = {
+        "request": request,
+        "page": page,
+        "actor": page.actor if page else None,
+        "csrf_token": page.csrf_token if page else "",
+        "nav": nav_for(page.actor) if page else [],
+        "flashes": read_flashes(request),
+        "locale": i18n.get_locale(),
+        "companies": _companies(page.actor) if page else [],
+    }
+    ctx.update(context)
+    html = env.get_template(template).render(**ctx)
+    response = HTMLResponse(html, status_code=status_code)
+    if ctx["flashes"]:
+        response.delete_cookie(FLASH_COOKIE)
+    return response
+
+
+def _companies(actor) -> list:
+    from sqlalchemy import select
+
+    from opensupply.core.db import get_database
+    from opensupply.masterdata.models import Company
+
+    with get_database().sessionmaker() as s:
+        return [{"id": c.id, "code": c.code, "name": c.name}
+                for c in s.scalars(select(Company).where(Company.id.in_(actor.company_ids)).order_by(Company.id))]
+
+
+def read_flashes(request: Request) -> list[dict]:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return []
+    try:
+        data = json.loads(urllib.parse.unquote(raw))
+        return [d for d in data if isinstance(d, dict)][:5]
+    except (ValueError, TypeError):
+        return []
+
+
+def redirect(url: str, message: str | None = None, kind: str = "success") -> RedirectResponse:
+    """303 to `url`, optionally carrying a flash message to the next page."""
+    response = RedirectResponse(url, status_code=303)
+    if message:
+        response.set_cookie(FLASH_COOKIE, urllib.parse.quote(json.dumps([{"kind": kind, "text": message}])),
+                            max_age=60, httponly=True, samesite="lax")
+    return response

@@ -1,0 +1,106 @@
+"""Pages every installation has: login/logout, home, language and company switch, jobs."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from fastapi import APIRouter, Depends, Form, Request
+from sqlalchemy import select
+
+from opensupply.core import auth, jobs
+from opensupply.core.config import get_settings
+from opensupply.core.db import get_database
+from opensupply.core.errors import DomainError
+from opensupply.core.http import LOCALE_COOKIE, SESSION_COOKIE, Page, client_ip, page, page_permission
+from opensupply.core.i18n import _, normalize_locale, set_locale
+from opensupply.core.uow import Actor, UnitOfWork
+from opensupply.web import redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _safe_next(url: str | None) -> str:
+    """Only same-site relative paths: no open redirects through ?next=."""
+    if not url or not url.startswith("/") or url.startswith("//") or urlparse(url).netloc:
+        return "/"
+    return url
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/", lang: str | None = None):
+    loc = set_locale(lang or request.cookies.get(LOCALE_COOKIE) or get_settings().default_locale)
+    response = render(None, "login.html", request=request, next_url=_safe_next(next))
+    if lang:
+        response.set_cookie(LOCALE_COOKIE, loc, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+@router.post("/login")
+def login_submit(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/")):
+    set_locale(request.cookies.get(LOCALE_COOKIE) or get_settings().default_locale)
+    try:
+        with UnitOfWork(Actor.system()) as uow:
+            result = auth.login(uow, username, password, kind="web", ip=client_ip(request))
+            token = result.token if result else None
+            if result and request.cookies.get(SESSION_COOKIE):  # rotate: drop the pre-login session
+                auth.logout(uow, request.cookies[SESSION_COOKIE])
+        error = None if token else _("用户名或密码错误")
+    except DomainError as exc:
+        token, error = None, exc.message
+    if error:
+        return render(None, "login.html", request=request, status_code=401, error=error, username=username,
+                      next_url=_safe_next(next))
+    response = redirect(_safe_next(next))
+    s = get_settings()
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=s.cookie_secure,
+                        max_age=s.session_absolute_hours * 3600)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, p: Page = Depends(page)):
+    with UnitOfWork(p.actor) as uow:
+        auth.logout(uow, request.cookies.get(SESSION_COOKIE, ""))
+    response = redirect("/login")
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/")
+def home(p: Page = Depends(page)):
+    return render(p, "home.html")
+
+
+@router.post("/settings/locale")
+def switch_locale(locale: str = Form(...), next: str = Form("/"), p: Page = Depends(page)):
+    loc = normalize_locale(locale)
+    with UnitOfWork(p.actor) as uow:
+        user = uow.session.get(auth.User, p.actor.user_id)
+        user.locale = loc
+    set_locale(loc)
+    response = redirect(_safe_next(next))
+    response.set_cookie(LOCALE_COOKIE, loc, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+@router.post("/settings/company")
+def switch_company(company_id: int = Form(...), p: Page = Depends(page)):
+    with UnitOfWork(p.actor) as uow:
+        auth.switch_company(uow, p.session, company_id)
+    return redirect("/")
+
+
+@router.get("/jobs")
+def jobs_page(p: Page = Depends(page_permission("core.jobs"))):
+    with get_database().sessionmaker() as s:
+        rows = list(s.scalars(select(jobs.Job).where(jobs.Job.company_id == p.actor.company_id)
+                              .order_by(jobs.Job.id.desc()).limit(100)))
+    return render(p, "core/jobs.html", jobs=rows)
+
+
+@router.get("/jobs/{job_id}")
+def job_page(job_id: int, request: Request, p: Page = Depends(page_permission("core.jobs"))):
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        j = uow.get(jobs.Job, job_id)
+    template = "core/job_progress.html" if request.headers.get("hx-request") else "core/job.html"
+    return render(p, template, job=j, running=j.status in (jobs.QUEUED, jobs.RUNNING))
