@@ -130,3 +130,30 @@ def product_by_sku(uow: UnitOfWork, sku: str) -> m.Product:
     if p is None:
         raise NotFound(_("商品不存在：{sku}", sku=sku))
     return p
+
+
+def set_product_costs(uow: UnitOfWork, costs: dict[int, Decimal]) -> None:
+    """Set the current (moving-average) cost of several products in one statement; the stock
+    ledger calls this when incoming stock changes a product's average cost."""
+    from sqlalchemy import bindparam, update
+
+    from opensupply.core.audit import record_many
+    from opensupply.core.types import utcnow
+
+    if not costs:
+        return
+    old = dict(uow.session.execute(select(m.Product.id, m.Product.cost).where(
+        m.Product.company_id == uow.company_id, m.Product.id.in_(list(costs)))).all())
+    rows = [{"pid": pid, "cost": cost, "now": utcnow()} for pid, cost in costs.items() if pid in old]
+    if not rows:
+        return
+    stmt = (update(m.Product.__table__).where(m.Product.__table__.c.id == bindparam("pid"))
+            .values(cost=bindparam("cost"), updated_at=bindparam("now")))
+    uow.session.execute(stmt, rows)
+    record_many(uow.session, [dict(action="update", entity="product", entity_id=r["pid"],
+                                   before={"cost": str(old[r["pid"]])}, after={"cost": str(r["cost"])})
+                              for r in rows])
+    # ORM objects already loaded in this session must not keep the old cost
+    for obj in list(uow.session.identity_map.values()):
+        if isinstance(obj, m.Product) and obj.id in costs:
+            uow.session.expire(obj, ["cost"])
