@@ -20,6 +20,7 @@ from .models import BigId
 from .types import UTCDateTime, utcnow
 
 SECRET_COLUMNS = {"password_hash", "token_hash", "totp_secret", "secret"}
+SECRET_MASK = "******"  # noqa: S105 - a placeholder shown instead of a secret
 
 
 class AuditLog(Base):
@@ -97,8 +98,10 @@ def _audited(obj) -> bool:
 
 
 def _pk(obj) -> str:
-    identity = inspect(obj).identity
-    return "/".join(str(v) for v in identity) if identity else ""
+    # During after_flush a new row has its key values but no identity key yet, so read the
+    # primary key from the instance itself (not `inspect(obj).identity`, which is still None).
+    values = inspect(obj).mapper.primary_key_from_instance(obj)
+    return "/".join(str(v) for v in values if v is not None)
 
 
 @event.listens_for(Session, "before_flush")
@@ -127,12 +130,16 @@ def _audit_flush(session: Session, _ctx):
         state = inspect(obj)
         before, after = {}, {}
         for attr in state.mapper.column_attrs:
-            if attr.key in SECRET_COLUMNS or attr.key in {"updated_at", "updated_by_id"}:
+            if attr.key in {"updated_at", "updated_by_id"}:
                 continue
             hist = state.attrs[attr.key].history
-            if hist.has_changes():
-                before[attr.key] = _jsonable(hist.deleted[0]) if hist.deleted else None
-                after[attr.key] = _jsonable(hist.added[0]) if hist.added else None
+            if not hist.has_changes():
+                continue
+            if attr.key in SECRET_COLUMNS:  # that it changed is audited, never the value
+                before[attr.key], after[attr.key] = SECRET_MASK, SECRET_MASK
+                continue
+            before[attr.key] = _jsonable(hist.deleted[0]) if hist.deleted else None
+            after[attr.key] = _jsonable(hist.added[0]) if hist.added else None
         if after:
             rows.append(dict(action="update", entity=obj.__tablename__, entity_id=_pk(obj),
                              before=before, after=after, company_id=getattr(obj, "company_id", None)))
