@@ -4,13 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/system-deps.sh
-command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
-uv sync --frozen --extra test --quiet
+bash scripts/setup.sh --test
 
 eval "$(bash scripts/pg-throwaway.sh start)"
 trap 'bash scripts/pg-throwaway.sh stop "$PGTMP"' EXIT
 
 export OPENSUPPLY_CHROMIUM=${OPENSUPPLY_CHROMIUM:-$(command -v chromium || true)}
-uv run --frozen ruff check src tests bench
+if [ -d bench ]; then .venv/bin/ruff check src tests bench; else .venv/bin/ruff check src tests; fi
 # -n 2: both cores. Exit code 5 (no tests collected) fails the run like any other failure.
-uv run --frozen pytest -n 2 -p no:cacheprovider "$@"
+.venv/bin/pytest -n 2 -p no:cacheprovider "$@"
