@@ -42,6 +42,9 @@ class OutboxEvent(Base):
     dispatched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # after a failure the event waits before the next try (backoff), so one broken handler
+    # does not burn through its attempts in a single dispatch loop
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class ProcessedEvent(Base):
@@ -64,6 +67,8 @@ class Event:
 Handler = Callable[[UnitOfWork, Event], None]
 _handlers: dict[str, list[tuple[str, Handler]]] = defaultdict(list)
 MAX_ATTEMPTS = 10
+RETRY_BASE_SECONDS = 2  # waits 2, 4, 8, … seconds between tries, at most RETRY_MAX_SECONDS
+RETRY_MAX_SECONDS = 3600
 
 
 def subscribe(name: str, handler_name: str | None = None):
@@ -124,8 +129,9 @@ def dispatch_pending(db: Database | None = None, limit: int = 500) -> int:
 
 def _claim(db: Database, limit: int) -> list[Event]:
     with db.sessionmaker() as s:
+        due = OutboxEvent.next_attempt_at.is_(None) | (OutboxEvent.next_attempt_at <= utcnow())
         stmt = (select(OutboxEvent).where(OutboxEvent.dispatched_at.is_(None),
-                                          OutboxEvent.attempts < MAX_ATTEMPTS)
+                                          OutboxEvent.attempts < MAX_ATTEMPTS, due)
                 .order_by(OutboxEvent.id).limit(limit))
         rows = s.scalars(stmt).all()
         return [Event(r.event_id, r.name, r.company_id, r.payload) for r in rows]
@@ -133,8 +139,9 @@ def _claim(db: Database, limit: int) -> list[Event]:
 
 def deliver(db: Database, ev: Event) -> bool:
     """Run every handler of one event that has not yet processed it; mark it dispatched
-    when all succeeded. Returns True when the event is fully delivered."""
-    ok = True
+    when all succeeded, else count the attempt, keep the errors and schedule a retry.
+    Returns True when the event is fully delivered."""
+    errors = []
     for key, fn in handlers_for(ev.name):
         try:
             with UnitOfWork(Actor.system(ev.company_id), db=db) as uow:
@@ -147,15 +154,20 @@ def deliver(db: Database, ev: Event) -> bool:
                 except IntegrityError:
                     continue  # a concurrent dispatcher got there first
                 fn(uow, ev)
-        except Exception as exc:
-            ok = False
+        except Exception as exc:  # other handlers still run; this one is retried later
             log.exception("event handler %s failed on %s", key, ev.name)
-            with db.sessionmaker.begin() as s:
-                s.execute(update(OutboxEvent).where(OutboxEvent.event_id == ev.event_id)
-                          .values(attempts=OutboxEvent.attempts + 1, last_error=f"{key}: {exc}"[:2000]))
-    if ok:
-        with db.sessionmaker.begin() as s:
-            s.execute(update(OutboxEvent).where(OutboxEvent.event_id == ev.event_id,
-                                                OutboxEvent.dispatched_at.is_(None))
+            errors.append(f"{key}: {exc}")
+    with db.sessionmaker.begin() as s:
+        row = OutboxEvent.event_id == ev.event_id
+        if not errors:
+            s.execute(update(OutboxEvent).where(row, OutboxEvent.dispatched_at.is_(None))
                       .values(dispatched_at=utcnow()))
-    return ok
+            return True
+        attempts = (s.scalar(select(OutboxEvent.attempts).where(row)) or 0) + 1
+        wait = min(RETRY_BASE_SECONDS * 2 ** (attempts - 1), RETRY_MAX_SECONDS)
+        s.execute(update(OutboxEvent).where(row).values(
+            attempts=attempts, last_error="\n".join(errors)[:2000],
+            next_attempt_at=utcnow() + dt.timedelta(seconds=wait)))
+        if attempts >= MAX_ATTEMPTS:
+            log.error("event %s (%s) given up after %s attempts", ev.event_id, ev.name, attempts)
+    return False
