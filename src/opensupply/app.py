@@ -98,12 +98,16 @@ def create_app(db: Database | None = None) -> FastAPI:
     static = Path(__file__).parent / "web" / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
 
+    from opensupply.core import admin_api
     from opensupply.core import api as core_api
+    from opensupply.web import admin as admin_pages
     from opensupply.web import pages as core_pages
 
     app.include_router(core_api.public_router)
     app.include_router(core_api.router, prefix=API)
     app.include_router(core_pages.router)
+    app.include_router(admin_api.router, prefix=API)
+    app.include_router(admin_pages.router)
 
     on = enabled_modules()
     for m in registry.modules():
