@@ -12,7 +12,6 @@ import datetime as dt
 import logging
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -127,15 +126,15 @@ def run_job(db: Database, job_id: int | None = None) -> Job | None:
     j = _claim_one(db, job_id)
     if j is None:
         return None
-    actor = _actor_for(db, j)
-    ctx = JobContext(j.id, actor, db, j.params or {})
     status, result, error = DONE, None, None
-    try:
+    try:  # everything after the claim is inside: a claimed job never stays "running" forever
+        ctx = JobContext(j.id, _actor_for(db, j), db, j.params or {})
         result = _registry[j.kind](ctx) or {}
     except JobCancelled:
         status = CANCELLED
     except Exception as exc:
-        status, error = FAILED, (exc.message if isinstance(exc, DomainError) else traceback.format_exc())
+        # the user sees what went wrong; the traceback goes to the log, not to the page
+        status, error = FAILED, (exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}")
         log.exception("job %s (%s) failed", j.id, j.kind)
     with db.sessionmaker.begin() as s:
         values = dict(status=status, result=result, error=error, finished_at=utcnow())

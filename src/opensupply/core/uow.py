@@ -81,6 +81,8 @@ class UnitOfWork:
             if exc_type is None and not self.readonly:
                 self.commit()
             else:
+                if exc_type is None:  # read-only: keep what was read usable after the block
+                    self.session.expunge_all()  # (a rollback would expire every loaded object)
                 self.session.rollback()
         finally:
             self.session.close()

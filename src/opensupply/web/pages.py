@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from opensupply.core import auth, jobs
 from opensupply.core.config import get_settings
-from opensupply.core.db import get_database
 from opensupply.core.errors import DomainError
 from opensupply.core.http import LOCALE_COOKIE, SESSION_COOKIE, Page, client_ip, page, page_permission
 from opensupply.core.i18n import _, normalize_locale, set_locale
@@ -92,9 +91,9 @@ def switch_company(company_id: int = Form(...), p: Page = Depends(page)):
 
 @router.get("/jobs")
 def jobs_page(p: Page = Depends(page_permission("core.jobs"))):
-    with get_database().sessionmaker() as s:
-        rows = list(s.scalars(select(jobs.Job).where(jobs.Job.company_id == p.actor.company_id)
-                              .order_by(jobs.Job.id.desc()).limit(100)))
+    with UnitOfWork(p.actor, readonly=True) as uow:  # a read: never waits for SQLite's write lock
+        rows = list(uow.session.scalars(select(jobs.Job).where(jobs.Job.company_id == uow.company_id)
+                                        .order_by(jobs.Job.id.desc()).limit(100)))
     return render(p, "core/jobs.html", jobs=rows)
 
 
@@ -104,3 +103,12 @@ def job_page(job_id: int, request: Request, p: Page = Depends(page_permission("c
         j = uow.get(jobs.Job, job_id)
     template = "core/job_progress.html" if request.headers.get("hx-request") else "core/job.html"
     return render(p, template, job=j, running=j.status in (jobs.QUEUED, jobs.RUNNING))
+
+
+@router.post("/jobs/{job_id}/cancel")
+def cancel_job(job_id: int, request: Request, p: Page = Depends(page_permission("core.jobs"))):
+    with UnitOfWork(p.actor) as uow:
+        j = jobs.cancel(uow, job_id)
+    if request.headers.get("hx-request"):
+        return render(p, "core/job_progress.html", job=j, running=False)
+    return redirect(f"/jobs/{job_id}", _("任务已取消"))

@@ -1,0 +1,193 @@
+"""Background jobs: progress a user can watch, failures with a message, cancel, one worker per job."""
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import select, update
+
+from opensupply.core import auth, jobs
+from opensupply.core.errors import ValidationFailed
+from opensupply.core.uow import UnitOfWork
+from tests import factories as f
+
+gate = threading.Event()  # a job waits here, half done, until the test lets it finish
+ran: list[int] = []
+ran_lock = threading.Lock()
+
+
+@jobs.job("test.import_orders")
+def import_orders(ctx: jobs.JobContext):
+    ctx.progress(50, "已导入 500/1000 行")
+    if not gate.wait(10):
+        raise TimeoutError("test gate never opened")
+    ctx.progress(90, "收尾")
+    return {"created": 1000}
+
+
+@jobs.job("test.broken_import")
+def broken_import(ctx: jobs.JobContext):
+    ctx.progress(10, "读取文件")
+    if ctx.params.get("domain"):
+        raise ValidationFailed("第 3 行：数量不是数字")
+    raise ValueError("unexpected column 数量")
+
+
+@jobs.job("test.count_runs")
+def count_runs(ctx: jobs.JobContext):
+    with ran_lock:
+        ran.append(ctx.job_id)
+    time.sleep(0.005)
+    return {}
+
+
+@pytest.fixture(autouse=True)
+def _reset():
+    gate.clear()
+    ran.clear()
+    yield
+    gate.set()  # never leave a job thread waiting
+
+
+def start(db, company_id: int, username: str, kind: str, **params) -> int:
+    with UnitOfWork(f.actor(db, company_id, username), db=db) as uow:
+        return jobs.enqueue(uow, kind, params).id
+
+
+def wait_until(fn, timeout: float = 10):
+    deadline = time.monotonic() + timeout
+    while not fn():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.02)
+
+
+def test_progress_is_visible_in_the_api_and_on_the_polling_page(db):
+    c = f.company(db)
+    user = f.user(db, c, "planner")
+    job_id = start(db, c, user, "test.import_orders")
+    api = f.api_client(db, user)
+    wait_until(lambda: api.get(f"/api/v1/jobs/{job_id}").json()["progress"] == 50)
+    body = api.get(f"/api/v1/jobs/{job_id}").json()
+    assert (body["status"], body["message"]) == ("running", "已导入 500/1000 行")
+
+    web = f.web_client(db, user)
+    fragment = web.get(f"/jobs/{job_id}", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text  # only the fragment htmx swaps in
+    assert f'hx-get="/jobs/{job_id}"' in fragment.text and 'hx-trigger="every 1s"' in fragment.text
+    assert "50% 已导入 500/1000 行" in fragment.text
+    full = web.get(f"/jobs/{job_id}")
+    assert "<html" in full.text and 'id="job-progress"' in full.text
+    assert str(job_id) in web.get("/jobs").text
+
+    gate.set()
+    assert jobs.wait_for(db, job_id).status == jobs.DONE
+    body = api.get(f"/api/v1/jobs/{job_id}").json()
+    assert (body["status"], body["progress"], body["result"]) == ("done", 100, {"created": 1000})
+    assert "hx-get" not in web.get(f"/jobs/{job_id}", headers={"HX-Request": "true"}).text  # polling stops
+
+
+@pytest.mark.parametrize("domain, message", [(True, "第 3 行：数量不是数字"),
+                                             (False, "ValueError: unexpected column 数量")])
+def test_failure_is_recorded_with_its_message(db, domain, message):
+    c = f.company(db)
+    user = f.user(db, c)
+    job_id = start(db, c, user, "test.broken_import", domain=domain)
+    assert jobs.wait_for(db, job_id).status == jobs.FAILED
+    body = f.api_client(db, user).get(f"/api/v1/jobs/{job_id}").json()
+    assert body["status"] == "failed" and body["error"] == message
+    assert body["finished_at"] is not None
+    page = f.web_client(db, user).get(f"/jobs/{job_id}").text
+    assert message in page and "Traceback" not in page
+
+
+def test_cancel_stops_the_job_at_its_next_progress_report(db):
+    c = f.company(db)
+    user = f.user(db, c)
+    job_id = start(db, c, user, "test.import_orders")
+    api = f.api_client(db, user)
+    wait_until(lambda: api.get(f"/api/v1/jobs/{job_id}").json()["progress"] == 50)
+    r = api.post(f"/api/v1/jobs/{job_id}/cancel")
+    assert r.status_code == 200 and r.json()["status"] == "cancelled"
+    gate.set()
+    j = jobs.wait_for(db, job_id)
+    time.sleep(0.1)  # the job thread has finished; its final write must not revive the job
+    with db.readonly_sessionmaker() as s:
+        j = s.get(jobs.Job, job_id)
+    assert (j.status, j.result, j.progress) == ("cancelled", None, 50)
+
+
+def test_cancel_from_the_job_page_needs_csrf_and_works_with_it(db):
+    c = f.company(db)
+    user = f.user(db, c)
+    job_id = start(db, c, user, "test.import_orders")
+    wait_until(lambda: jobs.wait_for(db, job_id, timeout=0).progress == 50)
+    web = f.web_client(db, user)
+    page = web.get(f"/jobs/{job_id}").text
+    assert f'action="/jobs/{job_id}/cancel"' in page
+    assert web.post(f"/jobs/{job_id}/cancel").status_code == 403
+    assert jobs.wait_for(db, job_id, timeout=0).status == jobs.RUNNING
+    r = web.post(f"/jobs/{job_id}/cancel", data={"csrf_token": f.csrf(web)})
+    assert r.status_code == 303
+    assert jobs.wait_for(db, job_id, timeout=0).status == jobs.CANCELLED
+
+
+def test_another_companys_job_is_not_found(db):
+    a, b = f.company(db, "A"), f.company(db, "B")
+    job_id = start(db, b, f.user(db, b), "test.count_runs")
+    jobs.wait_for(db, job_id)
+    api_a = f.api_client(db, f.user(db, a))
+    assert api_a.get(f"/api/v1/jobs/{job_id}").status_code == 404
+    assert api_a.post(f"/api/v1/jobs/{job_id}/cancel").status_code == 404
+    assert api_a.get("/api/v1/jobs").json()["total"] == 0
+
+
+def test_job_of_a_disabled_user_fails_instead_of_hanging(db, monkeypatch):
+    monkeypatch.setattr(jobs, "in_process", False)
+    c = f.company(db)
+    user = f.user(db, c, "leaver")
+    job_id = start(db, c, user, "test.count_runs")
+    with UnitOfWork(f.system(c), db=db) as uow:
+        uow.session.scalar(select(auth.User).where(auth.User.username == "leaver")).is_active = False
+    jobs.run_job(db)
+    j = jobs.wait_for(db, job_id, timeout=0)
+    assert j.status == jobs.FAILED and j.error
+    assert ran == []
+
+
+def test_two_workers_never_run_the_same_job(db, monkeypatch):
+    monkeypatch.setattr(jobs, "in_process", False)  # queued for `opensupply worker` processes
+    c = f.company(db)
+    user = f.user(db, c)
+    ids = [start(db, c, user, "test.count_runs") for _ in range(30)]
+    start_line = threading.Barrier(2)
+
+    def worker(_):
+        start_line.wait()
+        while jobs.run_job(db) is not None:
+            pass
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(worker, range(2)))
+    assert sorted(ran) == ids  # every job ran, none twice
+    with db.readonly_sessionmaker() as s:
+        assert set(s.scalars(select(jobs.Job.status))) == {jobs.DONE}
+
+
+def test_worker_skips_a_job_another_worker_has_locked_on_postgresql(db, monkeypatch):
+    if db.dialect != "postgresql":
+        pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite serializes claims with its write lock")
+    monkeypatch.setattr(jobs, "in_process", False)
+    c = f.company(db)
+    user = f.user(db, c)
+    first, second = start(db, c, user, "test.count_runs"), start(db, c, user, "test.count_runs")
+    with db.engine.connect() as other_worker:
+        other_worker.execute(select(jobs.Job).where(jobs.Job.id == first).with_for_update())  # mid-claim
+        with ThreadPoolExecutor(1) as pool:
+            claimed = pool.submit(jobs.run_job, db).result(timeout=5)  # does not wait for the lock
+        assert claimed.id == second
+        other_worker.execute(update(jobs.Job).where(jobs.Job.id == first).values(status=jobs.RUNNING))
+        other_worker.commit()
+    assert ran == [second]
+    assert jobs.run_job(db) is None  # the first is the other worker's
