@@ -491,6 +491,7 @@ class Usage:
     def as_dict(self) -> dict:
         d = asdict(self)
         d["quantity"] = _dec_str(self.quantity)
+        d["state_label"] = state_label(self.state)
         return d
 
 

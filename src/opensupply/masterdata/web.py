@@ -4,9 +4,10 @@ from fastapi import APIRouter
 
 from opensupply.web.resource_pages import resource_pages
 
-from . import resources
+from . import bom_web, resources
 
 router = APIRouter(include_in_schema=False)
+router.include_router(bom_web.router)
 for _res in (resources.companies, resources.uoms, resources.product_categories, resources.products,
              resources.partners, resources.warehouses, resources.locations, resources.departments,
              resources.employees, resources.currency_rates):
