@@ -69,7 +69,7 @@ def test_export_csv_and_xlsx_neutralise_formulas(db):
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     text = csv.content.decode("utf-8-sig")
     assert "YS-CUP-350" in text
-    assert text.splitlines()[0].startswith("编号,时间,用户")
+    assert text.splitlines()[0].startswith("编号,时间,操作人")
     xlsx = web.get("/admin/audit/export", params={"format": "xlsx", "entity": "product"})
     ws = load_workbook(io.BytesIO(xlsx.content)).worksheets[0]
     rows = list(ws.iter_rows(values_only=True))

@@ -113,7 +113,7 @@ def export_table(uow: UnitOfWork, f: AuditFilter) -> tuple[list[str], list[list]
     """Header and rows of a filtered export; times in the company's time zone."""
     rows, _total = search(uow, f, limit=EXPORT_LIMIT)
     zone = company_zone(uow)
-    header = [_("编号"), _("时间"), _("用户"), _("IP 地址"), _("操作"), _("对象"), _("记录编号"), _("变更前"),
+    header = [_("编号"), _("时间"), _("操作人"), _("IP 地址"), _("操作"), _("对象"), _("记录编号"), _("变更前"),
               _("变更后")]
     out = [[a.id, a.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), a.username or "", a.ip or "", a.action,
             a.entity, a.entity_id or "", dumps(a.before), dumps(a.after)] for a in rows]
