@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -128,6 +129,11 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_hex(16))
+
+
 def check_password_policy(password: str, username: str = "") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed(_("密码至少 {n} 位", n=MIN_PASSWORD_LENGTH), field="password")
@@ -234,19 +240,27 @@ def login(uow: UnitOfWork, username: str, password: str, *, kind: str = "web",
     s = uow.session
     now = utcnow()
     username = (username or "").strip()[:80]
-    recent = select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.at >= now - dt.timedelta(minutes=settings.login_lock_minutes),
-        LoginAttempt.success.is_(False))
-    by_user = s.scalar(recent.where(LoginAttempt.username == username))
-    by_ip = s.scalar(recent.where(LoginAttempt.ip == ip)) if ip else 0
+    key = username.lower()  # attempts count per account, however the name is capitalised
+    window = now - dt.timedelta(minutes=settings.login_lock_minutes)
+    failures = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.at >= window,
+                                                                    LoginAttempt.success.is_(False))
+    # a successful login wipes the slate for the account (not for the address)
+    last_ok = s.scalar(select(func.max(LoginAttempt.at)).where(
+        LoginAttempt.username == key, LoginAttempt.success.is_(True), LoginAttempt.at >= window))
+    by_user = s.scalar(failures.where(LoginAttempt.username == key,
+                                      *([LoginAttempt.at > last_ok] if last_ok else [])))
+    by_ip = s.scalar(failures.where(LoginAttempt.ip == ip)) if ip else 0
     if by_user >= settings.login_max_failures or by_ip >= settings.login_max_failures * 4:
         raise NotAuthenticated(_("登录失败次数过多，请 {m} 分钟后再试", m=settings.login_lock_minutes),
                                code="locked")
-    user = s.scalar(select(User).where(func.lower(User.username) == username.lower()))
+    user = s.scalar(select(User).where(func.lower(User.username) == key))
+    if user is None:
+        verify_password(_dummy_hash(), password or "")  # same time as a real check: no probing for names
     ok = bool(user and user.is_active and verify_password(user.password_hash, password or ""))
-    s.add(LoginAttempt(username=username, ip=ip, at=now, success=ok))
+    s.add(LoginAttempt(username=key, ip=ip, at=now, success=ok))
     if not ok:
-        record(s, "login_failed", "auth_user", user.id if user else None, after={"username": username, "ip": ip})
+        record(s, "login_failed", "auth_user", user.id if user else None, after={"username": username, "ip": ip},
+               company_id=user.default_company_id if user else None)
         return None
     user.last_login_at = now
     if _hasher.check_needs_rehash(user.password_hash):

@@ -1,5 +1,10 @@
 """Who is calling: bearer tokens for the API, a server-side session cookie (with CSRF
-token) for pages. API calls without valid credentials get 401 JSON; pages redirect to /login."""
+token) for pages. API calls without valid credentials get 401 JSON; pages redirect to /login.
+
+A caller may pick one of *its* companies per request with the `X-Company-Id` header; a
+company the user may not use (or a value that is not a company id) is refused with 403,
+never silently replaced by the user's default company.
+"""
 
 from __future__ import annotations
 
@@ -52,12 +57,16 @@ def _actor_from(request: Request) -> tuple[Actor, AuthSession | None] | None:
             kind = "web"
         if row is None:
             return None
-        company = request.headers.get("x-company-id")
-        company_id = int(company) if company and company.isdigit() else row.company_id
+        requested = request.headers.get("x-company-id")
+        company_id = int(requested) if requested and requested.strip().isdigit() else None
         try:
-            actor = actor_for_user(s, row.user_id, company_id, client_ip(request))
+            actor = actor_for_user(s, row.user_id, company_id or row.company_id, client_ip(request))
         except NotAuthenticated:
             return None
+        if requested is not None and (company_id is None or actor.company_id != company_id):
+            # refused, not ignored: acting silently in another company than asked could
+            # write the caller's data into the wrong books
+            raise PermissionDenied(_("无权访问该公司：{company}", company=requested[:20]), field="X-Company-Id")
         request.state.auth_kind = kind
         request.state.auth_session = row
         return actor, row

@@ -19,8 +19,10 @@ router = APIRouter(include_in_schema=False)
 
 
 def _safe_next(url: str | None) -> str:
-    """Only same-site relative paths: no open redirects through ?next=."""
-    if not url or not url.startswith("/") or url.startswith("//") or urlparse(url).netloc:
+    """Only same-site relative paths: no open redirects through ?next=. Browsers read `/\\host`
+    as `//host` and drop tabs and newlines, so a backslash or control character is refused too."""
+    if (not url or not url.startswith("/") or url.startswith("//") or urlparse(url).netloc
+            or "\\" in url or any(ord(ch) < 32 or ord(ch) == 127 for ch in url)):
         return "/"
     return url
 
