@@ -137,6 +137,9 @@ def list_records(uow: UnitOfWork, res: Resource, *, q: str | None = None, filter
             "active", "", "bool")
         stmt = stmt.where(getattr(res.model, name) == coerce(uow, res, f, raw))
     total = uow.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    hidden = {f.name for f in res.fields if f.permission and not uow.actor.can(f.permission)}
+    if sort and sort.lstrip("-") in hidden:  # sorting by a hidden column would reveal its order
+        raise ValidationFailed(_("不能按 {name} 排序", name=sort.lstrip("-")), field="sort")
     stmt = stmt.order_by(*_order(res, sort)).limit(max(1, min(limit, 1000))).offset(max(0, offset))
     return list(uow.session.scalars(stmt)), total
 
@@ -387,11 +390,12 @@ def import_table(uow: UnitOfWork, res: Resource, table: Table, *, dry_run: bool 
     for line, record in table.records():
         data = {mapping[h]: v for h, v in record.items() if h in mapping}
         key_value = data.get(res.key, "").strip()
-        if key_value in seen:
+        if key_value and key_value in seen:
             report.errors.append({"line": line, "field": res.key, "reason": _(
                 "与第 {other} 行重复：{value}", other=seen[key_value], value=key_value)})
             continue
-        seen[key_value] = line
+        if key_value:
+            seen[key_value] = line
         try:
             with uow.session.begin_nested():
                 existing = find_by_key(uow, res, key_value) if key_value else None

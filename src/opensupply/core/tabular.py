@@ -27,7 +27,15 @@ class Table:
             if not any(cell.strip() for cell in row):
                 continue
             padded = row + [""] * (len(self.header) - len(row))
-            yield i + 2, {h: padded[j].strip() for j, h in enumerate(self.header) if h}
+            yield i + 2, {h: unescape_cell(padded[j].strip()) for j, h in enumerate(self.header) if h}
+
+
+def unescape_cell(value: str) -> str:
+    """Undo `safe_cell`: an exported `'=…` / `'+86…` comes back as the original text, so an
+    export re-imported (phone numbers, formulas typed as names) changes nothing."""
+    if len(value) > 1 and value[0] == "'" and value[1] in "=+-@":
+        return value[1:]
+    return value
 
 
 def decode_text(data: bytes) -> str:
