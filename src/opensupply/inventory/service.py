@@ -25,7 +25,7 @@ from sqlalchemy import and_, bindparam, func, insert, literal_column, or_, selec
 from sqlalchemy.dialects import postgresql, sqlite
 
 from opensupply.core.audit import record_many
-from opensupply.core.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
+from opensupply.core.errors import Conflict, DomainError, InsufficientStock, NotFound, ValidationFailed
 from opensupply.core.i18n import _
 from opensupply.core.sequences import next_number, register_sequence
 from opensupply.core.types import ZERO, to_decimal, utcnow
@@ -264,54 +264,69 @@ def _normalize(uow: UnitOfWork, specs: list[MoveSpec]) -> tuple[list[dict], dict
     lots = _lots(uow, [s.lot_id for s in specs])
     uoms = _uoms(uow, {s.uom_id for s in specs if s.uom_id} | {p["uom_id"] for p in products.values()})
     rows = []
-    for s in specs:
-        prod = products[s.product_id]
+    for i, s in enumerate(specs):
         try:
-            qty = to_decimal(s.quantity)
-        except ArithmeticError:
-            raise ValidationFailed(_("数量格式不正确：{v}", v=s.quantity), field="quantity") from None
-        if not qty.is_finite() or qty <= 0:
-            raise ValidationFailed(_("数量必须大于 0"), field="quantity")
-        if s.uom_id and s.uom_id != prod["uom_id"]:
-            if s.uom_id not in uoms:
-                raise NotFound(_("单位不存在：#{id}", id=s.uom_id), field="uom")
-            qty = convert_quantity(qty, uoms[s.uom_id], uoms[prod["uom_id"]])
-        qty = q6(qty)
-        if qty <= 0:
-            raise ValidationFailed(_("数量必须大于 0"), field="quantity")
-        if prod["product_type"] == "service":
-            raise ValidationFailed(_("服务类商品没有库存：{sku}", sku=prod["sku"]), field="product")
-        src, dst = locations[s.source_location_id], locations[s.dest_location_id]
-        if src["id"] == dst["id"]:
-            raise ValidationFailed(_("来源库位和目标库位不能相同"), field="location")
-        for loc in (src, dst):
-            if loc["usage"] == "view":
-                raise ValidationFailed(_("{code} 是视图库位，不能存放库存", code=loc["full_code"]), field="location")
-        if s.lot_id:
-            lot = lots[s.lot_id]
-            if lot["product_id"] != s.product_id:
-                raise ValidationFailed(_("批次 {lot} 不属于商品 {sku}", lot=lot["name"], sku=prod["sku"]), field="lot")
-            if prod["tracking"] == "none":
-                raise ValidationFailed(_("商品 {sku} 不按批次管理，不能指定批次", sku=prod["sku"]), field="lot")
-        elif prod["tracking"] == "lot":
-            raise ValidationFailed(_("商品 {sku} 按批次管理，请填写批次号", sku=prod["sku"]), field="lot")
-        elif prod["tracking"] == "serial":
-            raise ValidationFailed(_("商品 {sku} 按序列号管理，请填写序列号", sku=prod["sku"]), field="lot")
-        if prod["tracking"] == "serial" and qty != 1:
-            raise ValidationFailed(_("序列号商品 {sku} 每个序列号数量必须为 1", sku=prod["sku"]), field="quantity")
-        unit_cost = None
-        if s.unit_cost not in (None, ""):
-            unit_cost = to_decimal(s.unit_cost)
-            if unit_cost < 0:
-                raise ValidationFailed(_("单位成本不能为负数"), field="unit_cost")
-        rows.append({
-            "company_id": uow.company_id, "product_id": s.product_id, "uom_id": prod["uom_id"], "quantity": qty,
-            "source_location_id": src["id"], "dest_location_id": dst["id"], "lot_id": s.lot_id or None,
-            "ref_type": s.ref_type, "ref_id": s.ref_id, "reference": (s.reference or None),
-            "unit_cost": unit_cost, "value": None, "reversed_move_id": s.reversed_move_id, "note": s.note,
-            "_reservation_id": s.reservation_id,
-        })
+            rows.append(_normalize_one(uow, s, products, locations, lots, uoms))
+        except DomainError as exc:
+            raise _at_line(exc, i, len(specs)) from None
     return rows, products, locations
+
+
+def _at_line(exc: DomainError, i: int, n: int) -> DomainError:
+    """Name the line at fault when a document has several."""
+    if n > 1 and not exc.message.startswith(_("第 {n} 行：", n=i + 1)):
+        exc.message = _("第 {n} 行：{msg}", n=i + 1, msg=exc.message)
+        exc.args = (exc.message,)
+    return exc
+
+
+def _normalize_one(uow: UnitOfWork, s: MoveSpec, products: dict, locations: dict, lots: dict, uoms: dict) -> dict:
+    prod = products[s.product_id]
+    try:
+        qty = to_decimal(s.quantity)
+    except ArithmeticError:
+        raise ValidationFailed(_("数量格式不正确：{v}", v=s.quantity), field="quantity") from None
+    if not qty.is_finite() or qty <= 0:
+        raise ValidationFailed(_("数量必须大于 0"), field="quantity")
+    if s.uom_id and s.uom_id != prod["uom_id"]:
+        if s.uom_id not in uoms:
+            raise NotFound(_("单位不存在：#{id}", id=s.uom_id), field="uom")
+        qty = convert_quantity(qty, uoms[s.uom_id], uoms[prod["uom_id"]])
+    qty = q6(qty)
+    if qty <= 0:
+        raise ValidationFailed(_("数量必须大于 0"), field="quantity")
+    if prod["product_type"] == "service":
+        raise ValidationFailed(_("服务类商品没有库存：{sku}", sku=prod["sku"]), field="product")
+    src, dst = locations[s.source_location_id], locations[s.dest_location_id]
+    if src["id"] == dst["id"]:
+        raise ValidationFailed(_("来源库位和目标库位不能相同"), field="location")
+    for loc in (src, dst):
+        if loc["usage"] == "view":
+            raise ValidationFailed(_("{code} 是视图库位，不能存放库存", code=loc["full_code"]), field="location")
+    if s.lot_id:
+        lot = lots[s.lot_id]
+        if lot["product_id"] != s.product_id:
+            raise ValidationFailed(_("批次 {lot} 不属于商品 {sku}", lot=lot["name"], sku=prod["sku"]), field="lot")
+        if prod["tracking"] == "none":
+            raise ValidationFailed(_("商品 {sku} 不按批次管理，不能指定批次", sku=prod["sku"]), field="lot")
+    elif prod["tracking"] == "lot":
+        raise ValidationFailed(_("商品 {sku} 按批次管理，请填写批次号", sku=prod["sku"]), field="lot")
+    elif prod["tracking"] == "serial":
+        raise ValidationFailed(_("商品 {sku} 按序列号管理，请填写序列号", sku=prod["sku"]), field="lot")
+    if prod["tracking"] == "serial" and qty != 1:
+        raise ValidationFailed(_("序列号商品 {sku} 每个序列号数量必须为 1", sku=prod["sku"]), field="quantity")
+    unit_cost = None
+    if s.unit_cost not in (None, ""):
+        unit_cost = to_decimal(s.unit_cost)
+        if unit_cost < 0:
+            raise ValidationFailed(_("单位成本不能为负数"), field="unit_cost")
+    return {
+        "company_id": uow.company_id, "product_id": s.product_id, "uom_id": prod["uom_id"], "quantity": qty,
+        "source_location_id": src["id"], "dest_location_id": dst["id"], "lot_id": s.lot_id or None,
+        "ref_type": s.ref_type, "ref_id": s.ref_id, "reference": (s.reference or None),
+        "unit_cost": unit_cost, "value": None, "reversed_move_id": s.reversed_move_id, "note": s.note,
+        "_reservation_id": s.reservation_id,
+    }
 
 
 def _stamp(uow: UnitOfWork, row: dict, now: dt.datetime) -> dict:
@@ -818,11 +833,8 @@ def _stock_specs(uow: UnitOfWork, lines: list[StockLine], location: int | str | 
                     unit_cost = to_decimal(line.unit_cost)
                 except ArithmeticError:
                     raise ValidationFailed(_("单位成本格式不正确：{v}", v=line.unit_cost), field="unit_cost") from None
-        except (ValidationFailed, NotFound) as exc:
-            if len(lines) > 1:
-                exc.message = _("第 {n} 行：{msg}", n=i + 1, msg=exc.message)
-                exc.args = (exc.message,)
-            raise
+        except DomainError as exc:
+            raise _at_line(exc, i, len(lines)) from None
         resolved.append((prod, loc, qty, uom_id, unit_cost, line))
     lot_ids = lots_by_name(uow, [(p.id, ln.lot) for p, _loc, _q, _u, _c, ln in resolved if ln.lot],
                            create=create_lots, expiry={(p.id, ln.lot.strip()): ln.expiry_date

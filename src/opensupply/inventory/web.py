@@ -20,6 +20,7 @@ from opensupply.masterdata import models as md
 from opensupply.web import redirect, render
 
 from . import service as inv
+from .schemas import dec, money
 
 router = APIRouter(prefix="/inventory", include_in_schema=False)
 READ = Depends(page_permission("inventory.read"))
@@ -94,8 +95,8 @@ def on_hand_export(request: Request, format: str = "xlsx", p: Page = READ):
         rows, _t = inv.on_hand_rows(uow, **_on_hand_query(request), limit=EXPORT_LIMIT)
     header = [_("商品编码"), _("商品名称"), _("仓库"), _("库位"), _("批次/序列号"), _("单位"), _("现有"), _("已预留"),
               _("可用")]
-    data = [[r["sku"], r["product_name"], r["warehouse"], r["location"], r["lot"], r["uom"], r["on_hand"],
-             r["reserved"], r["available"]] for r in rows]
+    data = [[r["sku"], r["product_name"], r["warehouse"], r["location"], r["lot"], r["uom"], dec(r["on_hand"]),
+             dec(r["reserved"]), dec(r["available"])] for r in rows]
     return _export(format, "on-hand", header, data)
 
 
@@ -133,8 +134,8 @@ def moves_export(request: Request, format: str = "xlsx", p: Page = READ):
     header = [_("编号"), _("完成时间"), _("商品编码"), _("商品名称"), _("数量"), _("来源库位"), _("目标库位"),
               _("批次/序列号"), _("状态"), _("单据"), _("单位成本"), _("金额")]
     data = [[r["id"], r["date_done"].isoformat() if r["date_done"] else "", r["sku"], r["product_name"],
-             r["quantity"], r["source"], r["destination"], r["lot"], inv.move_state_label(r["state"]),
-             r["reference"], r["unit_cost"], r["value"]] for r in rows]
+             dec(r["quantity"]), r["source"], r["destination"], r["lot"], inv.move_state_label(r["state"]),
+             r["reference"], money(r["unit_cost"]), money(r["value"])] for r in rows]
     return _export(format, "stock-moves", header, data)
 
 
