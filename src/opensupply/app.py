@@ -77,8 +77,27 @@ def create_app(db: Database | None = None) -> FastAPI:
         first = errors[0] if errors else {}
         loc = [str(x) for x in first.get("loc", ()) if x not in ("body", "query", "path")]
         message = _("输入有误：{field} {msg}", field=".".join(loc), msg=first.get("msg", ""))
+        if not _is_api(request) and not request.headers.get("hx-request"):
+            from opensupply.web import render
+
+            return render(None, "error.html", request=request, status_code=422, status=422, message=message)
         return JSONResponse({"error": {"code": "validation_error", "message": message,
                                        "field": ".".join(loc) or None}}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception):
+        # Starlette re-raises the exception after this response, so the server logs the traceback;
+        # the caller only learns that it was our fault
+        message = _("系统内部错误，请稍后重试或联系管理员")
+        if _is_api(request) or request.headers.get("hx-request"):
+            response = JSONResponse({"error": {"code": "internal_error", "message": message, "field": None}},
+                                    status_code=500)
+        else:
+            from opensupply.web import render
+
+            response = render(None, "error.html", request=request, status_code=500, status=500, message=message)
+        response.headers.update(SECURITY_HEADERS)  # this handler runs outside the header middleware
+        return response
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
