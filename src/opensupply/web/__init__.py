@@ -52,7 +52,8 @@ def nav_for(actor) -> list[dict]:
         if entries:
             items.append({"name": m.name, "label": str(m.label),
                           "entries": [{"label": str(e.label), "path": e.path} for e in entries]})
-    return items
+    # administration (users, roles, jobs, audit) goes last, after the business modules
+    return sorted(items, key=lambda g: g["name"] == "core")
 
 
 def render(page: Page | None, template: str, status_code: int = 200, request: Request | None = None,
