@@ -6,12 +6,13 @@ import re
 
 from sqlalchemy import select
 
-from opensupply.core.errors import ValidationFailed
+from opensupply.core.errors import Conflict, ValidationFailed
 from opensupply.core.i18n import _
 from opensupply.core.i18n import lazy_gettext as _l
 from opensupply.core.resource import Field, Resource, register
 
 from . import models as m
+from .regions import PROVINCE_CHOICES, normalize_province
 
 PHONE_RE = re.compile(r"^[0-9+\-() *]{5,30}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -37,7 +38,16 @@ def _validate_product(uow, obj, data):
             raise ValidationFailed(_("条码已被其他商品使用：{v}", v=obj.barcode), field="barcode")
 
 
+def _check_address(obj):
+    obj.province = normalize_province(obj.province)
+    if obj.district and not obj.city:
+        raise ValidationFailed(_("填写区县前请先填写市"), field="city")
+    if obj.city and not obj.province:
+        raise ValidationFailed(_("填写市前请先填写省"), field="province")
+
+
 def _validate_partner(uow, obj, data):
+    _check_address(obj)
     if not (obj.is_customer or obj.is_supplier or obj.is_carrier):
         raise ValidationFailed(_("请至少选择一个角色：客户、供应商或承运商"), field="is_customer")
     if obj.credit_limit is not None and obj.credit_limit < 0:
@@ -46,16 +56,40 @@ def _validate_partner(uow, obj, data):
 
 
 def _validate_location(uow, obj, data):
+    if not re.match(r"^[A-Za-z0-9_\-.]+$", obj.code or ""):
+        raise ValidationFailed(_("库位编码只能包含字母、数字和 - _ ."), field="code")
+    old_full = obj.full_code
     if obj.parent_id:
         parent = uow.session.get(m.Location, obj.parent_id)
-        if parent.id == obj.id:
-            raise ValidationFailed(_("上级库位不能是自己"), field="parent_id")
+        if obj.id is not None and (parent.id == obj.id or (old_full and (
+                parent.full_code == old_full or parent.full_code.startswith(old_full + "/")))):
+            raise ValidationFailed(_("上级库位不能是自己或自己的下级"), field="parent_id")
         obj.warehouse_id = parent.warehouse_id
         obj.full_code = f"{parent.full_code}/{obj.code}"
     else:
         obj.full_code = obj.code
-    if not re.match(r"^[A-Za-z0-9_\-.]+$", obj.code or ""):
-        raise ValidationFailed(_("库位编码只能包含字母、数字和 - _ ."), field="code")
+    dup = uow.session.scalar(select(m.Location.id).where(
+        m.Location.company_id == uow.company_id, m.Location.full_code == obj.full_code,
+        m.Location.id != (obj.id or 0)))
+    if dup:
+        raise Conflict(_("库位已存在：{code}", code=obj.full_code), field="code")
+    if obj.id is not None and old_full and old_full != obj.full_code:
+        from .service import rename_location_subtree
+
+        rename_location_subtree(uow, old_full, obj.full_code, exclude_id=obj.id)
+
+
+def _validate_warehouse(uow, obj, data):
+    _check_address(obj)
+    if obj.id is None or obj.view_location_id is None:
+        return
+    view = uow.session.get(m.Location, obj.view_location_id)
+    if view is not None and view.code != obj.code:
+        from .service import rename_location_subtree
+
+        old = view.full_code
+        view.code, view.full_code, view.name = obj.code, obj.code, obj.name
+        rename_location_subtree(uow, old, obj.code, exclude_id=view.id)
 
 
 def _validate_employee(uow, obj, data):
@@ -67,6 +101,12 @@ def _validate_employee(uow, obj, data):
 def _validate_rate(uow, obj, data):
     if obj.rate is not None and obj.rate <= 0:
         raise ValidationFailed(_("汇率必须大于 0"), field="rate")
+
+
+def _warehouse_detail(uow, obj):
+    from .service import location_tree
+
+    return {"locations": location_tree(uow, obj), "usage_labels": {code: str(label) for code, label in USAGES}}
 
 
 def _warehouse_created(uow, obj):
@@ -142,7 +182,7 @@ partners = register(Resource(
         Field("contact_name", _l("联系人"), search=True, max_length=80),
         Field("phone", _l("电话"), search=True, max_length=40),
         Field("email", _l("邮箱"), max_length=200, list=False),
-        Field("province", _l("省"), filter=False, max_length=40),
+        Field("province", _l("省"), filter=True, max_length=40, choices=PROVINCE_CHOICES),
         Field("city", _l("市"), max_length=40),
         Field("district", _l("区县"), max_length=40, list=False),
         Field("address", _l("详细地址"), max_length=300, list=False),
@@ -156,7 +196,8 @@ partners = register(Resource(
 
 warehouses = register(Resource(
     name="warehouses", model=m.Warehouse, label=_l("仓库"), key="code", default_sort="code",
-    after_create=_warehouse_created,
+    after_create=_warehouse_created, validate=_validate_warehouse,
+    extra={"detail_template": "masterdata/warehouse_detail.html", "detail_context": _warehouse_detail},
     fields=[
         Field("code", _l("编码"), required=True, search=True, max_length=20),
         Field("name", _l("名称"), required=True, search=True, max_length=120),

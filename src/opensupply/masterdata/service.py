@@ -157,3 +157,39 @@ def set_product_costs(uow: UnitOfWork, costs: dict[int, Decimal]) -> None:
     for obj in list(uow.session.identity_map.values()):
         if isinstance(obj, m.Product) and obj.id in costs:
             uow.session.expire(obj, ["cost"])
+
+
+def rename_location_subtree(uow: UnitOfWork, old_prefix: str, new_prefix: str, *, exclude_id: int | None = None) -> int:
+    """After a location (or warehouse) changes code or parent, its descendants' full codes follow:
+    `WH/STOCK/A-01` → `WH2/STOCK/A-01`. Returns how many were renamed."""
+    stmt = select(m.Location).where(m.Location.company_id == uow.company_id,
+                                    m.Location.full_code.startswith(old_prefix + "/", autoescape=True))
+    if exclude_id is not None:
+        stmt = stmt.where(m.Location.id != exclude_id)
+    moved = 0
+    for loc in uow.session.scalars(stmt):
+        loc.full_code = new_prefix + loc.full_code[len(old_prefix):]
+        moved += 1
+    return moved
+
+
+def location_tree(uow: UnitOfWork, warehouse: m.Warehouse) -> list[dict]:
+    """The warehouse's locations in tree order with their depth (view → STOCK → bins)."""
+    locs = list(uow.session.scalars(select(m.Location).where(
+        m.Location.company_id == uow.company_id, m.Location.warehouse_id == warehouse.id)
+        .order_by(m.Location.full_code)))
+    children: dict[int | None, list[m.Location]] = {}
+    ids = {loc.id for loc in locs}
+    for loc in locs:
+        children.setdefault(loc.parent_id if loc.parent_id in ids else None, []).append(loc)
+    out: list[dict] = []
+
+    def walk(parent_id, depth):
+        for loc in children.get(parent_id, []):
+            out.append({"id": loc.id, "code": loc.code, "full_code": loc.full_code, "name": loc.name,
+                        "usage": loc.usage, "active": loc.active, "depth": depth,
+                        "children": len(children.get(loc.id, []))})
+            walk(loc.id, depth + 1)
+
+    walk(None, 0)
+    return out

@@ -187,8 +187,12 @@ def resource_pages(res: rs.Resource) -> APIRouter:
             rows = audit.history(uow.session, res.model.__tablename__, obj.id, uow.company_id) \
                 if p.actor.can("admin.audit") or p.actor.can(res.write_permission) else []
             title = getattr(obj, res.key)
-        return render(p, "crud/detail.html", res=res, base=base, obj_id=id_, cells=cells, title=title,
-                      audit_rows=rows, audit_dumps=audit.dumps, can_write=p.actor.can(res.write_permission))
+            # a resource may add to its detail page: res.extra["detail_template"] (extending
+            # crud/detail.html, block "extra") and res.extra["detail_context"](uow, obj) → dict
+            more = res.extra["detail_context"](uow, obj) if res.extra.get("detail_context") else {}
+        return render(p, res.extra.get("detail_template", "crud/detail.html"), res=res, base=base, obj_id=id_,
+                      cells=cells, title=title, audit_rows=rows, audit_dumps=audit.dumps,
+                      can_write=p.actor.can(res.write_permission), **more)
 
     @router.get("/{id_}/edit")
     def edit_page(id_: int, p: Page = write):
