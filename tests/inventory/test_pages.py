@@ -116,3 +116,34 @@ def test_pages_need_login_and_permission(db):
     sales = f.web_client(db, f.user(db, s.company, roles=("sales",)))
     assert sales.get("/inventory/on-hand").status_code == 200
     assert sales.get("/inventory/receipts/new").status_code == 403
+
+
+def test_pages_read_in_english_too(db):
+    s, c, token = _web(db)
+    fi.receive(s, "YS-CUP-350", 3)
+    r = c.post("/settings/locale", data={"csrf_token": token, "locale": "en", "next": "/inventory/on-hand"})
+    assert r.status_code == 303
+    page = c.get("/inventory/on-hand").text
+    assert "Stock on hand" in page and "Available" in page and "现有" not in page
+    r = c.post("/inventory/receipts/new", data={"csrf_token": token, "product": "YS-CUP-350",
+                                                "location": "Z-1", "quantity": "1"})
+    assert "Location not found: Z-1" in r.text
+
+
+def test_every_inventory_message_has_an_english_translation():
+    import re as _re
+    from pathlib import Path
+
+    import opensupply.inventory
+    from opensupply.core.i18n import translations
+
+    en = translations("en")
+    root = Path(opensupply.inventory.__file__).parent
+    files = list(root.rglob("*.py")) + list(root.rglob("*.html"))
+    assert len(files) > 10
+    missing = set()
+    for fn in files:
+        for m in _re.finditer(r"""\b_l?\(\s*(["'])(.+?)\1""", open(fn, encoding="utf-8").read()):
+            if en.gettext(m.group(2)) == m.group(2) and _re.search(r"[\u4e00-\u9fff]", m.group(2)):
+                missing.add(m.group(2))
+    assert not missing, sorted(missing)
