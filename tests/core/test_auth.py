@@ -198,3 +198,13 @@ def test_changing_the_password_ends_existing_sessions(db):
         auth.set_password(uow, uow.session.scalar(select(User).where(User.username == "alice")), "New-pass-2026!")
     assert api.get("/api/v1/me").status_code == 401
     assert token_login(f.anonymous(db), "alice", "New-pass-2026!").status_code == 200
+
+
+def test_an_active_session_stays_alive(db):
+    c = f.company(db)
+    web = f.web_client(db, f.user(db, c))
+    idle = dt.timedelta(minutes=get_settings().session_idle_minutes)
+    shift_sessions(db, last_seen_at=utcnow() - idle + dt.timedelta(minutes=1))  # about to time out
+    assert web.get("/").status_code == 200  # ... but the user clicks
+    with db.readonly_sessionmaker() as s:
+        assert utcnow() - s.scalar(select(AuthSession.last_seen_at)) < dt.timedelta(minutes=1)

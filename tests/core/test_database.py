@@ -1,5 +1,6 @@
 """The database underneath: SQLite settings for durability and concurrency, and the migrations."""
 
+import datetime as dt
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -9,12 +10,14 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.engine import make_url
 
 from opensupply import registry
 from opensupply.core import migrate
+from opensupply.core.auth import AuthSession
 from opensupply.core.db import Base, Database, set_database
+from opensupply.core.types import utcnow
 from opensupply.core.uow import UnitOfWork
 from opensupply.masterdata.models import ProductCategory
 from tests import factories as f
@@ -115,3 +118,31 @@ def test_migrated_schema_matches_the_models(empty_db):
     with empty_db.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
+
+
+def test_reading_requests_do_not_queue_behind_a_long_write(sqlite_db):
+    """An import holding SQLite's write lock must not freeze every page and API read."""
+    c = f.company(sqlite_db)
+    user = f.user(sqlite_db, c)
+    api, web = f.api_client(sqlite_db, user), f.web_client(sqlite_db, user)
+    with sqlite_db.engine.begin() as conn:  # due for its once-a-minute "last seen" touch
+        conn.execute(update(AuthSession).values(last_seen_at=utcnow() - dt.timedelta(minutes=5)))
+    writing, release = threading.Event(), threading.Event()
+
+    def long_writer():
+        with UnitOfWork(f.system(c), db=sqlite_db) as uow:
+            uow.add(ProductCategory(code="IMPORT", name="导入中"))
+            uow.flush()
+            writing.set()
+            release.wait(20)
+
+    with ThreadPoolExecutor(2) as pool:
+        holder = pool.submit(long_writer)
+        assert writing.wait(5)
+        try:
+            for client, path in ((api, "/api/v1/me"), (api, "/api/v1/jobs"), (web, "/jobs"), (web, "/")):
+                r = pool.submit(client.get, path).result(timeout=5)
+                assert r.status_code == 200, (path, r.text)
+        finally:
+            release.set()
+        holder.result(timeout=5)

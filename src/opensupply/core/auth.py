@@ -10,25 +10,29 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, delete, func, select
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, delete, func, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from .audit import record
 from .config import get_settings
-from .db import Base
+from .db import SQLITE_BUSY_TIMEOUT_MS, Base
 from .errors import Conflict, NotAuthenticated, ValidationFailed
 from .i18n import _
 from .models import BigId, Entity
 from .types import UTCDateTime, utcnow
 from .uow import Actor, UnitOfWork
 
+log = logging.getLogger(__name__)
 _hasher = PasswordHasher()
+TOUCH_WAIT_MS = 200
 MIN_PASSWORD_LENGTH = 8
 
 
@@ -277,7 +281,8 @@ def login(uow: UnitOfWork, username: str, password: str, *, kind: str = "web",
 
 def resolve_token(session: Session, token: str, kind: str) -> AuthSession | None:
     """The live session behind a cookie or bearer token, or None. Touches last_seen_at
-    (at most once a minute, to keep reads cheap) and enforces the idle timeout for pages."""
+    (at most once a minute, to keep reads cheap) and enforces the idle timeout for pages.
+    `session` may be read-only: the touch is written on a connection of its own."""
     if not token:
         return None
     row = session.scalar(select(AuthSession).where(AuthSession.token_hash == _digest(token),
@@ -290,9 +295,28 @@ def resolve_token(session: Session, token: str, kind: str) -> AuthSession | None
         if now - row.last_seen_at > idle:
             return None
     if now - row.last_seen_at > dt.timedelta(minutes=1):
-        row.last_seen_at = now
-        session.commit()
+        _touch(session, row.id, now)
     return row
+
+
+def _touch(session: Session, session_id: int, now: dt.datetime) -> None:
+    """Best effort: a request must not queue behind a long write (an import holding SQLite's
+    lock) just to note that it was here; skipping a touch only shortens an idle session by a minute."""
+    try:
+        with session.get_bind().connect() as conn:
+            conn.execution_options(readonly=True)  # SQLite: deferred BEGIN, so the short wait below applies
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={TOUCH_WAIT_MS}")
+            try:
+                conn.execute(update(AuthSession).where(AuthSession.id == session_id).values(last_seen_at=now))
+                conn.commit()
+            finally:
+                if sqlite:
+                    conn.rollback()
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    except OperationalError:
+        log.info("session %s: last-seen touch skipped, database busy", session_id)
 
 
 def logout(uow: UnitOfWork, token: str) -> None:

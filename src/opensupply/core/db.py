@@ -26,6 +26,9 @@ NAMING = {
 warnings.filterwarnings("ignore", message=".*does \\*not\\* support Decimal objects natively.*")
 
 
+SQLITE_BUSY_TIMEOUT_MS = 30000  # a writer waits this long for another one before "database is locked"
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -36,7 +39,7 @@ def _sqlite_pragmas(dbapi_conn, _record):
     # FULL: a committed transaction survives power loss, not only a process crash.
     cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cur.close()
 
 

@@ -128,7 +128,7 @@ def dispatch_pending(db: Database | None = None, limit: int = 500) -> int:
 
 
 def _claim(db: Database, limit: int) -> list[Event]:
-    with db.sessionmaker() as s:
+    with db.readonly_sessionmaker() as s:
         due = OutboxEvent.next_attempt_at.is_(None) | (OutboxEvent.next_attempt_at <= utcnow())
         stmt = (select(OutboxEvent).where(OutboxEvent.dispatched_at.is_(None),
                                           OutboxEvent.attempts < MAX_ATTEMPTS, due)

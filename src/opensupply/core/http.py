@@ -40,7 +40,7 @@ def _company_tz(actor: Actor) -> None:
 
     if actor.company_id is None:
         return
-    with get_database().sessionmaker() as s:
+    with get_database().readonly_sessionmaker() as s:
         company = s.get(Company, actor.company_id)
         set_timezone(company.timezone if company else None)
 
@@ -48,7 +48,7 @@ def _company_tz(actor: Actor) -> None:
 def _actor_from(request: Request) -> tuple[Actor, AuthSession | None] | None:
     db = get_database()
     header = request.headers.get("authorization", "")
-    with db.sessionmaker() as s:
+    with db.readonly_sessionmaker() as s:  # every request passes here: never take the write lock
         if header.lower().startswith("bearer "):
             row = resolve_token(s, header[7:].strip(), "api")
             kind = "api"

@@ -149,7 +149,7 @@ def _actor_for(db: Database, j: Job) -> Actor:
 
     if j.user_id is None:
         return Actor.system(j.company_id)
-    with db.sessionmaker() as s:
+    with db.readonly_sessionmaker() as s:
         return actor_for_user(s, j.user_id, j.company_id)
 
 
@@ -169,7 +169,7 @@ def work_forever(db: Database | None = None, poll_seconds: float = 1.0, stop: th
 def wait_for(db: Database, job_id: int, timeout: float = 60) -> Job:
     deadline = time.monotonic() + timeout
     while True:
-        with db.sessionmaker() as s:
+        with db.readonly_sessionmaker() as s:
             j = s.get(Job, job_id)
             if j.status in (DONE, FAILED, CANCELLED) or time.monotonic() > deadline:
                 return j

@@ -83,7 +83,7 @@ def _companies(actor) -> list:
     from opensupply.core.db import get_database
     from opensupply.masterdata.models import Company
 
-    with get_database().sessionmaker() as s:
+    with get_database().readonly_sessionmaker() as s:
         return [{"id": c.id, "code": c.code, "name": c.name}
                 for c in s.scalars(select(Company).where(Company.id.in_(actor.company_ids)).order_by(Company.id))]
 
