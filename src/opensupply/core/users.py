@@ -18,6 +18,7 @@ from .audit import record
 from .auth import Role, RolePermission, User, UserCompany
 from .errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from .i18n import SUPPORTED, _
+from .i18n import lazy_gettext as _l
 from .uow import UnitOfWork
 
 PERMISSION = "admin.users"
@@ -25,6 +26,32 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ROLE_CODE_RE = re.compile(r"^[a-z][a-z0-9_\-]{0,39}$")
 USERNAME_RE = re.compile(r"^[\w.@\-]{1,80}$")
 PERMISSION_RE = re.compile(r"^(\*|[a-z][a-z0-9_]*\.(\*|[a-z][a-z0-9_]*))$")
+
+# What a permission lets its holder do, as the role form shows it (the code is shown too).
+PERMISSION_LABELS = {
+    "*": _l("全部权限"),
+    "admin.users": _l("管理用户和角色"),
+    "admin.audit": _l("查看审计日志"),
+    "admin.modules": _l("启用或停用模块"),
+    "admin.companies": _l("管理公司"),
+    "core.jobs": _l("查看后台任务"),
+    "masterdata.read": _l("查看基础资料"),
+    "masterdata.write": _l("维护商品、仓库等基础资料"),
+    "masterdata.partners": _l("维护往来单位"),
+    "masterdata.boms": _l("维护物料清单"),
+    "masterdata.cost": _l("查看和修改成本价"),
+    "inventory.read": _l("查看库存"),
+    "inventory.write": _l("入库、出库和移库"),
+    "inventory.adjust": _l("盘点调整"),
+}
+
+
+def permission_label(code: str) -> str:
+    if code in PERMISSION_LABELS:
+        return str(PERMISSION_LABELS[code])
+    if code.endswith(".*"):
+        return _("本模块全部")
+    return ""
 
 
 # ------------------------------------------------------------------ reading users
@@ -281,7 +308,8 @@ def permission_groups() -> list[dict]:
         perms = list(m.permissions)
         if m.name != "core":
             perms.insert(0, f"{m.name}.*")
-        groups.append({"module": m.name, "label": str(m.label), "permissions": perms})
+        groups.append({"module": m.name, "label": str(m.label), "permissions": perms,
+                       "labels": {p: permission_label(p) for p in perms}})
     return groups
 
 
