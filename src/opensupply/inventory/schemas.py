@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -77,14 +77,10 @@ def dec(value: Decimal | None) -> str | None:
 
 
 def money(value: Decimal | None) -> str | None:
-    """An amount with (at least) two decimals: 1234.5 → "1234.50"."""
+    """An amount in cents: 1234.5 → "1234.50" (unit costs keep their precision through `dec`)."""
     if value is None:
         return None
-    value = Decimal(value)
-    text = dec(value)
-    if "." not in text:
-        return f"{value:.2f}"
-    return text if len(text.split(".")[1]) >= 2 else f"{value:.2f}"
+    return str(Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 def iso(value) -> str | None:
@@ -102,8 +98,8 @@ def move_out(row: dict) -> dict:
     out = dict(row)
     for k in ("quantity",):
         out[k] = dec(out[k])
-    for k in ("unit_cost", "value"):
-        out[k] = money(out[k])
+    out["unit_cost"] = dec(out["unit_cost"])
+    out["value"] = money(out["value"])
     for k in ("date_done", "created_at"):
         out[k] = iso(out[k])
     return out
@@ -127,4 +123,4 @@ def adjustment_out(d: dict) -> dict:
 def valuation_out(v: dict) -> dict:
     return {"total_value": money(v["total_value"]), "gl_inventory_balance": money(v["gl_inventory_balance"]),
             "lines": [{**ln, "quantity": dec(ln["quantity"]), "value": money(ln["value"]),
-                       "unit_cost": money(ln["unit_cost"])} for ln in v["lines"]]}
+                       "unit_cost": dec(ln["unit_cost"])} for ln in v["lines"]]}

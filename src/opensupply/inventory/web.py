@@ -135,7 +135,7 @@ def moves_export(request: Request, format: str = "xlsx", p: Page = READ):
               _("批次/序列号"), _("状态"), _("单据"), _("单位成本"), _("金额")]
     data = [[r["id"], r["date_done"].isoformat() if r["date_done"] else "", r["sku"], r["product_name"],
              dec(r["quantity"]), r["source"], r["destination"], r["lot"], inv.move_state_label(r["state"]),
-             r["reference"], money(r["unit_cost"]), money(r["value"])] for r in rows]
+             r["reference"], dec(r["unit_cost"]), money(r["value"])] for r in rows]
     return _export(format, "stock-moves", header, data)
 
 
