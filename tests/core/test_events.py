@@ -182,3 +182,16 @@ def test_event_is_given_up_after_the_last_attempt(db):
         conn.execute(update(OutboxEvent).values(next_attempt_at=None))
     behaviour["notify_failures_left"] = 0
     assert dispatch_pending(db) == 0  # stays in the outbox, with its error, for someone to look at
+
+
+def test_payload_with_decimals_and_dates_is_stored_as_plain_json(db, no_auto_dispatch):
+    from decimal import Decimal
+
+    c = f.company(db)
+    with UnitOfWork(f.system(c), db=db) as uow:
+        uow.emit(SOLD, order="SO-3", qty=Decimal("2.500"), ship_on=dt.date(2026, 3, 1))
+    [ev] = outbox(db)
+    assert ev.payload == {"order": "SO-3", "qty": "2.500", "ship_on": "2026-03-01"}
+    with pytest.raises(TypeError), UnitOfWork(f.system(c), db=db) as uow:
+        uow.emit(SOLD, order="SO-4", customer=object())  # fails in the service, where the bug is
+    assert len(outbox(db)) == 1

@@ -191,3 +191,27 @@ def test_worker_skips_a_job_another_worker_has_locked_on_postgresql(db, monkeypa
         other_worker.commit()
     assert ran == [second]
     assert jobs.run_job(db) is None  # the first is the other worker's
+
+
+@jobs.job("test.valuation")
+def valuation(ctx: jobs.JobContext):
+    from decimal import Decimal
+
+    return {"as_of": ctx.params["as_of"], "total_value": Decimal("1234.50")}
+
+
+def test_job_params_and_results_with_decimals_and_dates_are_stored(db):
+    import datetime as dt
+
+    c = f.company(db)
+    user = f.user(db, c)
+    job_id = start(db, c, user, "test.valuation", as_of=dt.date(2026, 3, 31))
+    j = jobs.wait_for(db, job_id)
+    assert (j.status, j.result) == ("done", {"as_of": "2026-03-31", "total_value": "1234.50"})
+
+
+def test_unknown_job_kind_is_refused_with_a_message(db):
+    c = f.company(db)
+    with pytest.raises(ValidationFailed) as err, UnitOfWork(f.system(c), db=db) as uow:
+        jobs.enqueue(uow, "no.such.kind")
+    assert "no.such.kind" in err.value.message

@@ -101,3 +101,12 @@ def test_gap_free_number_waits_for_the_open_document_on_postgresql(db):
                 other.result(timeout=0.5)  # blocked until the first voucher commits or rolls back
             uow.session.rollback()  # the first voucher is abandoned: its number goes to the waiting one
         assert other.result(timeout=5) == "记2026-00002"
+
+
+def test_asking_for_no_numbers_is_a_programming_error(db):
+    c = f.company(db)
+    with pytest.raises(ValueError), UnitOfWork(f.system(c), db=db) as uow:
+        next_numbers(uow, "T-PO", 0)
+    with pytest.raises(ValueError), UnitOfWork(f.system(c), db=db) as uow:
+        next_numbers(uow, "T-PO", -3)
+    assert _take(db, c, "T-PO") == "PO2026-000001"

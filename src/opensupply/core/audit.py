@@ -53,6 +53,19 @@ def _jsonable(value):
     return value
 
 
+def json_safe(value):
+    """`value` with Decimals, dates and enums turned into strings, ready for a JSON column
+    (event payloads, job parameters and results); anything else unserialisable is a TypeError."""
+
+    def default(v):
+        out = _jsonable(v)
+        if out is v:
+            raise TypeError(f"{type(v).__name__} is not JSON serialisable")
+        return out
+
+    return json.loads(json.dumps(value, default=default, ensure_ascii=False))
+
+
 def _row_values(obj) -> dict:
     state = inspect(obj)
     return {

@@ -20,6 +20,7 @@ from sqlalchemy import JSON, BigInteger, Integer, String, Text, insert, select, 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .audit import json_safe
 from .db import Base, Database, get_database
 from .models import BigId
 from .types import UTCDateTime, utcnow
@@ -90,9 +91,9 @@ def handlers_for(name: str) -> list[tuple[str, Handler]]:
 
 def add_to_outbox(uow: UnitOfWork, name: str, payload: dict) -> str:
     event_id = str(uuid.uuid4())
-    uow.session.execute(insert(OutboxEvent).values(
+    uow.session.execute(insert(OutboxEvent).values(  # Decimal quantities arrive as strings
         event_id=event_id, company_id=uow.actor.company_id, user_id=uow.actor.user_id,
-        name=name, payload=payload, created_at=utcnow(), attempts=0))
+        name=name, payload=json_safe(payload), created_at=utcnow(), attempts=0))
     if not uow.session.info.get("dispatch_scheduled"):
         uow.session.info["dispatch_scheduled"] = True
         db = uow.db

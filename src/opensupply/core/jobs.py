@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from sqlalchemy import JSON, BigInteger, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .audit import json_safe
 from .db import Base, Database, get_database
-from .errors import DomainError
+from .errors import DomainError, ValidationFailed
+from .i18n import _
 from .models import BigId
 from .types import UTCDateTime, utcnow
 from .uow import Actor, UnitOfWork
@@ -88,9 +90,9 @@ def job(kind: str):
 
 def enqueue(uow: UnitOfWork, kind: str, params: dict | None = None) -> Job:
     if kind not in _registry:
-        raise DomainError(f"unknown job kind {kind}")
+        raise ValidationFailed(_("未知的任务类型：{kind}", kind=kind), field="kind")
     j = Job(company_id=uow.actor.company_id, user_id=uow.actor.user_id, kind=kind,
-            params=params or {}, status=QUEUED, progress=0, message="")
+            params=json_safe(params or {}), status=QUEUED, progress=0, message="")
     uow.session.add(j)
     uow.session.flush()
     if in_process:
@@ -129,7 +131,7 @@ def run_job(db: Database, job_id: int | None = None) -> Job | None:
     status, result, error = DONE, None, None
     try:  # everything after the claim is inside: a claimed job never stays "running" forever
         ctx = JobContext(j.id, _actor_for(db, j), db, j.params or {})
-        result = _registry[j.kind](ctx) or {}
+        result = json_safe(_registry[j.kind](ctx) or {})  # an unstorable result fails the job, visibly
     except JobCancelled:
         status = CANCELLED
     except Exception as exc:

@@ -82,6 +82,8 @@ def _take(conn, dialect: str, company_id: int, code: str, period: str, spec: Seq
 
 def next_numbers(uow: UnitOfWork, code: str, n: int = 1, *, on: dt.date | None = None) -> list[str]:
     """Take `n` consecutive numbers of document type `code` for the unit of work's company."""
+    if n < 1:
+        raise ValueError(f"next_numbers needs n >= 1, got {n}")  # n <= 0 would hand numbers out again
     spec = _spec(code)
     on = on or utcnow().date()
     period = str(on.year) if spec.yearly else ""
