@@ -1,0 +1,19 @@
+"""The general ledger: chart of accounts, journals, balanced journal entries (append-only;
+corrections are reversals), accounting periods, and the reports drawn from them."""
+
+from opensupply.core.i18n import lazy_gettext as _l
+from opensupply.registry import MenuItem, Module
+
+MODULE = Module(
+    name="accounting",
+    label=_l("财务"),
+    depends=("masterdata",),
+    core=True,
+    menu=(
+        MenuItem(_l("凭证"), "/accounting/entries", "accounting.read"),
+        MenuItem(_l("科目表"), "/accounting/accounts", "accounting.read"),
+        MenuItem(_l("科目余额表"), "/accounting/trial-balance", "accounting.read"),
+        MenuItem(_l("会计期间"), "/accounting/periods", "accounting.read"),
+    ),
+    permissions=("accounting.read", "accounting.write", "accounting.approve", "accounting.close"),
+)

@@ -1,0 +1,95 @@
+"""General-ledger endpoints under /api/v1/accounting/."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import func, select
+
+from opensupply.core.http import require
+from opensupply.core.resource_api import resource_router
+from opensupply.core.uow import Actor, UnitOfWork
+
+from . import schemas
+from . import service as gl
+from .models import AccountingPeriod, JournalEntry
+from .resources import accounts
+
+router = APIRouter(tags=["accounting"])
+router.include_router(resource_router(accounts))
+READ, WRITE = Depends(require("accounting.read")), Depends(require("accounting.write"))
+
+
+@router.get("/accounting/trial-balance")
+def trial_balance(date_from: dt.date | None = None, date_to: dt.date | None = None, actor: Actor = READ) -> dict:
+    with UnitOfWork(actor, readonly=True) as uow:
+        return schemas.balance_out(gl.trial_balance(uow, date_from=date_from, date_to=date_to))
+
+
+@router.get("/accounting/entries")
+def list_entries(q: str | None = None, date_from: dt.date | None = None, date_to: dt.date | None = None,
+                 journal: str | None = None, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+                 actor: Actor = READ) -> dict:
+    with UnitOfWork(actor, readonly=True) as uow:
+        stmt = select(JournalEntry).where(JournalEntry.company_id == uow.company_id)
+        if q:
+            like = f"%{q}%"
+            stmt = stmt.where(JournalEntry.number.ilike(like) | JournalEntry.reference.ilike(like)
+                              | JournalEntry.memo.ilike(like))
+        if date_from:
+            stmt = stmt.where(JournalEntry.date >= date_from)
+        if date_to:
+            stmt = stmt.where(JournalEntry.date <= date_to)
+        if journal:
+            from .models import Journal
+
+            stmt = stmt.join(Journal).where(Journal.code == journal)
+        total = uow.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        rows = uow.session.scalars(stmt.order_by(JournalEntry.date.desc(), JournalEntry.id.desc())
+                                   .limit(limit).offset(offset))
+        return {"items": [schemas.entry_out(e) for e in rows], "total": total}
+
+
+@router.get("/accounting/entries/{entry_id}")
+def get_entry(entry_id: int, actor: Actor = READ) -> dict:
+    with UnitOfWork(actor, readonly=True) as uow:
+        return schemas.entry_out(gl.get_entry(uow, entry_id))
+
+
+@router.post("/accounting/entries", status_code=201)
+def create_entry(body: schemas.EntryIn, actor: Actor = WRITE) -> dict:
+    with UnitOfWork(actor) as uow:
+        entry = gl.post_entry(uow, journal=body.journal, date=body.date, memo=body.memo, reference=body.reference,
+                              ref_type="manual", lines=[gl.EntryLine(account=ln.account, debit=ln.debit,
+                                                                     credit=ln.credit, partner_id=ln.partner_id,
+                                                                     memo=ln.memo) for ln in body.lines])
+        return schemas.entry_out(entry)
+
+
+@router.post("/accounting/entries/{entry_id}/reverse", status_code=201)
+def reverse(entry_id: int, body: schemas.ReverseIn, actor: Actor = WRITE) -> dict:
+    with UnitOfWork(actor) as uow:
+        return schemas.entry_out(gl.reverse_entry(uow, entry_id, date=body.date, memo=body.memo))
+
+
+@router.get("/accounting/periods")
+def periods(actor: Actor = READ) -> dict:
+    with UnitOfWork(actor, readonly=True) as uow:
+        rows = list(uow.session.scalars(select(AccountingPeriod).where(AccountingPeriod.company_id == uow.company_id)
+                                        .order_by(AccountingPeriod.year.desc(), AccountingPeriod.month.desc())))
+        return {"items": [{"year": p.year, "month": p.month, "state": p.state} for p in rows], "total": len(rows)}
+
+
+@router.post("/accounting/periods/{year}/{month}/close")
+def close(year: int, month: int, actor: Actor = Depends(require("accounting.close"))) -> dict:
+    with UnitOfWork(actor) as uow:
+        p = gl.close_period(uow, year, month)
+        return {"year": p.year, "month": p.month, "state": p.state}
+
+
+@router.post("/accounting/periods/{year}/{month}/reopen")
+def reopen(year: int, month: int, actor: Actor = Depends(require("accounting.close"))) -> dict:
+    with UnitOfWork(actor) as uow:
+        p = gl.reopen_period(uow, year, month)
+        return {"year": p.year, "month": p.month, "state": p.state}
