@@ -208,3 +208,67 @@ def test_user_without_bom_permission_cannot_change_boms(db, bike):
         with pytest.raises(PermissionDenied):
             boms.copy_bom(uow, boms.released_bom(uow, ids["BIKE"]).id)
         assert boms.explode(uow, ids["BIKE"], 1).lines  # reading is fine
+
+
+def test_two_simultaneous_releases_leave_exactly_one_version_in_force(db, bike):
+    """Two planners release different drafts of the same product at the same moment."""
+    import threading
+
+    c, ids = bike
+    with UnitOfWork(f.system(c), db=db) as uow:
+        v10 = boms.released_bom(uow, ids["BIKE"]).id
+        drafts = [boms.copy_bom(uow, v10).id, boms.copy_bom(uow, v10).id]
+    barrier, outcomes = threading.Barrier(2), []
+
+    def release(bom_id):
+        barrier.wait()
+        try:
+            with UnitOfWork(f.system(c), db=db) as uow:
+                boms.release_bom(uow, bom_id)
+            outcomes.append("ok")
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=release, args=(d,)) for d in drafts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(outcomes) == ["ok", "ok"]  # the second waits for the first, then replaces it
+    with UnitOfWork(f.system(c), db=db, readonly=True) as uow:
+        states = sorted(boms.get_bom(uow, i).state for i in [v10, *drafts])
+    assert states == ["obsolete", "obsolete", "released"]
+
+
+def test_product_unit_cannot_leave_its_category_while_used_in_a_bom(db, bike):
+    c, ids = bike
+    from opensupply.core import resource as rs
+    from opensupply.masterdata import resources
+
+    with UnitOfWork(f.system(c), db=db) as uow:
+        with pytest.raises(ValidationFailed) as err:
+            rs.update_record(uow, resources.products, ids["SPOKE"], {"uom_id": "kg"})
+        assert err.value.field == "uom_id"
+        rs.update_record(uow, resources.products, ids["SPOKE"], {"uom_id": "box"})  # same category is fine
+        rs.update_record(uow, resources.products, ids["BIKE"], {"name": "自行车"})  # other edits are fine
+
+
+def test_explosion_is_linear_in_quantity(db, bike):
+    """Making a + b bikes needs exactly what making a and then b bikes needs."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    c, ids = bike
+    qty = st.decimals(min_value="0.001", max_value="10000", places=3)
+
+    @settings(max_examples=25, deadline=None)
+    @given(qty, qty)
+    def check(a, b):
+        with UnitOfWork(f.system(c), db=db, readonly=True) as uow:
+            ta = {r["sku"]: D(r["quantity"]) for r in boms.explode(uow, ids["BIKE"], a).totals()}
+            tb = {r["sku"]: D(r["quantity"]) for r in boms.explode(uow, ids["BIKE"], b).totals()}
+            tab = {r["sku"]: D(r["quantity"]) for r in boms.explode(uow, ids["BIKE"], a + b).totals()}
+        for sku in tab:
+            assert abs(tab[sku] - (ta[sku] + tb[sku])) <= D("0.000002"), sku
+
+    check()

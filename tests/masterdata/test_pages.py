@@ -183,3 +183,16 @@ def test_other_pages_render(db, admin):
     for url in ("/product-categories", "/uoms", "/departments", "/employees", "/currency-rates", "/companies",
                 "/locations", "/warehouses", "/partners/new", "/products/new", "/warehouses/new", "/locations/new"):
         assert web.get(url).status_code == 200, url
+
+
+def test_product_page_shows_its_bom_versions_and_where_it_is_used(db, admin):
+    from tests.masterdata import factories as mf
+
+    c, web, _token = admin
+    ids = mf.products(db, c, "CUP", "STEEL:kg")
+    mf.bom(db, c, "CUP", [("STEEL", "0.12")], release=True)
+    cup = web.get(f"/products/{ids['CUP']}").text
+    assert 'class="list product-boms"' in cup and "V1.0" in cup and "已发布" in cup
+    steel = web.get(f"/products/{ids['STEEL']}").text
+    used = steel.split('class="list where-used"')[1].split("</table>")[0]
+    assert "CUP" in used and "0.12 kg" in used

@@ -288,6 +288,9 @@ def release_bom(uow: UnitOfWork, bom_id: int) -> m.Bom:
     bom = get_bom(uow, bom_id, for_update=True)
     if bom.state != "draft":
         raise Conflict(_("只能发布草稿状态的物料清单（当前：{state}）", state=state_label(bom.state)), field="state")
+    # Two releases of one product queue on the product row, so the later one sees (and
+    # obsoletes) the version the earlier one released instead of colliding with it.
+    uow.get(m.Product, bom.product_id, for_update=True)
     _check_no_cycle(uow, bom.product, {ln.component_id for ln in bom.lines if not ln.is_byproduct})
     previous = uow.session.scalars(select(m.Bom).where(
         m.Bom.company_id == uow.company_id, m.Bom.product_id == bom.product_id, m.Bom.state == "released",

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from opensupply.core import resource as rs
 from opensupply.core.uow import UnitOfWork
 
+from . import boms, resources
 from . import models as m
-from . import resources
 from .service import ensure_bin
 
 CATEGORIES = (("HOME", "家居日用", "average"), ("KITCHEN", "厨房用品", "fifo"), ("TEXTILE", "家纺", "average"),
@@ -38,6 +38,12 @@ PARTNERS = (
 )
 BINS = ("A-01-01", "A-01-02", "A-02-01", "B-01-01", "B-01-02", "D-03-02")
 DEPARTMENTS = (("SALES", "销售部"), ("PURCH", "采购部"), ("WH", "仓储部"), ("PROD", "生产部"), ("FIN", "财务部"))
+# Product structures: the cups are pressed from 304 steel plate, towels woven from cotton yarn.
+BOMS = (
+    ("YS-CUP-350", (("RM-SS304", "0.12", "kg", "3"),)),
+    ("YS-CUP-500", (("RM-SS304", "160", "g", "3"),)),
+    ("YS-TOWEL-01", (("RM-COTTON", "0.45", "kg", "5"),)),
+)
 EMPLOYEES = (("E001", "王磊", "SALES", "销售经理"), ("E002", "李娜", "PURCH", "采购专员"),
              ("E003", "张伟", "WH", "仓库主管"), ("E004", "刘洋", "PROD", "生产主管"), ("E005", "陈静", "FIN", "会计"))
 
@@ -57,6 +63,16 @@ def seed(uow: UnitOfWork, company: m.Company) -> None:
     wh.province, wh.city, wh.district = "浙江省", "杭州市", "余杭区"
     for code in BINS:
         ensure_bin(uow, wh, code)
+    for sku, lines in BOMS:
+        bom = boms.create_bom(uow, product=sku, lines=[
+            {"component": c, "quantity": q, "uom": u, "scrap_pct": scrap} for c, q, u, scrap in lines])
+        boms.release_bom(uow, bom.id)
+    # an engineering change in progress: V1.1 of the 350 ml cup uses less steel
+    draft = boms.copy_bom(uow, boms.released_bom(uow, uow.session.scalar(
+        select(m.Product.id).where(m.Product.company_id == company.id, m.Product.sku == "YS-CUP-350"))).id)
+    boms.update_bom(uow, draft.id, {"notes": "减薄杯壁，钢板用量 0.12 → 0.11 kg",
+                                    "lines": [{"component": "RM-SS304", "quantity": "0.11", "uom": "kg",
+                                               "scrap_pct": "3"}]})
     for code, name in DEPARTMENTS:
         rs.create_record(uow, resources.departments, {"code": code, "name": name})
     for code, name, dept, position in EMPLOYEES:

@@ -26,6 +26,8 @@ def _check_contact(uow, obj, data):
 
 
 def _validate_product(uow, obj, data):
+    if obj.id is not None and obj.uom_id is not None:
+        _check_unit_change(uow, obj)
     if obj.cost is not None and obj.cost < 0:
         raise ValidationFailed(_("成本不能为负数"), field="cost")
     if obj.list_price is not None and obj.list_price < 0:
@@ -36,6 +38,28 @@ def _validate_product(uow, obj, data):
             m.Product.id != (obj.id or 0)))
         if dup:
             raise ValidationFailed(_("条码已被其他商品使用：{v}", v=obj.barcode), field="barcode")
+
+
+def _check_unit_change(uow, obj):
+    """A product whose unit moves to another category (件 → 千克) would break the BOM lines that
+    count it in the old category; refuse while any draft or released BOM still does."""
+    new = uow.session.get(m.Uom, obj.uom_id)
+    clash = uow.session.execute(
+        select(m.Bom.version, m.Product.sku, m.Uom.code)
+        .join(m.BomLine, m.BomLine.bom_id == m.Bom.id).join(m.Uom, m.Uom.id == m.BomLine.uom_id)
+        .join(m.Product, m.Product.id == m.Bom.product_id)
+        .where(m.Bom.company_id == uow.company_id, m.Bom.state != "obsolete", m.BomLine.component_id == obj.id,
+               m.Uom.category_id != new.category_id).limit(1)).first()
+    if clash:
+        raise ValidationFailed(_("该商品在物料清单 {sku} {version} 中以 {uom} 计量，单位不能改为其他类别的 {new}",
+                                 sku=clash[1], version=clash[0], uom=clash[2], new=new.code), field="uom_id")
+
+
+def _product_detail(uow, obj):
+    from .boms import bom_to_dict, list_boms, where_used
+
+    return {"bom_versions": [bom_to_dict(b, with_lines=False) for b in list_boms(uow, product_id=obj.id, limit=100)[0]],
+            "used_in": [u.as_dict() for u in where_used(uow, obj.id)]}
 
 
 def _check_address(obj):
@@ -154,6 +178,7 @@ product_categories = register(Resource(
 
 products = register(Resource(
     name="products", model=m.Product, label=_l("商品"), key="sku", default_sort="sku", validate=_validate_product,
+    extra={"detail_template": "masterdata/product_detail.html", "detail_context": _product_detail},
     fields=[
         Field("sku", _l("商家编码"), required=True, search=True, max_length=64),
         Field("name", _l("名称"), required=True, search=True, max_length=200),
