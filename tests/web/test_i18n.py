@@ -126,3 +126,15 @@ def test_login_page_in_both_languages(db):
     assert "用户名" in client.get("/login").text
     english = client.get("/login", params={"lang": "en"}).text
     assert "Username" in english and "Log in" in english
+
+
+def test_api_errors_speak_the_users_language(db):
+    c = f.company(db)
+    with UnitOfWork(Actor.system(c), db=db) as uow:
+        auth.ensure_preset_roles(uow)
+        auth.create_user(uow, username="eve", password=f.PASSWORD, roles=["admin"], company_ids=[c], locale="en")
+        auth.create_user(uow, username="wang", password=f.PASSWORD, roles=["warehouse"], company_ids=[c])
+    r = f.api_client(db, "eve").post("/api/v1/users", json={"username": "x", "password": "1"})
+    assert r.json()["error"]["message"] == "The password must have at least 8 characters"
+    r = f.api_client(db, "wang").get("/api/v1/users")
+    assert r.status_code == 403 and r.json()["error"]["message"] == "没有权限：admin.users"

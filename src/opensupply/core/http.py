@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from .auth import AuthSession, actor_for_user, resolve_token
 from .db import get_database
@@ -88,9 +89,12 @@ def api_actor(request: Request) -> Actor:
 def require(permission: str):
     """Dependency: an authenticated API caller holding `permission` (else 401/403)."""
 
-    def dep(actor: Actor = Depends(api_actor)) -> Actor:
+    async def dep(actor: Actor = Depends(api_actor)) -> Actor:
+        # api_actor is sync, so it runs in a worker thread whose context (locale) is lost;
+        # set it again here, in the request's own context, which the endpoint inherits.
+        set_locale(actor.locale)
         if not actor.can(permission):
-            _log_denied(actor, permission)
+            await run_in_threadpool(_log_denied, actor, permission)
             raise PermissionDenied(_("没有权限：{permission}", permission=permission))
         return actor
 
