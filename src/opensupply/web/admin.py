@@ -33,7 +33,8 @@ def users_page(q: str | None = None, active: str | None = None, offset: int = Qu
     flag = {"1": True, "0": False}.get(active or "")
     with UnitOfWork(p.actor, readonly=True) as uow:
         rows, total = users.list_users(uow, q=q, active=flag, limit=PAGE_SIZE, offset=offset)
-        items = [{**users.user_dict(uow, u), "last_login": u.last_login_at} for u in rows]
+        items = [{**users.user_dict(uow, u), "last_login": u.last_login_at,
+                  "role_names": sorted(r.name for r in u.roles)} for u in rows]
     return render(p, "admin/users.html", items=items, q=q or "", active=active or "",
                   pager=_pager(total, offset, {"q": q, "active": active}))
 
