@@ -92,3 +92,22 @@ def test_audit_viewer_needs_permission(db):
     assert web.get("/admin/audit").status_code == 403
     assert web.get("/admin/audit/export").status_code == 403
     assert re.search("没有权限", web.get("/admin/audit").text)
+
+
+def test_times_follow_the_company_time_zone(db):
+    from opensupply.core.uow import Actor, UnitOfWork
+    from opensupply.masterdata.service import setup_company
+
+    with UnitOfWork(Actor.system(), db=db) as uow:
+        ny = setup_company(uow, code="NY", name="纽约分公司", timezone="America/New_York").id
+    boss = f.user(db, ny, "boss")
+    with db.sessionmaker.begin() as s:  # 01:30 UTC on 2 March is 20:30 on 1 March in New York
+        s.add(AuditLog(at=dt.datetime(2026, 3, 2, 1, 30, tzinfo=dt.UTC), company_id=ny, username="late",
+                       action="update", entity="product", entity_id="1"))
+    web = f.web_client(db, boss)
+    page = web.get("/admin/audit", params={"date_from": "2026-03-01", "date_to": "2026-03-01"}).text
+    body = page.split("<tbody>")[1]
+    assert "late" in body and "2026/3/1 20:30" in body
+    assert "late" not in web.get("/admin/audit", params={"date_from": "2026-03-02"}).text.split("<tbody>")[1]
+    csv = web.get("/admin/audit/export", params={"format": "csv", "username": "late"}).content.decode("utf-8-sig")
+    assert "2026-03-01 20:30:00" in csv
