@@ -266,3 +266,26 @@ def test_rows_without_key_are_each_reported_on_their_own_line(api):
     rows = _import(api, "products", data).json()["error"]["rows"]
     assert [(r["line"], r["field"]) for r in rows] == [(2, "sku"), (3, "sku")]
     assert all("商家编码" in r["reason"] for r in rows)
+
+
+def test_locations_import_by_parent_and_round_trip(api):
+    data = ("上级库位,编码,名称,类型\n"
+            "WH/STOCK,A-01,A 区,internal\n"
+            "WH/STOCK/A-01,A-01-01,A 区 1 号位,库内\n").encode("gbk")
+    r = _import(api, "locations", data)
+    assert r.status_code == 200, r.text
+    assert r.json()["created"] == 2
+    codes = [loc["full_code"] for loc in api.get("/api/v1/locations", params={"q": "A-01"}).json()["items"]]
+    assert codes == ["WH/STOCK/A-01", "WH/STOCK/A-01/A-01-01"]
+    exported = api.get("/api/v1/locations/export", params={"format": "csv"}).content
+    replay = _import(api, "locations", exported)
+    assert replay.status_code == 200, replay.text
+    assert (replay.json()["created"], replay.json()["updated"]) == (0, 0)
+    again = _import(api, "locations", data)  # same rows without full codes: already there
+    assert again.status_code == 422
+    assert [row["line"] for row in again.json()["error"]["rows"]] == [2, 3]
+
+
+def test_records_that_cannot_be_imported_say_so(api):
+    r = _import(api, "currency-rates", b"currency_code,date,rate\nUSD,2026-01-01,7.1\n")
+    assert r.status_code == 422 and r.json()["error"]["field"] == "file"

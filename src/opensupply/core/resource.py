@@ -369,7 +369,7 @@ def header_map(res: Resource, header: list[str]) -> dict[str, str]:
     en = translations("en")
     lookup = {}
     for f in res.fields:
-        if not f.form:
+        if not f.form and f.name != res.key:  # a computed key (locations' full code) still matches rows
             continue
         raw_label = getattr(f.label, "_args", [None])[0] if hasattr(f.label, "_args") else str(f.label)
         for alias in {f.name, str(f.label), str(raw_label), en.gettext(str(raw_label))}:
@@ -382,14 +382,17 @@ def import_table(uow: UnitOfWork, res: Resource, table: Table, *, dry_run: bool 
     (raises ImportRejected listing every bad row with its line number), and a file replayed
     changes nothing."""
     uow.actor.require(res.write_permission)
+    if not res.importable:
+        raise ValidationFailed(_("{what}不支持导入", what=str(res.label)), field="file")
     mapping = header_map(res, table.header)
     report = ImportReport()
-    if res.key not in mapping.values():
+    computed_key = not res.field(res.key).form  # e.g. a location's full code, derived from parent + code
+    if res.key not in mapping.values() and not computed_key:
         raise ValidationFailed(_("缺少必需的列：{col}", col=res.field(res.key).label_text()), field="file")
     seen: dict[str, int] = {}
     for line, record in table.records():
         data = {mapping[h]: v for h, v in record.items() if h in mapping}
-        key_value = data.get(res.key, "").strip()
+        key_value = (data.pop(res.key, "") if computed_key else data.get(res.key, "")).strip()
         if key_value and key_value in seen:
             report.errors.append({"line": line, "field": res.key, "reason": _(
                 "与第 {other} 行重复：{value}", other=seen[key_value], value=key_value)})
