@@ -124,3 +124,21 @@ def test_x_company_id_for_a_company_the_user_may_not_use_is_refused(db, header):
                    headers={"X-Company-Id": value})
     assert r.status_code == 403  # never silently written into the default company instead
     assert product_count(db, a) == 0
+
+
+def test_switching_to_a_company_the_user_may_not_use_is_refused(db):
+    a, b = f.company(db, "A"), f.company(db, "B")
+    f.product(db, b, "B-ONLY")
+    web = f.web_client(db, f.user(db, a, "usera"))
+    r = web.post("/settings/company", data={"company_id": str(b), "csrf_token": f.csrf(web)})
+    assert r.status_code == 422
+    assert web.get("/api/v1/me").json()["company_id"] == a
+    assert web.get("/api/v1/products", params={"q": "B-ONLY"}).json()["total"] == 0
+
+
+def test_switching_between_own_companies_works(db):
+    a, b = f.company(db, "A"), f.company(db, "B")
+    web = f.web_client(db, f.user(db, a, "group", company_ids=[a, b]))
+    r = web.post("/settings/company", data={"company_id": str(b), "csrf_token": f.csrf(web)})
+    assert r.status_code == 303
+    assert web.get("/api/v1/me").json()["company_id"] == b
