@@ -215,3 +215,28 @@ def test_unknown_job_kind_is_refused_with_a_message(db):
     with pytest.raises(ValidationFailed) as err, UnitOfWork(f.system(c), db=db) as uow:
         jobs.enqueue(uow, "no.such.kind")
     assert "no.such.kind" in err.value.message
+
+
+@jobs.job("test.import_categories")
+def import_categories(ctx: jobs.JobContext):
+    from opensupply.masterdata.models import ProductCategory
+
+    with ctx.uow() as uow:  # one transaction for the whole file, reporting progress as it goes
+        for i in range(3):
+            uow.add(ProductCategory(code=f"CAT-{i}", name=f"分类{i}"))
+            uow.flush()
+            ctx.progress((i + 1) * 30, f"{i + 1}/3")
+    return {"created": 3}
+
+
+def test_progress_inside_the_jobs_own_transaction_does_not_stall_it(db):
+    from opensupply.masterdata.models import ProductCategory
+
+    c = f.company(db)
+    started = time.monotonic()
+    job_id = start(db, c, f.user(db, c), "test.import_categories")
+    j = jobs.wait_for(db, job_id, timeout=15)
+    assert (j.status, j.result, j.progress) == ("done", {"created": 3}, 100)
+    assert time.monotonic() - started < 10  # not a 30 s wait for its own write lock
+    with db.readonly_sessionmaker() as s:
+        assert len(s.scalars(select(ProductCategory).where(ProductCategory.company_id == c)).all()) >= 3

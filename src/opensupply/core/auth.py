@@ -18,12 +18,11 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, delete, func, select, update
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from .audit import record
 from .config import get_settings
-from .db import SQLITE_BUSY_TIMEOUT_MS, Base
+from .db import Base, write_briefly
 from .errors import Conflict, NotAuthenticated, ValidationFailed
 from .i18n import _
 from .models import BigId, Entity
@@ -302,20 +301,8 @@ def resolve_token(session: Session, token: str, kind: str) -> AuthSession | None
 def _touch(session: Session, session_id: int, now: dt.datetime) -> None:
     """Best effort: a request must not queue behind a long write (an import holding SQLite's
     lock) just to note that it was here; skipping a touch only shortens an idle session by a minute."""
-    try:
-        with session.get_bind().connect() as conn:
-            conn.execution_options(readonly=True)  # SQLite: deferred BEGIN, so the short wait below applies
-            sqlite = conn.dialect.name == "sqlite"
-            if sqlite:
-                conn.exec_driver_sql(f"PRAGMA busy_timeout={TOUCH_WAIT_MS}")
-            try:
-                conn.execute(update(AuthSession).where(AuthSession.id == session_id).values(last_seen_at=now))
-                conn.commit()
-            finally:
-                if sqlite:
-                    conn.rollback()
-                    conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    except OperationalError:
+    stamp = update(AuthSession).where(AuthSession.id == session_id).values(last_seen_at=now)
+    if not write_briefly(session.get_bind(), stamp, TOUCH_WAIT_MS):
         log.info("session %s: last-seen touch skipped, database busy", session_id)
 
 

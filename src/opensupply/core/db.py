@@ -53,6 +53,33 @@ def _sqlite_begin(conn):
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def write_briefly(engine: Engine, statement, wait_ms: int = 200) -> bool:
+    """Run one small bookkeeping write (a "last seen" stamp, a progress figure) in its own
+    transaction, waiting at most `wait_ms` for SQLite's write lock. Returns False, having
+    written nothing, when the lock stays taken (a long import, or the caller's own open
+    transaction): such writes are skipped rather than stalling — or deadlocking — the caller."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        with engine.connect() as conn:
+            conn.execution_options(readonly=True)  # deferred BEGIN, so the short wait below applies
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={wait_ms}")
+            try:
+                conn.execute(statement)
+                conn.commit()
+            finally:
+                if sqlite:
+                    conn.rollback()
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        return True
+    except OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
+        return False
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(

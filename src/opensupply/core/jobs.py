@@ -19,7 +19,7 @@ from sqlalchemy import JSON, BigInteger, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .audit import json_safe
-from .db import Base, Database, get_database
+from .db import Base, Database, get_database, write_briefly
 from .errors import DomainError, ValidationFailed
 from .i18n import _
 from .models import BigId
@@ -64,11 +64,13 @@ class JobContext:
     params: dict
 
     def progress(self, percent: float, message: str = "") -> None:
-        with self.db.sessionmaker.begin() as s:
-            status = s.scalar(select(Job.status).where(Job.id == self.job_id))
-            if status == CANCELLED:
+        """Report how far the job is; raises JobCancelled when a user has cancelled it.
+        May be called inside the job's own open unit of work: on SQLite, where that
+        transaction holds the only write lock, the figure is then skipped, never waited for."""
+        with self.db.readonly_sessionmaker() as s:
+            if s.scalar(select(Job.status).where(Job.id == self.job_id)) == CANCELLED:
                 raise JobCancelled
-            s.execute(update(Job).where(Job.id == self.job_id)
+        write_briefly(self.db.engine, update(Job).where(Job.id == self.job_id, Job.status == RUNNING)
                       .values(progress=max(0, min(100, int(percent))), message=message[:500]))
 
     def uow(self) -> UnitOfWork:
