@@ -111,3 +111,9 @@ def test_times_follow_the_company_time_zone(db):
     assert "late" not in web.get("/admin/audit", params={"date_from": "2026-03-02"}).text.split("<tbody>")[1]
     csv = web.get("/admin/audit/export", params={"format": "csv", "username": "late"}).content.decode("utf-8-sig")
     assert "2026-03-01 20:30:00" in csv
+
+
+def test_audit_row_links_to_the_changed_record(db):
+    _c, boss, pid = _setup(db)
+    page = f.web_client(db, boss).get("/admin/audit", params={"entity": "product"}).text
+    assert f'href="/products/{pid}"' in page

@@ -138,3 +138,12 @@ def test_api_errors_speak_the_users_language(db):
     assert r.json()["error"]["message"] == "The password must have at least 8 characters"
     r = f.api_client(db, "wang").get("/api/v1/users")
     assert r.status_code == 403 and r.json()["error"]["message"] == "没有权限：admin.users"
+
+
+def test_extraction_script_reports_core_and_web_complete():
+    import subprocess
+
+    out = subprocess.run(["bash", str(ROOT / "scripts" / "i18n.sh"), "--check", "core", "web"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert re.search(r"core: (\d+)/\1 translated", out.stderr) and re.search(r"web: (\d+)/\1 translated", out.stderr)

@@ -202,6 +202,15 @@ async def update_role(role_id: int, request: Request, p: Page = ADMIN):
 
 
 # ------------------------------------------------------------------ audit
+def _record_pages() -> dict[str, str]:
+    """Table name → page of its records, so an audit row links to what it changed."""
+    from opensupply.core import resource as rs
+
+    pages = {res.model.__tablename__: res.page_path for res in rs.resources()}
+    pages.update({"auth_user": "/admin/users", "auth_role": "/admin/roles"})
+    return pages
+
+
 def _audit_filter(request: Request) -> admin_audit.AuditFilter:
     qp = request.query_params
     return admin_audit.AuditFilter.parse(**{k: qp.get(k) for k in (
@@ -221,7 +230,7 @@ def audit_page(request: Request, offset: int = Query(0, ge=0), p: Page = AUDITOR
         params = flt.as_params()
         return render(p, "admin/audit.html", rows=rows, filters=params, options=options, error=error,
                       audit_dumps=audit.dumps, export_query=urllib.parse.urlencode(params),
-                      pager=_pager(total, offset, params))
+                      record_pages=_record_pages(), pager=_pager(total, offset, params))
 
 
 @router.get("/audit/export")
