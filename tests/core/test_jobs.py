@@ -1,5 +1,6 @@
 """Background jobs: progress a user can watch, failures with a message, cancel, one worker per job."""
 
+import datetime as dt
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -201,8 +202,6 @@ def valuation(ctx: jobs.JobContext):
 
 
 def test_job_params_and_results_with_decimals_and_dates_are_stored(db):
-    import datetime as dt
-
     c = f.company(db)
     user = f.user(db, c)
     job_id = start(db, c, user, "test.valuation", as_of=dt.date(2026, 3, 31))
@@ -240,3 +239,20 @@ def test_progress_inside_the_jobs_own_transaction_does_not_stall_it(db):
     assert time.monotonic() - started < 10  # not a 30 s wait for its own write lock
     with db.readonly_sessionmaker() as s:
         assert len(s.scalars(select(ProductCategory).where(ProductCategory.company_id == c)).all()) >= 3
+
+
+def test_a_job_whose_process_died_is_failed_not_left_running(db, monkeypatch):
+    monkeypatch.setattr(jobs, "in_process", False)
+    c = f.company(db)
+    user = f.user(db, c)
+    dead, alive = start(db, c, user, "test.count_runs"), start(db, c, user, "test.count_runs")
+    long_ago = jobs.utcnow() - dt.timedelta(minutes=jobs.STALE_MINUTES + 1)
+    with db.engine.begin() as conn:  # both claimed; one worker then vanished without a word
+        conn.execute(update(jobs.Job).values(status=jobs.RUNNING, started_at=long_ago, heartbeat_at=long_ago)
+                     .where(jobs.Job.id == dead))
+        conn.execute(update(jobs.Job).values(status=jobs.RUNNING, started_at=long_ago, heartbeat_at=jobs.utcnow())
+                     .where(jobs.Job.id == alive))
+    assert jobs.fail_stale_jobs(db) == 1
+    body = f.api_client(db, user).get(f"/api/v1/jobs/{dead}").json()
+    assert body["status"] == "failed" and "任务中断" in body["error"]
+    assert jobs.wait_for(db, alive, timeout=0).status == jobs.RUNNING  # it reported progress recently

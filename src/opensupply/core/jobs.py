@@ -15,16 +15,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import JSON, BigInteger, Integer, String, Text, select, update
+from sqlalchemy import JSON, BigInteger, Integer, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .audit import json_safe
-from .db import Base, Database, get_database, write_briefly
+from .db import Base, Database, get_database
 from .errors import DomainError, ValidationFailed
 from .i18n import _
 from .models import BigId
 from .types import UTCDateTime, utcnow
-from .uow import Actor, UnitOfWork
+from .uow import Actor, UnitOfWork, writing_in_this_thread
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,8 @@ class Job(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # last sign of life from the process running it (claim, progress); see fail_stale_jobs()
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class JobCancelled(Exception):
@@ -66,12 +68,17 @@ class JobContext:
     def progress(self, percent: float, message: str = "") -> None:
         """Report how far the job is; raises JobCancelled when a user has cancelled it.
         May be called inside the job's own open unit of work: on SQLite, where that
-        transaction holds the only write lock, the figure is then skipped, never waited for."""
+        transaction holds the only write lock, the figure is then skipped (waiting for
+        that lock from here would deadlock); report between transactions to show it."""
         with self.db.readonly_sessionmaker() as s:
             if s.scalar(select(Job.status).where(Job.id == self.job_id)) == CANCELLED:
                 raise JobCancelled
-        write_briefly(self.db.engine, update(Job).where(Job.id == self.job_id, Job.status == RUNNING)
-                      .values(progress=max(0, min(100, int(percent))), message=message[:500]))
+        if self.db.dialect == "sqlite" and writing_in_this_thread():
+            return
+        with self.db.sessionmaker.begin() as s:
+            s.execute(update(Job).where(Job.id == self.job_id, Job.status == RUNNING)
+                      .values(progress=max(0, min(100, int(percent))), message=message[:500],
+                              heartbeat_at=utcnow()))
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.actor, db=self.db)
@@ -122,6 +129,7 @@ def _claim_one(db: Database, job_id: int | None = None) -> Job | None:
         if j is None:
             return None
         j.status, j.started_at = RUNNING, utcnow()
+        j.heartbeat_at = j.started_at
         return j
 
 
@@ -157,13 +165,31 @@ def _actor_for(db: Database, j: Job) -> Actor:
         return actor_for_user(s, j.user_id, j.company_id)
 
 
+STALE_MINUTES = 30  # a running job silent for this long has lost its process (restart, crash)
+
+
+def fail_stale_jobs(db: Database, minutes: int = STALE_MINUTES) -> int:
+    """Mark running jobs whose process died (no claim or progress for `minutes`) as failed, so
+    they do not show "running" for ever; the user can start them again. Returns how many."""
+    cutoff = utcnow() - dt.timedelta(minutes=minutes)
+    with db.sessionmaker.begin() as s:
+        alive = func.coalesce(Job.heartbeat_at, Job.started_at, Job.created_at)
+        return s.execute(update(Job).where(Job.status == RUNNING, alive < cutoff).values(
+            status=FAILED, finished_at=utcnow(),
+            error=_("任务中断：执行它的进程已停止，请重新提交"))).rowcount
+
+
 def work_forever(db: Database | None = None, poll_seconds: float = 1.0, stop: threading.Event | None = None) -> None:
     """The loop behind `opensupply worker`: run queued jobs and deliver pending events."""
     from .events import dispatch_pending
 
     db = db or get_database()
     stop = stop or threading.Event()
+    last_sweep = 0.0
     while not stop.is_set():
+        if time.monotonic() - last_sweep > 60:
+            fail_stale_jobs(db)
+            last_sweep = time.monotonic()
         ran = run_job(db)
         dispatched = dispatch_pending(db)
         if ran is None and not dispatched:

@@ -11,6 +11,7 @@ The unit of work also carries *who* acts (for audit and permission checks) and
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -74,9 +75,13 @@ class UnitOfWork:
         maker = self.db.readonly_sessionmaker if self.readonly else self.db.sessionmaker
         self.session = maker()
         self.session.info["uow"] = self
+        if not self.readonly:
+            _open.writers = getattr(_open, "writers", 0) + 1
         return self
 
     def __exit__(self, exc_type, exc, tb):
+        if not self.readonly:
+            _open.writers -= 1
         try:
             if exc_type is None and not self.readonly:
                 self.commit()
@@ -133,6 +138,15 @@ class UnitOfWork:
         from .events import add_to_outbox
 
         add_to_outbox(self, name, payload)
+
+
+_open = threading.local()
+
+
+def writing_in_this_thread() -> bool:
+    """Whether this thread has a writing unit of work open — on SQLite it then holds the only
+    write lock, so anything that would open a second writer from here must not wait for it."""
+    return getattr(_open, "writers", 0) > 0
 
 
 RETRYABLE_PG = {"40001", "40P01"}  # serialization failure, deadlock detected
