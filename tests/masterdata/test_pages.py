@@ -196,3 +196,27 @@ def test_product_page_shows_its_bom_versions_and_where_it_is_used(db, admin):
     steel = web.get(f"/products/{ids['STEEL']}").text
     used = steel.split('class="list where-used"')[1].split("</table>")[0]
     assert "CUP" in used and "0.12 kg" in used
+
+
+def test_units_are_global_and_managed_by_company_admins_only(db):
+    from tests.masterdata import factories as mf
+
+    c = f.company(db)
+    admin_api = f.api_client(db, f.user(db, c))
+    r = admin_api.post("/api/v1/uoms", json={"code": "dozen", "name": "打", "ratio": "12", "category_id": "unit"})
+    assert r.status_code == 201, r.text
+    assert r.json()["category_code"] == "unit"
+    dozen = r.json()["id"]
+    r = admin_api.post("/api/v1/uoms", json={"code": "bad", "name": "坏", "ratio": "0", "category_id": "unit"})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "ratio"
+    r = admin_api.post("/api/v1/uoms", json={"code": "nocat", "name": "无类别", "ratio": "1"})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "category_id"
+    buyer = f.api_client(db, f.user(db, c, roles=("buyer",)))
+    assert buyer.get("/api/v1/uoms", params={"category_id": "weight"}).json()["total"] == 3
+    assert buyer.patch(f"/api/v1/uoms/{dozen}", json={"ratio": "2"}).status_code == 403
+    # a unit counted in a BOM cannot move to another category
+    mf.products(db, c, "KIT", "CUP")
+    mf.bom(db, c, "KIT", [("CUP", "1", "dozen")])
+    r = admin_api.patch(f"/api/v1/uoms/{dozen}", json={"category_id": "weight"})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "category_id"
+    assert admin_api.get(f"/api/v1/uoms/{dozen}").json()["category_code"] == "unit"

@@ -268,7 +268,7 @@ def _apply(uow: UnitOfWork, res: Resource, obj, data: dict, *, creating: bool) -
     for name, f in editable.items():
         if name not in data:
             if creating and f.default is not None and getattr(obj, name, None) is None:
-                setattr(obj, name, f.default)
+                setattr(obj, name, coerce(uow, res, f, f.default))  # "0.01" → Decimal, like typed input
             continue
         try:
             setattr(obj, name, coerce(uow, res, f, data[name]))

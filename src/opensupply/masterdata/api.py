@@ -7,8 +7,8 @@ from opensupply.core.resource_api import resource_router
 from . import bom_api, resources
 
 router = APIRouter()
-for _res in (resources.companies, resources.uoms, resources.product_categories, resources.products,
-             resources.partners, resources.warehouses, resources.locations, resources.departments,
+for _res in (resources.companies, resources.uom_categories, resources.uoms, resources.product_categories,
+             resources.products, resources.partners, resources.warehouses, resources.locations, resources.departments,
              resources.employees, resources.currency_rates):
     router.include_router(resource_router(_res))
 router.include_router(bom_api.router)

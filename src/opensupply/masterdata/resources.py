@@ -122,6 +122,28 @@ def _validate_employee(uow, obj, data):
     _check_contact(uow, obj, data)
 
 
+def _validate_uom(uow, obj, data):
+    if obj.ratio is not None and obj.ratio <= 0:
+        raise ValidationFailed(_("换算比例必须大于 0"), field="ratio")
+    if obj.rounding is not None and obj.rounding < 0:
+        raise ValidationFailed(_("舍入精度不能为负数"), field="rounding")
+    if obj.id is not None:  # a unit moved to another category must not break BOM lines counted in it
+        from sqlalchemy.orm import aliased
+
+        line_uom, product_uom = aliased(m.Uom), aliased(m.Uom)
+        uow.session.flush()
+        clash = uow.session.execute(
+            select(m.Product.sku).select_from(m.BomLine)
+            .join(m.Product, m.Product.id == m.BomLine.component_id)
+            .join(line_uom, line_uom.id == m.BomLine.uom_id).join(product_uom, product_uom.id == m.Product.uom_id)
+            .join(m.Bom, m.Bom.id == m.BomLine.bom_id)
+            .where(m.Bom.state != "obsolete", line_uom.category_id != product_uom.category_id,
+                   (m.BomLine.uom_id == obj.id) | (m.Product.uom_id == obj.id)).limit(1)).first()
+        if clash:
+            raise ValidationFailed(_("单位 {code} 已用于物料清单（{sku}），不能改为其他类别", code=obj.code,
+                                     sku=clash[0]), field="category_id")
+
+
 def _validate_rate(uow, obj, data):
     if obj.rate is not None and obj.rate <= 0:
         raise ValidationFailed(_("汇率必须大于 0"), field="rate")
@@ -157,11 +179,22 @@ companies = register(Resource(
         Field("phone", _l("电话"), list=False),
     ]))
 
-uoms = register(Resource(
-    name="uoms", model=m.Uom, label=_l("计量单位"), key="code", write_permission="masterdata.write",
+# Units and their categories are shared by every company: only whoever may manage companies changes them.
+uom_categories = register(Resource(
+    name="uom-categories", model=m.UomCategory, label=_l("单位类别"), key="code", default_sort="code",
+    write_permission="admin.companies", importable=False,
     fields=[
         Field("code", _l("编码"), required=True, search=True, max_length=20),
         Field("name", _l("名称"), required=True, search=True, max_length=60),
+    ]))
+
+uoms = register(Resource(
+    name="uoms", model=m.Uom, label=_l("计量单位"), key="code", write_permission="admin.companies",
+    validate=_validate_uom,
+    fields=[
+        Field("code", _l("编码"), required=True, search=True, max_length=20),
+        Field("name", _l("名称"), required=True, search=True, max_length=60),
+        Field("category_id", _l("单位类别"), "ref", ref="uom-categories", required=True, filter=True),
         Field("ratio", _l("换算比例"), "decimal", required=True, default=1),
         Field("rounding", _l("舍入精度"), "decimal", default="0.01"),
     ]))

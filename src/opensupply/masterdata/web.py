@@ -8,7 +8,7 @@ from . import bom_web, resources
 
 router = APIRouter(include_in_schema=False)
 router.include_router(bom_web.router)
-for _res in (resources.companies, resources.uoms, resources.product_categories, resources.products,
-             resources.partners, resources.warehouses, resources.locations, resources.departments,
+for _res in (resources.companies, resources.uom_categories, resources.uoms, resources.product_categories,
+             resources.products, resources.partners, resources.warehouses, resources.locations, resources.departments,
              resources.employees, resources.currency_rates):
     router.include_router(resource_pages(_res))
