@@ -149,5 +149,5 @@ def make_machine(db):
 
 def test_random_operations_keep_the_ledger_sound(db):
     run_state_machine_as_test(make_machine(db), settings=settings(
-        max_examples=20, stateful_step_count=15, deadline=None,
+        max_examples=15, stateful_step_count=15, deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]))

@@ -414,11 +414,14 @@ def _shortage(prod: dict, loc: dict, on_hand: Decimal, reserved: Decimal, wanted
 # ------------------------------------------------------------------ posting
 def _lock_products(uow: UnitOfWork, ids: set[int]) -> None:
     """Lock the products whose valuation changes, in id order: average cost and FIFO layers are
-    read-modify-write per product. (Reservations never take this lock.)"""
+    read-modify-write per product. FOR NO KEY UPDATE, so rows that merely reference the product
+    (a reservation being inserted takes KEY SHARE for its foreign key) never wait on it — with a
+    plain FOR UPDATE a reservation holding a quant lock and a posting holding the product would
+    deadlock. (Reservations never take this lock.)"""
     if ids:
         uow.session.execute(select(md.Product.id).where(md.Product.company_id == uow.company_id,
                                                         md.Product.id.in_(sorted(ids)))
-                            .order_by(md.Product.id).with_for_update())
+                            .order_by(md.Product.id).with_for_update(key_share=True))
 
 
 def _post(uow: UnitOfWork, rows: list[dict], products: dict, locations: dict, *, date_done: dt.datetime | None = None
@@ -576,8 +579,8 @@ def _consumable_reservations(uow: UnitOfWork, ids: list[int], rows: list[dict], 
             raise NotFound(_("预留不存在：#{id}", id=rid), field="reservation")
         res["quantity"] = to_decimal(res["quantity"])
         if res["state"] != "active":
-            raise Conflict(_("预留 #{id} 已{state}，不能再出库", id=rid, state=reservation_state_label(res["state"])),
-                           field="reservation")
+            raise Conflict(_("预留 #{id} 状态为{state}，不能再出库", id=rid,
+                             state=reservation_state_label(res["state"])), field="reservation")
         if (res["product_id"], res["location_id"]) != (r["product_id"], r["source_location_id"]):
             raise ValidationFailed(_("出库的商品或库位与预留 #{id} 不一致", id=rid), field="reservation")
         if res["lot_id"] and res["lot_id"] != r["lot_id"]:
@@ -633,15 +636,18 @@ def _value(uow: UnitOfWork, rows: list[dict], products: dict, locations: dict, o
     fifo_updates: dict[int, tuple[Decimal, Decimal]] = {}
     costs: dict[int, Decimal] = {}
     on_hand = dict(on_hand)
-    fifo_queues: dict[int, list[list]] = {}
+    # open FIFO layers of every FIFO product in the batch, oldest first, in one query
+    fifo_ids = {r["product_id"] for r in rows if products[r["product_id"]]["valuation"] == "fifo"}
+    fifo_queues: dict[int, list[list]] = defaultdict(list)
+    if fifo_ids:
+        for lay in uow.session.execute(
+                select(LAYER.c.id, LAYER.c.product_id, LAYER.c.remaining_quantity, LAYER.c.remaining_value)
+                .where(LAYER.c.company_id == uow.company_id, LAYER.c.product_id.in_(fifo_ids),
+                       LAYER.c.remaining_quantity > 0).order_by(LAYER.c.id)):
+            fifo_queues[lay.product_id].append([lay.id, to_decimal(lay.remaining_quantity),
+                                                to_decimal(lay.remaining_value)])
 
     def queue(pid: int) -> list[list]:
-        if pid not in fifo_queues:
-            fifo_queues[pid] = [[r.id, to_decimal(r.remaining_quantity), to_decimal(r.remaining_value)]
-                                for r in uow.session.execute(
-                                    select(LAYER.c.id, LAYER.c.remaining_quantity, LAYER.c.remaining_value)
-                                    .where(LAYER.c.company_id == uow.company_id, LAYER.c.product_id == pid,
-                                           LAYER.c.remaining_quantity > 0).order_by(LAYER.c.id))]
         return fifo_queues[pid]
 
     for r in rows:
@@ -663,7 +669,6 @@ def _value(uow: UnitOfWork, rows: list[dict], products: dict, locations: dict, o
                      "description": r["reference"]}
             if prod["valuation"] == "fifo":
                 layer["remaining_quantity"], layer["remaining_value"] = qty, value
-                queue(pid)  # a later outgoing move in this batch reads the stored layers first
             else:
                 costs[pid] = q6((held * cost + value) / (held + qty)) if held > 0 else q6(unit)
             layers.append(layer)
@@ -943,7 +948,7 @@ def release(uow: UnitOfWork, reservation_ids: list[int]) -> None:
         if rid not in found:
             raise NotFound(_("预留不存在：#{id}", id=rid), field="reservation")
         if found[rid] != "active":
-            raise Conflict(_("预留 #{id} 已{state}，不能释放", id=rid, state=reservation_state_label(found[rid])),
+            raise Conflict(_("预留 #{id} 状态为{state}，不能释放", id=rid, state=reservation_state_label(found[rid])),
                            field="state")
     now = utcnow()
     uow.session.execute(update(RES).where(RES.c.id.in_(reservation_ids))
@@ -1105,6 +1110,7 @@ def validate_adjustment(uow: UnitOfWork, adjustment_id: int) -> InventoryAdjustm
         raise Conflict(_("盘点单 {number} 已处理，不能再次确认", number=adj.number), field="state")
     adjust_loc = mds.virtual_location(uow, "inventory")
     pairs = {(ln.product_id, ln.location_id) for ln in adj.lines}
+    _lock_products(uow, {p for p, _loc in pairs})  # same lock order as posting: products, then quants
     quants = _lock_quants(uow, pairs)
     specs, lines_with_moves = [], []
     for ln in adj.lines:
