@@ -935,7 +935,7 @@ def reserve(uow: UnitOfWork, requests: list[ReservationRequest], *, partial: boo
     ids = [i for (i,) in result.all()]
     record_many(uow.session, [dict(action="create", entity="stock_reservation", entity_id=i, after=_audit_dict(v))
                               for i, v in zip(ids, values, strict=True)])
-    uow.emit("inventory.reserved", reservation_ids=ids)
+    # no domain event: the module that reserves knows it did, and this is the hottest path
     return ids
 
 
@@ -955,7 +955,6 @@ def release(uow: UnitOfWork, reservation_ids: list[int]) -> None:
                         .values(state="released", closed_at=now, updated_at=now))
     record_many(uow.session, [dict(action="release", entity="stock_reservation", entity_id=i,
                                    after={"state": "released"}) for i in reservation_ids])
-    uow.emit("inventory.released", reservation_ids=list(reservation_ids))
 
 
 def deliver_reserved(uow: UnitOfWork, reservation_ids: list[int], *, reference: str | None = None,
