@@ -40,6 +40,8 @@ def test_create_get_release_copy_explode_delete(db):
     assert api.get("/api/v1/boms", params={"state": "released"}).json()["total"] == 1
     products = api.get("/api/v1/products", params={"q": "LAMP"}).json()["items"]
     assert api.get("/api/v1/boms", params={"product_id": products[0]["id"]}).json()["total"] == 2
+    assert api.get("/api/v1/boms", params={"product": "LAMP"}).json()["total"] == 2
+    assert api.get("/api/v1/boms", params={"product": "SHADE"}).json()["total"] == 0
     assert len(api.get("/api/v1/boms", params={"limit": 1, "offset": 1}).json()["items"]) == 1
 
     r = api.post(f"/api/v1/boms/{v11['id']}/release")

@@ -16,9 +16,13 @@ write = Depends(require(boms.WRITE_PERMISSION))
 
 
 @router.get("", response_model=BomListOut, summary="List BOM versions (filter by product and state)")
-def list_boms(q: str | None = None, product_id: int | None = None, state: str | None = None,
-              limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0), actor: Actor = read):
+def list_boms(q: str | None = None, product_id: int | None = None, product: str | None = None,
+              state: str | None = None, limit: int = Query(50, ge=1, le=1000), offset: int = Query(0, ge=0),
+              actor: Actor = read):
+    """`product_id` or `product` (SKU) narrows to one product's versions; `state` to draft/released/obsolete."""
     with UnitOfWork(actor, readonly=True) as uow:
+        if product and not product_id:
+            product_id = boms.product_id_by_sku(uow, product) or -1
         items, total = boms.list_boms(uow, q=q, product_id=product_id, state=state, limit=limit, offset=offset)
         return {"items": [boms.bom_to_dict(b, with_lines=False) for b in items], "total": total}
 

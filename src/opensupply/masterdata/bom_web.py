@@ -82,10 +82,7 @@ def list_page(request: Request, q: str | None = None, state: str | None = None, 
               offset: int = 0, p: Page = read):
     offset = max(0, offset)
     with UnitOfWork(p.actor, readonly=True) as uow:
-        product_id = None
-        if product:
-            product_id = uow.session.scalar(select(m.Product.id).where(
-                m.Product.company_id == uow.company_id, m.Product.sku == product.strip())) or -1
+        product_id = (boms.product_id_by_sku(uow, product) or -1) if product else None
         try:
             items, total = boms.list_boms(uow, q=q, product_id=product_id, state=state or None, limit=PAGE_SIZE,
                                           offset=offset)

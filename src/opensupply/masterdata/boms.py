@@ -93,6 +93,11 @@ def released_bom(uow: UnitOfWork, product_id: int) -> m.Bom | None:
         m.Bom.company_id == uow.company_id, m.Bom.product_id == product_id, m.Bom.state == "released"))
 
 
+def product_id_by_sku(uow: UnitOfWork, sku: str) -> int | None:
+    return uow.session.scalar(select(m.Product.id).where(m.Product.company_id == uow.company_id,
+                                                         m.Product.sku == sku.strip()))
+
+
 def list_boms(uow: UnitOfWork, *, q: str | None = None, product_id: int | None = None, state: str | None = None,
               limit: int = 50, offset: int = 0) -> tuple[list[m.Bom], int]:
     stmt = select(m.Bom).join(m.Product, m.Product.id == m.Bom.product_id).where(
