@@ -26,6 +26,9 @@ DEMO_USERS = (("admin", "admin"), ("sales", "sales"), ("buyer", "buyer"), ("ware
 DEMO_SEEDERS: list[str] = [
     "opensupply.masterdata.demo:seed",
     "opensupply.inventory.demo:seed",
+    "opensupply.erp.purchasing.demo:seed",
+    "opensupply.erp.sales.demo:seed",
+    "opensupply.crm.demo:seed",
 ]
 
 
