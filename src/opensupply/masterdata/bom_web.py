@@ -12,7 +12,7 @@ from sqlalchemy import select
 from opensupply.core import audit
 from opensupply.core.errors import DomainError
 from opensupply.core.http import Page, page_permission
-from opensupply.core.i18n import _
+from opensupply.core.i18n import _, format_datetime
 from opensupply.core.uow import UnitOfWork
 from opensupply.web import redirect, render
 
@@ -136,8 +136,8 @@ def detail(bom_id: int, quantity: str | None = None, p: Page = read):
             explosion = boms.explode(uow, bom.product_id, qty, bom_id=bom.id).as_dict()
         except DomainError as exc:
             explode_error = exc.message
-        versions = [boms.bom_to_dict(b, with_lines=False) for b in boms.list_boms(uow, product_id=bom.product_id,
-                                                                                   limit=100)[0]]
+        versions = [dict(boms.bom_to_dict(b, with_lines=False), updated=format_datetime(b.updated_at))
+                    for b in boms.list_boms(uow, product_id=bom.product_id, limit=100)[0]]
         can_write = p.actor.can(boms.WRITE_PERMISSION)
         history = audit.history(uow.session, "bom", bom.id, uow.company_id) if can_write or p.actor.can(
             "admin.audit") else []
