@@ -54,19 +54,26 @@ def _worker() -> str:
 @pytest.fixture(scope="session")
 def pg_database():
     """A database of this test worker's own on the PostgreSQL server, schema created once."""
-    if not PG_URL:
-        pytest.skip("OPENSUPPLY_TEST_DATABASE_URL not set")
-    url = make_url(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"{url.database}_{_worker()}"
-    admin = Database(url.set(database="postgres").render_as_string(hide_password=False))
-    with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    db = Database(url.set(database=name).render_as_string(hide_password=False))
+    db = fresh_pg_database(_worker())
     db.create_all()
     yield db
     db.dispose()
+
+
+def fresh_pg_database(suffix: str, *, drop: bool = False) -> Database:
+    """An empty database `<test database name>_<suffix>` on the test server (dropped instead
+    when `drop`); skips the test when no server is configured."""
+    if not PG_URL:
+        pytest.skip("OPENSUPPLY_TEST_DATABASE_URL not set")
+    url = make_url(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"{url.database}_{suffix}"
+    admin = Database(url.set(database="postgres").render_as_string(hide_password=False))
+    with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if not drop:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return Database(url.set(database=name).render_as_string(hide_password=False))
 
 
 def _truncate(db: Database) -> None:

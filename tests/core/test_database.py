@@ -5,13 +5,13 @@ import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import select, text, update
-from sqlalchemy.engine import make_url
 
 from opensupply import registry
 from opensupply.core import migrate
@@ -21,7 +21,7 @@ from opensupply.core.types import utcnow
 from opensupply.core.uow import UnitOfWork
 from opensupply.masterdata.models import ProductCategory
 from tests import factories as f
-from tests.conftest import PG_URL
+from tests.conftest import fresh_pg_database
 
 
 def test_sqlite_connections_are_durable_and_wait_for_locks(sqlite_db):
@@ -33,16 +33,30 @@ def test_sqlite_connections_are_durable_and_wait_for_locks(sqlite_db):
         assert pragma("busy_timeout") >= 5000  # writers queue instead of failing at once
 
 
-def test_read_only_unit_of_work_does_not_wait_for_a_writer(sqlite_db):
-    c = f.company(sqlite_db)
+@contextmanager
+def write_lock_held(db, company_id: int, code: str):
+    """Another thread writes a category and keeps its transaction open (SQLite's one write lock)."""
     writing, release = threading.Event(), threading.Event()
 
     def long_writer():
-        with UnitOfWork(f.system(c), db=sqlite_db) as uow:
-            uow.add(ProductCategory(code="NEW", name="未提交"))
+        with UnitOfWork(f.system(company_id), db=db) as uow:
+            uow.add(ProductCategory(code=code, name="未提交"))
             uow.flush()
             writing.set()
-            release.wait(10)
+            release.wait(20)
+
+    with ThreadPoolExecutor(1) as pool:
+        holder = pool.submit(long_writer)
+        assert writing.wait(5)
+        try:
+            yield
+        finally:
+            release.set()
+            holder.result(timeout=5)
+
+
+def test_read_only_unit_of_work_does_not_wait_for_a_writer(sqlite_db):
+    c = f.company(sqlite_db)
 
     def read_categories():
         with UnitOfWork(f.system(c), db=sqlite_db, readonly=True) as uow:
@@ -52,17 +66,12 @@ def test_read_only_unit_of_work_does_not_wait_for_a_writer(sqlite_db):
         with UnitOfWork(f.system(c), db=sqlite_db) as uow:
             uow.add(ProductCategory(code="LATER", name="等待"))
 
-    with ThreadPoolExecutor(3) as pool:
-        holder = pool.submit(long_writer)
-        assert writing.wait(5)
-        try:
+    with ThreadPoolExecutor(2) as pool:
+        with write_lock_held(sqlite_db, c, "NEW"):
             blocked = pool.submit(other_writer)
             with pytest.raises(FutureTimeout):
                 blocked.result(timeout=0.3)  # the write lock really is held
             assert pool.submit(read_categories).result(timeout=3) == []  # the reader neither waits nor sees it
-        finally:
-            release.set()
-        holder.result(timeout=5)
         blocked.result(timeout=10)
     with UnitOfWork(f.system(c), db=sqlite_db, readonly=True) as uow:
         assert sorted(uow.session.scalars(select(ProductCategory.code))) == ["LATER", "NEW"]
@@ -77,21 +86,13 @@ def empty_db(request, tmp_path):
         yield database
         database.dispose()
         return
-    if not PG_URL:
-        pytest.skip("OPENSUPPLY_TEST_DATABASE_URL not set")
-    url = make_url(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"{url.database}_migrate_{uuid.uuid4().hex[:6]}"
-    admin = Database(url.set(database="postgres").render_as_string(hide_password=False))
-    with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    database = Database(url.set(database=name).render_as_string(hide_password=False))
+    suffix = f"migrate_{uuid.uuid4().hex[:6]}"
+    database = fresh_pg_database(suffix)
     try:
         yield database
     finally:
         database.dispose()
-        with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        fresh_pg_database(suffix, drop=True)
 
 
 def _upgrade(database: Database) -> None:
@@ -127,22 +128,7 @@ def test_reading_requests_do_not_queue_behind_a_long_write(sqlite_db):
     api, web = f.api_client(sqlite_db, user), f.web_client(sqlite_db, user)
     with sqlite_db.engine.begin() as conn:  # due for its once-a-minute "last seen" touch
         conn.execute(update(AuthSession).values(last_seen_at=utcnow() - dt.timedelta(minutes=5)))
-    writing, release = threading.Event(), threading.Event()
-
-    def long_writer():
-        with UnitOfWork(f.system(c), db=sqlite_db) as uow:
-            uow.add(ProductCategory(code="IMPORT", name="导入中"))
-            uow.flush()
-            writing.set()
-            release.wait(20)
-
-    with ThreadPoolExecutor(2) as pool:
-        holder = pool.submit(long_writer)
-        assert writing.wait(5)
-        try:
-            for client, path in ((api, "/api/v1/me"), (api, "/api/v1/jobs"), (web, "/jobs"), (web, "/")):
-                r = pool.submit(client.get, path).result(timeout=5)
-                assert r.status_code == 200, (path, r.text)
-        finally:
-            release.set()
-        holder.result(timeout=5)
+    with ThreadPoolExecutor(1) as pool, write_lock_held(sqlite_db, c, "IMPORT"):
+        for client, path in ((api, "/api/v1/me"), (api, "/api/v1/jobs"), (web, "/jobs"), (web, "/")):
+            r = pool.submit(client.get, path).result(timeout=5)
+            assert r.status_code == 200, (path, r.text)
