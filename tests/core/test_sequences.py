@@ -110,3 +110,13 @@ def test_asking_for_no_numbers_is_a_programming_error(db):
     with pytest.raises(ValueError), UnitOfWork(f.system(c), db=db) as uow:
         next_numbers(uow, "T-PO", -3)
     assert _take(db, c, "T-PO") == "PO2026-000001"
+
+
+def test_the_year_turns_at_midnight_where_the_company_is(db, monkeypatch):
+    from opensupply.core import sequences
+
+    c = f.company(db)  # Asia/Shanghai by default
+    new_year_morning = dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC)  # 07:30 on 1 January in Shanghai
+    monkeypatch.setattr(sequences, "utcnow", lambda: new_year_morning)
+    with UnitOfWork(f.system(c), db=db) as uow:
+        assert next_number(uow, "T-PO") == "PO2027-000001"

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import BigInteger, Boolean, Integer, String, UniqueConstraint, text
+from sqlalchemy import BigInteger, Boolean, Integer, String, UniqueConstraint, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import Base
@@ -49,6 +50,7 @@ class SequenceSpec:
 
 
 SPECS: dict[str, SequenceSpec] = {}
+DEFAULT_TZ = "Asia/Shanghai"
 
 
 def register_sequence(code: str, prefix: str, padding: int = 6, *, gap_free: bool = False,
@@ -80,12 +82,28 @@ def _take(conn, dialect: str, company_id: int, code: str, period: str, spec: Seq
     return row
 
 
+def company_today(uow: UnitOfWork) -> dt.date:
+    """Today where the company is: a document made at 07:00 on New Year's Day in Shanghai
+    (23:00 UTC the day before) belongs to the new year's series."""
+    tz = uow.session.info.get("company_tz")
+    if tz is None:
+        from opensupply.masterdata.models import Company
+
+        name = uow.session.scalar(select(Company.timezone).where(Company.id == uow.company_id))
+        try:
+            tz = ZoneInfo(name or DEFAULT_TZ)
+        except (ZoneInfoNotFoundError, ValueError):
+            tz = ZoneInfo(DEFAULT_TZ)
+        uow.session.info["company_tz"] = tz
+    return utcnow().astimezone(tz).date()
+
+
 def next_numbers(uow: UnitOfWork, code: str, n: int = 1, *, on: dt.date | None = None) -> list[str]:
     """Take `n` consecutive numbers of document type `code` for the unit of work's company."""
     if n < 1:
         raise ValueError(f"next_numbers needs n >= 1, got {n}")  # n <= 0 would hand numbers out again
     spec = _spec(code)
-    on = on or utcnow().date()
+    on = on or company_today(uow)
     period = str(on.year) if spec.yearly else ""
     dialect = uow.db.dialect
     if spec.gap_free or dialect == "sqlite":
