@@ -281,3 +281,19 @@ def test_check_ledger_finds_and_rebuild_repairs_a_tampered_on_hand(db):
     with s.uow() as uow:
         assert len(inv.rebuild_quants(uow)) == 1
     assert fi.ledger_ok(s) and fi.on_hand(s, cup) == 10
+
+
+def test_history_is_newest_first_by_date_done_even_when_back_dated(db):
+    import datetime as dt
+
+    s = fi.shop(db)
+    fi.product(s, "CUP")
+    now = dt.datetime.now(dt.UTC)
+    with s.uow() as uow:
+        inv.receive(uow, [inv.StockLine("CUP", "5")], "A-01-01", reference="NEW", date_done=now)
+        inv.receive(uow, [inv.StockLine("CUP", "5")], "A-01-01", reference="OLD", date_done=now - dt.timedelta(days=30))
+    with s.uow(readonly=True) as uow:
+        rows, _t = inv.move_rows(uow)
+        assert [r["reference"] for r in rows] == ["NEW", "OLD"]
+        old_only, n = inv.move_rows(uow, date_to=(now - dt.timedelta(days=20)).date())
+        assert n == 1 and old_only[0]["reference"] == "OLD"

@@ -1266,7 +1266,7 @@ def move_rows(uow: UnitOfWork, *, q: str | None = None, product: str | int | Non
               location: str | int | None = None, reference: str | None = None, state: str | None = None,
               date_from: dt.date | None = None, date_to: dt.date | None = None, limit: int = 50, offset: int = 0,
               ids: list[int] | None = None) -> tuple[list[dict], int]:
-    """Move history, newest first."""
+    """Move history, newest first (by date done; planned moves by creation)."""
     p = md.Product
     src, dst = md.Location.__table__.alias("src"), md.Location.__table__.alias("dst")
     stmt = (select(MOVE, p.sku, p.name.label("product_name"), src.c.full_code.label("source"),
@@ -1297,7 +1297,8 @@ def move_rows(uow: UnitOfWork, *, q: str | None = None, product: str | int | Non
     if date_to:
         stmt = stmt.where(when < dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), dt.UTC))
     total = uow.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = uow.session.execute(stmt.order_by(MOVE.c.id.desc()).limit(limit).offset(offset)).mappings().all()
+    rows = uow.session.execute(stmt.order_by(when.desc(), MOVE.c.id.desc()).limit(limit).offset(offset)
+                               ).mappings().all()
     return [move_dict(r) for r in rows], total
 
 
