@@ -101,3 +101,12 @@ def test_denied_permission_attempt_is_logged(db):
     items = admin.get("/api/v1/audit", params={"entity": "permission", "username": "clerk"}).json()["items"]
     assert [i["action"] for i in items] == ["denied"]
     assert items[0]["after"]["permission"] == "masterdata.write"
+
+
+def test_denied_page_visit_is_logged_and_shown_as_an_error_page(db):
+    c = f.company(db)
+    web = f.web_client(db, f.user(db, c, "picker", roles=("warehouse",)))
+    r = web.get("/jobs")
+    assert r.status_code == 403 and "<html" in r.text and "core.jobs" in r.text
+    denied = [a for a in _trail(db, "permission") if a.username == "picker"]
+    assert [(a.action, a.after["permission"], a.company_id) for a in denied] == [("denied", "core.jobs", c)]
