@@ -321,12 +321,14 @@ def switch_company(uow: UnitOfWork, sess: AuthSession, company_id: int) -> None:
 # Preset roles a new company starts with; admins can edit them.
 PRESET_ROLES: dict[str, tuple[str, list[str]]] = {
     "admin": ("管理员", ["*"]),
-    "sales": ("销售", ["masterdata.read", "masterdata.partners", "inventory.read", "crm.*", "erp.sales", "oms.*"]),
+    "sales": ("销售", ["masterdata.read", "masterdata.partners", "inventory.read", "crm.*", "erp.read", "erp.sales",
+                     "oms.*"]),
     "buyer": ("采购", ["masterdata.read", "masterdata.write", "inventory.read", "erp.purchase", "srm.*"]),
     "warehouse": ("仓管", ["masterdata.read", "inventory.read", "inventory.write", "wms.*", "tms.read"]),
     "production": ("生产", ["masterdata.read", "masterdata.boms", "inventory.read", "inventory.write", "mes.*",
                           "plm.*"]),
-    "finance": ("财务", ["masterdata.read", "inventory.read", "accounting.*", "erp.read", "erp.invoicing"]),
+    "finance": ("财务", ["masterdata.read", "inventory.read", "accounting.*", "erp.read", "erp.invoicing",
+                    "erp.payments"]),
 }
 
 

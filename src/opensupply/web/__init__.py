@@ -21,6 +21,7 @@ FLASH_COOKIE = "os_flash"
 def _loader() -> ChoiceLoader:
     dirs = [PKG / "web" / "templates"]
     dirs += [p for p in sorted(PKG.glob("*/templates")) if p != PKG / "web" / "templates"]
+    dirs += sorted(PKG.glob("*/*/templates"))  # areas of a module (erp/sales/templates, erp/purchasing/…)
     return ChoiceLoader([FileSystemLoader(str(d)) for d in dirs])
 
 
