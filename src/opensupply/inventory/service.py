@@ -262,7 +262,8 @@ def _normalize(uow: UnitOfWork, specs: list[MoveSpec]) -> tuple[list[dict], dict
     products = _products(uow, [s.product_id for s in specs])
     locations = _locations(uow, [s.source_location_id for s in specs] + [s.dest_location_id for s in specs])
     lots = _lots(uow, [s.lot_id for s in specs])
-    uoms = _uoms(uow, {s.uom_id for s in specs if s.uom_id} | {p["uom_id"] for p in products.values()})
+    converted = [s for s in specs if s.uom_id and s.uom_id != products[s.product_id]["uom_id"]]
+    uoms = _uoms(uow, {s.uom_id for s in converted} | {products[s.product_id]["uom_id"] for s in converted})
     rows = []
     for i, s in enumerate(specs):
         try:
@@ -469,25 +470,7 @@ def _post(uow: UnitOfWork, rows: list[dict], products: dict, locations: dict, *,
             reserved_total[(res["product_id"], res["location_id"])] += rest
             if res["lot_id"]:
                 reserved_lot[(res["product_id"], res["location_id"], res["lot_id"])] += rest
-    for p, loc in sorted(pairs):
-        location = locations[loc]
-        if location["allow_negative"]:
-            continue
-        wanted = sum((-d for (pp, ll, _lot), d in deltas.items() if (pp, ll) == (p, loc) and d < 0), ZERO)
-        if wanted == 0:
-            continue
-        old_total = sum((q["quantity"] for (pp, ll, _k), q in quants.items() if (pp, ll) == (p, loc)), ZERO)
-        total = sum((q for (pp, ll, _k), q in new_qty.items() if (pp, ll) == (p, loc)), ZERO)
-        if total < reserved_total[(p, loc)]:
-            raise _shortage(products[p], location, old_total, reserved_total[(p, loc)], wanted)
-        for (pp, ll, lot), d in sorted(deltas.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or 0)):
-            if (pp, ll) != (p, loc) or d >= 0:
-                continue
-            after = new_qty[(p, loc, lot or 0)]
-            lot_reserved = reserved_lot.get((p, loc, lot), ZERO) if lot else ZERO
-            if after < lot_reserved or after < 0:
-                before = quants[(p, loc, lot or 0)]["quantity"]
-                raise _shortage(products[p], location, before, lot_reserved, -d, lots[lot]["name"] if lot else None)
+    _check_stock(deltas, quants, new_qty, reserved_total, reserved_lot, products, locations, lots)
 
     # -- valuation (before writing, moves in the order given)
     layers, fifo_updates, new_costs = _value(uow, rows, products, locations, before_total_by_product)
@@ -546,6 +529,35 @@ def _post(uow: UnitOfWork, rows: list[dict], products: dict, locations: dict, *,
     move_ids = [r["id"] for r in rows]
     uow.emit("inventory.moves_done", move_ids=move_ids)
     return move_ids
+
+
+def _check_stock(deltas: dict, quants: dict, new_qty: dict, reserved_total: dict, reserved_lot: dict,
+                 products: dict, locations: dict, lots: dict) -> None:
+    """Refuse the batch if any product × location (or lot there) would end below what is reserved
+    or below zero, unless the location allows negative stock. Linear in the batch size."""
+    out_by_pair: dict[tuple[int, int], list[tuple[int | None, Decimal]]] = defaultdict(list)
+    for (p, loc, lot), d in deltas.items():
+        if d < 0 and not locations[loc]["allow_negative"]:
+            out_by_pair[(p, loc)].append((lot, d))
+    if not out_by_pair:
+        return
+    old_total: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
+    new_total: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
+    for (p, loc, _key), q in quants.items():
+        old_total[(p, loc)] += q["quantity"]
+    for (p, loc, _key), q in new_qty.items():
+        new_total[(p, loc)] += q
+    for (p, loc), outs in sorted(out_by_pair.items()):
+        location = locations[loc]
+        wanted = sum((-d for _lot, d in outs), ZERO)
+        if new_total[(p, loc)] < reserved_total[(p, loc)]:
+            raise _shortage(products[p], location, old_total[(p, loc)], reserved_total[(p, loc)], wanted)
+        for lot, d in sorted(outs, key=lambda x: x[0] or 0):
+            after = new_qty[(p, loc, lot or 0)]
+            lot_reserved = reserved_lot.get((p, loc, lot), ZERO) if lot else ZERO
+            if after < lot_reserved or after < 0:
+                before = quants[(p, loc, lot or 0)]["quantity"]
+                raise _shortage(products[p], location, before, lot_reserved, -d, lots[lot]["name"] if lot else None)
 
 
 def _internal_totals(uow: UnitOfWork, product_ids: set[int]) -> dict[int, Decimal]:
