@@ -157,3 +157,18 @@ def test_roles_without_permission_get_403(db):
     r = wh.post("/api/v1/inventory/adjustments", json={"reason": "x", "lines": [
         {"product": "CUP", "location": "A-01-01", "counted_quantity": "1"}]})
     assert r.status_code == 403  # adjustments need inventory.adjust
+
+
+def test_reverse_a_move_and_check_the_ledger_through_the_api(db):
+    _s, c = _client(db)
+    r = c.post("/api/v1/inventory/receipts", json={"location": "A-01-01", "reference": "RCV-9",
+                                                   "lines": [{"product": "CUP", "quantity": "6"}]})
+    [move_id] = r.json()["move_ids"]
+    r = c.post(f"/api/v1/inventory/moves/{move_id}/reverse")
+    assert r.status_code == 201, r.text
+    back = r.json()["moves"][0]
+    assert (back["source"], back["destination"], back["quantity"], back["reversed_move_id"]) == (
+        "WH/STOCK/A-01-01", "SUPPLIER", "6", move_id)
+    assert c.get("/api/v1/inventory/on-hand", params={"sku": "CUP"}).json()["total"] == 0
+    assert c.get("/api/v1/inventory/ledger-check").json() == {"ok": True, "differences": []}
+    assert c.post("/api/v1/inventory/moves/999999/reverse").status_code == 404

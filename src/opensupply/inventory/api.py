@@ -149,6 +149,22 @@ def create_lot(body: s.LotIn, actor: Actor = WRITE) -> dict:
         return s.lot_out(next(r for r in items if r["id"] == lot.id))
 
 
+@router.post("/moves/{move_id}/reverse", status_code=201, summary="Correct a done move with its opposite")
+def reverse_move(move_id: int, actor: Actor = ADJUST) -> dict:
+    with UnitOfWork(actor) as uow:
+        ids = inv.reverse_moves(uow, [move_id])
+        items, _t = inv.move_rows(uow, ids=ids, limit=len(ids))
+    return {"move_ids": ids, "moves": [s.move_out(m) for m in items]}
+
+
+@router.get("/ledger-check", summary="Compare on-hand with Σ done moves (empty differences = healthy)")
+def ledger_check(actor: Actor = ADJUST) -> dict:
+    with UnitOfWork(actor, readonly=True) as uow:
+        diffs = inv.check_ledger(uow)
+    return {"ok": not diffs, "differences": [{**d, "on_hand": s.dec(d["on_hand"]), "from_moves": s.dec(d["from_moves"]),
+                                              "difference": s.dec(d["difference"])} for d in diffs]}
+
+
 @router.get("/valuation", summary="Value of stock on hand and the general ledger's inventory balance")
 def valuation(actor: Actor = READ) -> dict:
     with UnitOfWork(actor, readonly=True) as uow:

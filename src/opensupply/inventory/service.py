@@ -11,6 +11,23 @@
 Hot paths (posting moves, reserving) use Core statements, one per batch, and write their
 audit rows with `core.audit.record_many`. Quants and the FIFO remainders of valuation layers
 are derived data and are not audited row by row; the moves and layers that change them are.
+
+How other modules use the ledger (all inside the caller's unit of work):
+
+* `post_moves(uow, [MoveSpec(product_id, qty, src_id, dst_id, lot_id=…, ref_type=…, ref_id=…,
+  reference=…, unit_cost=…)])` — the general posting, done at once; `move(...)` for one line.
+* `receive(uow, [StockLine(...)], location)` / `deliver(...)` — by SKU/barcode and bin code.
+* `create_moves(..., confirm=True)` then `done_moves(uow, ids)` — planned moves (a picking list).
+* `reserve(uow, [ReservationRequest(...)], partial=…)` → ids; `release(uow, ids)`;
+  `deliver_reserved(uow, ids)` or `MoveSpec(reservation_id=…)` to ship reserved goods. Run
+  `reserve` through `core.uow.atomic()` where many clerks compete (bounded retries).
+* `reverse_moves(uow, ids)` corrects done moves; nothing is ever edited or deleted.
+* Events: `inventory.moves_done` (move_ids) after every posting, `inventory.adjustment_done`.
+* Lock order: products (valued moves), then quants by (product, location, lot), then the
+  reservations being consumed. Code that adds locks must keep this order.
+* Known limits: a reservation without a lot on a lot-tracked product counts against the
+  location's total (enforced) but on-hand listings show it only on a row without a lot;
+  transit locations are outside stock (moving goods there values them out, like a delivery).
 """
 
 from __future__ import annotations
