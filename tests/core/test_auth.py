@@ -203,3 +203,15 @@ def test_an_active_session_stays_alive(db):
     assert web.get("/").status_code == 200  # ... but the user clicks
     with db.readonly_sessionmaker() as s:
         assert utcnow() - s.scalar(select(AuthSession.last_seen_at)) < dt.timedelta(minutes=1)
+
+
+def test_a_page_session_is_no_api_token_and_vice_versa(db):
+    c = f.company(db)
+    user = f.user(db, c)
+    cookie = f.web_client(db, user).cookies.get(SESSION_COOKIE)
+    token = f.api_client(db, user).headers["Authorization"].removeprefix("Bearer ")
+    as_bearer = f.anonymous(db, headers={"Authorization": f"Bearer {cookie}"})
+    assert as_bearer.get("/api/v1/me").status_code == 401
+    as_cookie = f.anonymous(db, follow_redirects=False, cookies={SESSION_COOKIE: token})
+    assert as_cookie.get("/").status_code == 303
+    assert as_cookie.get("/api/v1/me").status_code == 401
