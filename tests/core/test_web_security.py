@@ -142,3 +142,13 @@ def test_switching_between_own_companies_works(db):
     r = web.post("/settings/company", data={"company_id": str(b), "csrf_token": f.csrf(web)})
     assert r.status_code == 303
     assert web.get("/api/v1/me").json()["company_id"] == b
+
+
+def test_another_site_cannot_sign_the_browser_in(db):
+    c = f.company(db)
+    f.user(db, c, "alice")
+    client = f.anonymous(db, follow_redirects=False)
+    form = {"username": "alice", "password": f.PASSWORD}
+    r = client.post("/login", data=form, headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"})
+    assert r.status_code == 403 and "os_session" not in r.cookies
+    assert client.post("/login", data=form, headers={"Sec-Fetch-Site": "same-origin"}).status_code == 303

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from opensupply.core import auth, jobs
 from opensupply.core.config import get_settings
-from opensupply.core.errors import DomainError
+from opensupply.core.errors import DomainError, PermissionDenied
 from opensupply.core.http import LOCALE_COOKIE, SESSION_COOKIE, Page, client_ip, page, page_permission
 from opensupply.core.i18n import _, normalize_locale, set_locale
 from opensupply.core.uow import Actor, UnitOfWork
@@ -39,6 +39,11 @@ def login_page(request: Request, next: str = "/", lang: str | None = None):
 @router.post("/login")
 def login_submit(request: Request, username: str = Form(""), password: str = Form(""), next: str = Form("/")):
     set_locale(request.cookies.get(LOCALE_COOKIE) or get_settings().default_locale)
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        # login CSRF: another site must not sign the browser in (e.g. into the attacker's account).
+        # There is no session yet to hold a token, but browsers say where a form was posted from
+        # (unlike Origin vs Host, this survives a reverse proxy that rewrites Host).
+        raise PermissionDenied(_("页面已过期，请刷新后重试"), code="csrf")
     try:
         with UnitOfWork(Actor.system()) as uow:
             result = auth.login(uow, username, password, kind="web", ip=client_ip(request))
