@@ -5,6 +5,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from sqlalchemy import select
 
 from opensupply.core.sequences import next_number, next_numbers, register_sequence
 from opensupply.core.uow import UnitOfWork
@@ -120,3 +121,19 @@ def test_the_year_turns_at_midnight_where_the_company_is(db, monkeypatch):
     monkeypatch.setattr(sequences, "utcnow", lambda: new_year_morning)
     with UnitOfWork(f.system(c), db=db) as uow:
         assert next_number(uow, "T-PO") == "PO2027-000001"
+
+
+def test_ordinary_numbers_do_not_need_a_second_connection_from_the_busy_pool(db):
+    if db.dialect != "postgresql":
+        pytest.skip("PostgreSQL connection pool")
+    from opensupply.core.db import Database, make_engine
+
+    c = f.company(db)
+    tight = Database(db.url)  # every connection of the main pool is held by a request
+    tight.__dict__["engine"] = make_engine(db.url, pool_size=1, max_overflow=0, pool_timeout=2)
+    try:
+        with UnitOfWork(f.system(c), db=tight) as uow:
+            uow.session.execute(select(1))  # this request holds the only connection
+            assert next_number(uow, "T-PO", on=MAR_2026) == "PO2026-000001"
+    finally:
+        tight.dispose()

@@ -107,6 +107,16 @@ class Database:
         return make_engine(self.url)
 
     @cached_property
+    def side_engine(self) -> Engine:
+        """A small pool of its own for short transactions taken while a unit of work holds a
+        connection (ordinary document numbers, job progress). Drawn from the main pool, they
+        could leave every connection held by a request waiting for a second one, until timeout.
+        SQLite has no such limit that matters (one writer at a time), so it shares the engine."""
+        if self.url.startswith("sqlite"):
+            return self.engine
+        return make_engine(self.url, pool_size=5, max_overflow=10)
+
+    @cached_property
     def sessionmaker(self) -> sessionmaker[Session]:
         return sessionmaker(self.engine, expire_on_commit=False)
 
@@ -125,8 +135,9 @@ class Database:
         Base.metadata.create_all(self.engine)
 
     def dispose(self) -> None:
-        if "engine" in self.__dict__:
-            self.engine.dispose()
+        for name in ("side_engine", "engine"):
+            if name in self.__dict__:
+                self.__dict__[name].dispose()
 
 
 _database: Database | None = None

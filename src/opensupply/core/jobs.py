@@ -75,8 +75,8 @@ class JobContext:
                 raise JobCancelled
         if self.db.dialect == "sqlite" and writing_in_this_thread():
             return
-        with self.db.sessionmaker.begin() as s:
-            s.execute(update(Job).where(Job.id == self.job_id, Job.status == RUNNING)
+        with self.db.side_engine.begin() as conn:  # the job's own unit of work may hold a connection
+            conn.execute(update(Job).where(Job.id == self.job_id, Job.status == RUNNING)
                       .values(progress=max(0, min(100, int(percent))), message=message[:500],
                               heartbeat_at=utcnow()))
 

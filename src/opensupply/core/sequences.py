@@ -109,7 +109,7 @@ def next_numbers(uow: UnitOfWork, code: str, n: int = 1, *, on: dt.date | None =
     if spec.gap_free or dialect == "sqlite":
         row = _take(uow.session.connection(), dialect, uow.company_id, code, period, spec, n)
     else:
-        with uow.db.engine.begin() as conn:  # its own short transaction: no lock kept
+        with uow.db.side_engine.begin() as conn:  # its own short transaction: no lock kept
             row = _take(conn, dialect, uow.company_id, code, period, spec, n)
     first, prefix, padding = row
     prefix = prefix.format(year=on.year, month=f"{on.month:02d}")
