@@ -297,3 +297,24 @@ def test_history_is_newest_first_by_date_done_even_when_back_dated(db):
         assert [r["reference"] for r in rows] == ["NEW", "OLD"]
         old_only, n = inv.move_rows(uow, date_to=(now - dt.timedelta(days=20)).date())
         assert n == 1 and old_only[0]["reference"] == "OLD"
+
+
+def test_lotless_reservation_of_a_lot_product_shows_on_the_lots_it_would_take(db):
+    import datetime as dt
+
+    s = fi.shop(db)
+    towel = fi.product(s, "TOWEL", tracking="lot")
+    with s.uow() as uow:
+        inv.create_lot(uow, towel, "LATE", dt.date(2028, 1, 1))
+        inv.create_lot(uow, towel, "SOON", dt.date(2027, 1, 1))
+    fi.receive(s, "TOWEL", 5, lot="LATE")
+    fi.receive(s, "TOWEL", 3, lot="SOON")
+    with s.uow() as uow:
+        inv.reserve(uow, [inv.ReservationRequest(towel, s.bin_a, D(4))])  # any lot
+    with s.uow(readonly=True) as uow:
+        rows, _t = inv.on_hand_rows(uow, product="TOWEL")
+    assert {r["lot"]: (r["on_hand"], r["reserved"], r["available"]) for r in rows} == {
+        "SOON": (D(3), D(3), D(0)), "LATE": (D(5), D(1), D(4))}
+    with pytest.raises(InsufficientStock):
+        fi.deliver(s, "TOWEL", 5, lot="LATE")  # 4 of the 8 are promised: only 4 may leave
+    fi.deliver(s, "TOWEL", 4, lot="LATE")

@@ -25,9 +25,10 @@ How other modules use the ledger (all inside the caller's unit of work):
 * Events: `inventory.moves_done` (move_ids) after every posting, `inventory.adjustment_done`.
 * Lock order: products (valued moves), then quants by (product, location, lot), then the
   reservations being consumed. Code that adds locks must keep this order.
-* Known limits: a reservation without a lot on a lot-tracked product counts against the
-  location's total (enforced) but on-hand listings show it only on a row without a lot;
-  transit locations are outside stock (moving goods there values them out, like a delivery).
+* A reservation without a lot on a lot-tracked product counts against the location's total;
+  on-hand listings show it on the lots it would take (earliest expiry first).
+* Known limit: transit locations are outside stock (moving goods there values them out, like
+  a delivery); inter-warehouse transfers should go bin → bin until transit is modelled.
 """
 
 from __future__ import annotations
@@ -1242,9 +1243,8 @@ def _product_filter(uow: UnitOfWork, column, product: str | int):
 def on_hand_rows(uow: UnitOfWork, *, q: str | None = None, warehouse: str | int | None = None,
                  location: str | int | None = None, product: str | int | None = None, lot: str | None = None,
                  limit: int = 50, offset: int = 0, include_zero: bool = False) -> tuple[list[dict], int]:
-    """On-hand per product × internal location × lot with reserved and available.
-    Reserved counts the active reservations of exactly that row (a reservation without a lot
-    is shown on the row without a lot)."""
+    """On-hand per product × internal location × lot with reserved and available. Reserved is the
+    active reservations of that lot, plus the share of lot-less reservations it would serve."""
     p, loc, wh = md.Product, md.Location, md.Warehouse
     lot_key = func.coalesce(RES.c.lot_id, literal_column("0"))
     res_sub = (select(RES.c.product_id, RES.c.location_id, lot_key.label("lot_key"),
@@ -1253,6 +1253,7 @@ def on_hand_rows(uow: UnitOfWork, *, q: str | None = None, warehouse: str | int 
                .group_by(RES.c.product_id, RES.c.location_id, lot_key).subquery())
     stmt = (select(QUANT.c.product_id, p.sku, p.name.label("product_name"), QUANT.c.location_id,
                    loc.full_code.label("location"), loc.code.label("location_code"), StockLot.name.label("lot"),
+                   QUANT.c.lot_id,
                    QUANT.c.quantity.label("on_hand"), func.coalesce(res_sub.c.reserved, 0).label("reserved"),
                    wh.code.label("warehouse"), p.uom_id)
             .join(p, p.id == QUANT.c.product_id)
@@ -1286,9 +1287,53 @@ def on_hand_rows(uow: UnitOfWork, *, q: str | None = None, warehouse: str | int 
         oh, rs_ = to_decimal(r["on_hand"] or 0), to_decimal(r["reserved"] or 0)
         items.append({"product_id": r["product_id"], "sku": r["sku"], "product_name": r["product_name"],
                       "location_id": r["location_id"], "location": r["location"], "location_code": r["location_code"],
-                      "warehouse": r["warehouse"], "lot": r["lot"], "uom": uom_codes.get(r["uom_id"]),
-                      "on_hand": oh, "reserved": rs_, "available": oh - rs_})
+                      "warehouse": r["warehouse"], "lot": r["lot"], "lot_id": r["lot_id"],
+                      "uom": uom_codes.get(r["uom_id"]), "on_hand": oh, "reserved": rs_, "available": oh - rs_})
+    _spread_lotless_reservations(uow, items)
+    for item in items:
+        item.pop("lot_id")
     return items, total
+
+
+def _spread_lotless_reservations(uow: UnitOfWork, items: list[dict]) -> None:
+    """A reservation without a lot on a lot-tracked product holds goods of some lot at that
+    location; show it on the lots it would take (earliest expiry first, then lot name), so each
+    row's available is what can really still be promised."""
+    pairs = {(i["product_id"], i["location_id"]) for i in items if i["lot_id"]}
+    if not pairs:
+        return
+    lotless = dict(((p, loc), to_decimal(q)) for p, loc, q in uow.session.execute(
+        select(RES.c.product_id, RES.c.location_id, func.sum(RES.c.quantity))
+        .where(RES.c.company_id == uow.company_id, RES.c.state == "active", RES.c.lot_id.is_(None),
+               tuple_(RES.c.product_id, RES.c.location_id).in_(sorted(pairs)))
+        .group_by(RES.c.product_id, RES.c.location_id)))
+    if not lotless:
+        return
+    lot_reserved = {(p, loc, lot): to_decimal(q) for p, loc, lot, q in uow.session.execute(
+        select(RES.c.product_id, RES.c.location_id, RES.c.lot_id, func.sum(RES.c.quantity))
+        .where(RES.c.company_id == uow.company_id, RES.c.state == "active", RES.c.lot_id.is_not(None),
+               tuple_(RES.c.product_id, RES.c.location_id).in_(sorted(lotless)))
+        .group_by(RES.c.product_id, RES.c.location_id, RES.c.lot_id))}
+    extra: dict[tuple[int, int, int], Decimal] = {}
+    rows = uow.session.execute(
+        select(QUANT.c.product_id, QUANT.c.location_id, QUANT.c.lot_id, QUANT.c.quantity)
+        .join(StockLot, StockLot.id == QUANT.c.lot_id)
+        .where(QUANT.c.company_id == uow.company_id, QUANT.c.lot_id.is_not(None),
+               tuple_(QUANT.c.product_id, QUANT.c.location_id).in_(sorted(lotless)))
+        .order_by(QUANT.c.product_id, QUANT.c.location_id, StockLot.expiry_date.is_(None), StockLot.expiry_date,
+                  StockLot.name))
+    left = dict(lotless)
+    for p, loc, lot, qty in rows:
+        free = to_decimal(qty) - lot_reserved.get((p, loc, lot), ZERO)
+        take = min(max(free, ZERO), left[(p, loc)])
+        if take > 0:
+            extra[(p, loc, lot)] = take
+            left[(p, loc)] -= take
+    for item in items:
+        add = extra.get((item["product_id"], item["location_id"], item["lot_id"]), ZERO)
+        if add:
+            item["reserved"] += add
+            item["available"] -= add
 
 
 def move_rows(uow: UnitOfWork, *, q: str | None = None, product: str | int | None = None,
