@@ -94,3 +94,95 @@ def test_ledger_is_per_company(db):
     client = f.api_client(db, f.user(db, a, roles=("finance",)))
     assert client.get(f"/api/v1/accounting/entries/{entry_id}").status_code == 404
     assert client.get("/api/v1/accounting/trial-balance").json()["total_debit"] == "0.00"
+
+
+def _clerk(db, c):
+    """A bookkeeper who may enter vouchers but not approve them."""
+    from opensupply.core import auth
+
+    with UnitOfWork(f.system(c), db=db) as uow:
+        auth.ensure_role(uow, "clerk", "记账员", ["accounting.read", "accounting.write"])
+    return f.user(db, c, roles=("clerk",))
+
+
+def test_voucher_of_a_clerk_waits_for_approval_and_gets_its_number_when_posted(db):
+    c = f.company(db)
+    clerk, boss = _clerk(db, c), f.user(db, c, roles=("finance",))
+    api = f.api_client(db, clerk)
+    with UnitOfWork(f.system(c), db=db) as uow:
+        _capital(uow, "1000")  # 记2026-000001
+    r = api.post("/api/v1/accounting/entries", json={"date": "2026-11-03", "memo": "备用金", "lines": [
+        {"account": "1001", "debit": "200"}, {"account": "1002", "credit": "200"}]})
+    assert r.status_code == 201, r.text
+    pending = r.json()
+    assert pending["state"] == "pending" and pending["number"] is None
+    assert [ln["account_name"] for ln in pending["lines"]] == ["库存现金", "银行存款"]
+    assert api.get("/api/v1/accounting/trial-balance").json()["total_debit"] == "1000.00"  # not in the books yet
+    assert api.post(f"/api/v1/accounting/entries/{pending['id']}/approve").status_code == 403
+    unbalanced = api.post("/api/v1/accounting/entries", json={"date": "2026-11-03", "lines": [
+        {"account": "1001", "debit": "200"}, {"account": "1002", "credit": "100"}]})
+    assert unbalanced.status_code == 422  # checked when submitted, not only when approved
+    with UnitOfWork(f.system(c), db=db) as uow:
+        _capital(uow, "10")  # 记2026-000002 meanwhile: the pending voucher holds no number
+    approver = f.api_client(db, boss)
+    assert approver.get("/api/v1/accounting/entries", params={"state": "pending"}).json()["total"] == 1
+    posted = approver.post(f"/api/v1/accounting/entries/{pending['id']}/approve")
+    assert posted.status_code == 200, posted.text
+    assert posted.json()["state"] == "posted" and posted.json()["number"] == "记2026-000003"
+    assert approver.get("/api/v1/accounting/trial-balance").json()["total_debit"] == "1210.00"
+    again = approver.post(f"/api/v1/accounting/entries/{pending['id']}/approve")
+    assert again.status_code == 409
+
+
+def test_rejected_voucher_needs_a_reason_and_never_posts(db):
+    c = f.company(db)
+    clerk, boss = _clerk(db, c), f.user(db, c, roles=("finance",))
+    entry_id = f.api_client(db, clerk).post("/api/v1/accounting/entries", json={"date": "2026-11-03", "lines": [
+        {"account": "6602", "debit": "80"}, {"account": "1001", "credit": "80"}]}).json()["id"]
+    approver = f.api_client(db, boss)
+    assert approver.post(f"/api/v1/accounting/entries/{entry_id}/reject", json={"reason": ""}).status_code == 422
+    r = approver.post(f"/api/v1/accounting/entries/{entry_id}/reject", json={"reason": "缺发票"})
+    assert r.status_code == 200 and r.json()["state"] == "rejected" and r.json()["rejected_reason"] == "缺发票"
+    assert approver.post(f"/api/v1/accounting/entries/{entry_id}/approve").status_code == 409
+    assert approver.post(f"/api/v1/accounting/entries/{entry_id}/reverse", json={}).status_code == 409
+    assert approver.get("/api/v1/accounting/trial-balance").json()["lines"] == []
+
+
+def test_voucher_entry_page_submits_and_approver_posts(db):
+    import re
+
+    c = f.company(db)
+    clerk, boss = _clerk(db, c), f.user(db, c, roles=("finance",))
+    web = f.web_client(db, clerk)
+    form = web.get("/accounting/entries/new")
+    assert form.status_code == 200 and "提交审核" in form.text
+    assert web.get("/accounting/entries/new/line").text.count("<tr") == 1
+    token = f.csrf(web)
+    bad = web.post("/accounting/entries/new", data={
+        "csrf_token": token, "date": "2026-11-03", "memo": "报销", "account": ["6602", "1001"],
+        "debit": ["100", ""], "credit": ["", "90"], "partner": ["", ""], "line_memo": ["", ""]})
+    assert bad.status_code == 422 and "借贷不平" in bad.text and 'value="90"' in bad.text  # form kept
+    ok = web.post("/accounting/entries/new", data={
+        "csrf_token": token, "date": "2026-11-03", "memo": "报销", "account": ["6602", "1001", ""],
+        "debit": ["100", "", ""], "credit": ["", "100", ""], "partner": ["", "", ""], "line_memo": ["差旅", "", ""]})
+    assert ok.status_code == 303, ok.text
+    entry_url = ok.headers["location"]
+    assert "待审核" in web.get(entry_url).text
+    boss_web = f.web_client(db, boss)
+    page = boss_web.get(entry_url)
+    assert "审核过账" in page.text
+    r = boss_web.post(f"{entry_url}/approve", data={"csrf_token": f.csrf(boss_web)})
+    assert r.status_code == 303
+    page = boss_web.get(entry_url).text
+    assert re.search(r"记2026-0+1", page) and "已过账" in page and "差旅" in page
+
+
+def test_closed_period_refuses_pending_approval_too(db):
+    c = f.company(db)
+    clerk = _clerk(db, c)
+    entry_id = f.api_client(db, clerk).post("/api/v1/accounting/entries", json={"date": "2026-11-03", "lines": [
+        {"account": "1001", "debit": "5"}, {"account": "1002", "credit": "5"}]}).json()["id"]
+    with UnitOfWork(f.system(c), db=db) as uow:
+        gl.close_period(uow, 2026, 11)
+    with pytest.raises(Conflict, match="已结账"), UnitOfWork(f.system(c), db=db) as uow:
+        gl.approve_entry(uow, entry_id)

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Date,
@@ -23,7 +24,7 @@ from opensupply.core.models import BigId, CompanyEntity
 from opensupply.core.types import Amount
 
 ACCOUNT_TYPES = ("asset", "liability", "equity", "cost", "income", "expense")
-ENTRY_STATES = ("draft", "pending", "posted")
+ENTRY_STATES = ("draft", "pending", "posted", "rejected")
 
 
 class Account(CompanyEntity, Base):
@@ -73,7 +74,7 @@ class JournalEntry(CompanyEntity, Base):
         UniqueConstraint("company_id", "number"),
         Index("ix_journal_entry_ref", "company_id", "ref_type", "ref_id"),
         Index("ix_journal_entry_date", "company_id", "date"),
-        CheckConstraint("state in ('draft','pending','posted')", name="state"),
+        CheckConstraint("state in ('draft','pending','posted','rejected')", name="state"),
     )
 
     number: Mapped[str | None] = mapped_column(String(40))  # gap-free, given at posting
@@ -87,6 +88,12 @@ class JournalEntry(CompanyEntity, Base):
     reversal_of_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("journal_entry.id"))
     reversed: Mapped[bool] = mapped_column(Boolean, default=False)
     total: Mapped[Decimal] = mapped_column(Amount, default=Decimal(0))
+    # a manual voucher waiting for approval keeps its lines here (no ledger lines, no number
+    # yet): balances never see it until it is posted
+    pending_lines: Mapped[list | None] = mapped_column(JSON)
+    submitted_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("auth_user.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("auth_user.id"))
+    rejected_reason: Mapped[str | None] = mapped_column(String(300))
 
     journal: Mapped[Journal] = relationship(lazy="joined")
     lines: Mapped[list[JournalLine]] = relationship(back_populates="entry", order_by="JournalLine.id",

@@ -32,17 +32,39 @@ class ReverseIn(BaseModel):
     memo: str = Field("", max_length=300)
 
 
+class RejectIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=300)
+
+
 def amount(v: Decimal) -> str:
     return f"{v:.2f}"
 
 
-def entry_out(e) -> dict:
+def report_out(value):
+    """A report for JSON: amounts as decimal strings with two places, dates in ISO form."""
+    if isinstance(value, Decimal):
+        return amount(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: report_out(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [report_out(v) for v in value]
+    return value
+
+
+def entry_out(e, lines: list[dict] | None = None) -> dict:
+    """`lines`: service.entry_lines(uow, e) — needed for a pending voucher, whose lines are not posted yet."""
+    if lines is None:
+        lines = [{"account": ln.account.code, "account_name": ln.account.name, "debit": ln.debit,
+                  "credit": ln.credit, "partner_id": ln.partner_id, "product_id": ln.product_id, "memo": ln.memo}
+                 for ln in e.lines]
     return {"id": e.id, "number": e.number, "journal": e.journal.code, "date": e.date.isoformat(), "state": e.state,
             "memo": e.memo, "reference": e.reference, "ref_type": e.ref_type, "ref_id": e.ref_id,
             "reversal_of_id": e.reversal_of_id, "reversed": e.reversed, "total": amount(e.total),
-            "lines": [{"account": ln.account.code, "account_name": ln.account.name, "debit": amount(ln.debit),
-                       "credit": amount(ln.credit), "partner_id": ln.partner_id, "product_id": ln.product_id,
-                       "memo": ln.memo} for ln in e.lines]}
+            "rejected_reason": e.rejected_reason,
+            "lines": [{**ln, "debit": amount(ln["debit"]), "credit": amount(ln["credit"])} for ln in lines]}
 
 
 def balance_out(tb: dict) -> dict:

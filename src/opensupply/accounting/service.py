@@ -115,12 +115,8 @@ def _period(uow: UnitOfWork, year: int, month: int) -> AccountingPeriod:
 
 
 # ------------------------------------------------------------------ posting
-def post_entry(uow: UnitOfWork, *, journal: str, date: dt.date, lines: list[EntryLine], memo: str = "",
-               reference: str | None = None, ref_type: str | None = None, ref_id: int | None = None,
-               reversal_of_id: int | None = None) -> JournalEntry:
-    """Post one balanced voucher. Amounts are rounded to the cent; zero lines are dropped."""
-    if period_state(uow, date) == "closed":
-        raise Conflict(_("会计期间 {y}-{m:02d} 已结账，不能记账", y=date.year, m=date.month), field="date")
+def _checked_rows(uow: UnitOfWork, lines: list[EntryLine]) -> tuple[list[tuple], dict[str, Account], Decimal]:
+    """Round, drop zero lines, check balance, accounts and partners: (line, debit, credit) rows."""
     rows = []
     for ln in lines:
         debit, credit = money(ln.debit), money(ln.credit)
@@ -143,33 +139,140 @@ def post_entry(uow: UnitOfWork, *, journal: str, date: dt.date, lines: list[Entr
             raise ValidationFailed(_("科目已停用：{code} {name}", code=acc.code, name=acc.name), field="account")
         if acc.partner_required and ln.partner_id is None:
             raise ValidationFailed(_("科目 {code} {name} 需要往来单位", code=acc.code, name=acc.name), field="partner")
+    return rows, accounts, total_debit
+
+
+def _check_open(uow: UnitOfWork, date: dt.date) -> None:
+    if period_state(uow, date) == "closed":
+        raise Conflict(_("会计期间 {y}-{m:02d} 已结账，不能记账", y=date.year, m=date.month), field="date")
+
+
+def _journal(uow: UnitOfWork, journal: str) -> Journal:
     jrn = uow.session.scalar(select(Journal).where(Journal.company_id == uow.company_id, Journal.code == journal))
     if jrn is None:
         ensure_books(uow)
         jrn = uow.session.scalar(select(Journal).where(Journal.company_id == uow.company_id, Journal.code == journal))
         if jrn is None:
             raise ValidationFailed(_("账簿不存在：{code}", code=journal), field="journal")
-    entry = JournalEntry(company_id=uow.company_id, number=next_number(uow, "JV", on=date), journal_id=jrn.id,
-                         date=date, state="posted", memo=memo[:300], reference=reference, ref_type=ref_type,
-                         ref_id=ref_id, reversal_of_id=reversal_of_id, total=total_debit)
-    uow.session.add(entry)
-    uow.session.flush()
+    return jrn
+
+
+def _write_lines(uow: UnitOfWork, entry: JournalEntry, rows: list[tuple], accounts: dict[str, Account]) -> None:
     now = utcnow()
     uow.session.execute(insert(JournalLine), [{
         "company_id": uow.company_id, "entry_id": entry.id, "account_id": accounts[account_code(ln.account)].id,
-        "date": date, "partner_id": ln.partner_id, "product_id": ln.product_id, "debit": d, "credit": c,
+        "date": entry.date, "partner_id": ln.partner_id, "product_id": ln.product_id, "debit": d, "credit": c,
         "currency_code": ln.currency_code, "amount_currency": ln.amount_currency, "memo": ln.memo[:500],
         "created_at": now, "updated_at": now, "created_by_id": uow.actor.user_id, "updated_by_id": uow.actor.user_id,
     } for ln, d, c in rows])
     record(uow.session, "lines", "journal_entry", entry.id, after={"lines": [
         {"account": account_code(ln.account), "debit": str(d), "credit": str(c), "partner_id": ln.partner_id}
         for ln, d, c in rows]})
+
+
+def post_entry(uow: UnitOfWork, *, journal: str, date: dt.date, lines: list[EntryLine], memo: str = "",
+               reference: str | None = None, ref_type: str | None = None, ref_id: int | None = None,
+               reversal_of_id: int | None = None) -> JournalEntry:
+    """Post one balanced voucher. Amounts are rounded to the cent; zero lines are dropped."""
+    _check_open(uow, date)
+    rows, accounts, total_debit = _checked_rows(uow, lines)
+    jrn = _journal(uow, journal)
+    entry = JournalEntry(company_id=uow.company_id, number=next_number(uow, "JV", on=date), journal_id=jrn.id,
+                         date=date, state="posted", memo=memo[:300], reference=reference, ref_type=ref_type,
+                         ref_id=ref_id, reversal_of_id=reversal_of_id, total=total_debit)
+    uow.session.add(entry)
+    uow.session.flush()
+    _write_lines(uow, entry, rows, accounts)
     return entry
+
+
+# ------------------------------------------------------------------ manual vouchers and their approval
+def _line_json(ln: EntryLine) -> dict:
+    return {"account": ln.account, "debit": str(money(ln.debit)), "credit": str(money(ln.credit)),
+            "partner_id": ln.partner_id, "product_id": ln.product_id, "memo": ln.memo[:500]}
+
+
+def _line_from_json(d: dict) -> EntryLine:
+    return EntryLine(account=d["account"], debit=to_decimal(d.get("debit") or 0),
+                     credit=to_decimal(d.get("credit") or 0), partner_id=d.get("partner_id"),
+                     product_id=d.get("product_id"), memo=d.get("memo") or "")
+
+
+def submit_manual_entry(uow: UnitOfWork, *, date: dt.date, lines: list[EntryLine], journal: str = "GEN",
+                        memo: str = "", reference: str | None = None) -> JournalEntry:
+    """A voucher typed by a bookkeeper. With accounting.approve it posts at once; without, it
+    waits as `pending` (checked now, no number, no ledger lines) for someone who may approve."""
+    uow.actor.require("accounting.write")
+    if uow.actor.can("accounting.approve"):
+        entry = post_entry(uow, journal=journal, date=date, lines=lines, memo=memo, reference=reference,
+                           ref_type="manual")
+        entry.submitted_by_id = entry.approved_by_id = uow.actor.user_id
+        uow.session.flush()
+        return entry
+    _check_open(uow, date)
+    rows, _accounts, total = _checked_rows(uow, lines)
+    jrn = _journal(uow, journal)
+    entry = JournalEntry(company_id=uow.company_id, number=None, journal_id=jrn.id, date=date, state="pending",
+                         memo=memo[:300], reference=reference, ref_type="manual", total=total,
+                         pending_lines=[_line_json(EntryLine(ln.account, d, c, ln.partner_id, ln.product_id, ln.memo))
+                                        for ln, d, c in rows],
+                         submitted_by_id=uow.actor.user_id)
+    uow.session.add(entry)
+    uow.session.flush()
+    return entry
+
+
+def _pending(uow: UnitOfWork, entry_id: int) -> JournalEntry:
+    entry = uow.get(JournalEntry, entry_id, for_update=True)
+    if entry.state != "pending":
+        raise Conflict(_("凭证不在待审核状态"), field="state")
+    return entry
+
+
+def approve_entry(uow: UnitOfWork, entry_id: int) -> JournalEntry:
+    """Post a pending voucher: it gets its gap-free number now, dated as submitted."""
+    uow.actor.require("accounting.approve")
+    entry = _pending(uow, entry_id)
+    _check_open(uow, entry.date)
+    rows, accounts, total = _checked_rows(uow, [_line_from_json(d) for d in entry.pending_lines or []])
+    entry.number = next_number(uow, "JV", on=entry.date)
+    entry.state, entry.total, entry.pending_lines = "posted", total, None
+    entry.approved_by_id = uow.actor.user_id
+    uow.session.flush()
+    _write_lines(uow, entry, rows, accounts)
+    uow.session.expire(entry, ["lines"])
+    return entry
+
+
+def reject_entry(uow: UnitOfWork, entry_id: int, reason: str) -> JournalEntry:
+    uow.actor.require("accounting.approve")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("请填写驳回原因"), field="reason")
+    entry = _pending(uow, entry_id)
+    entry.state, entry.rejected_reason, entry.approved_by_id = "rejected", reason[:300], uow.actor.user_id
+    uow.session.flush()
+    return entry
+
+
+def entry_lines(uow: UnitOfWork, entry: JournalEntry) -> list[dict]:
+    """The voucher's lines for display, posted or still pending."""
+    if entry.state == "posted" or not entry.pending_lines:
+        return [{"account": ln.account.code, "account_name": ln.account.name, "debit": ln.debit,
+                 "credit": ln.credit, "partner_id": ln.partner_id, "product_id": ln.product_id, "memo": ln.memo}
+                for ln in entry.lines]
+    codes = {account_code(d["account"]) for d in entry.pending_lines}
+    names = dict(uow.session.execute(select(Account.code, Account.name).where(
+        Account.company_id == uow.company_id, Account.code.in_(codes))).all())
+    return [{**d, "account": account_code(d["account"]), "account_name": names.get(account_code(d["account"]), ""),
+             "debit": to_decimal(d["debit"]), "credit": to_decimal(d["credit"])} for d in entry.pending_lines]
 
 
 def reverse_entry(uow: UnitOfWork, entry_id: int, *, date: dt.date | None = None, memo: str = "") -> JournalEntry:
     """Cancel a posted voucher with its mirror image; the original stays as it was."""
     original = uow.get(JournalEntry, entry_id, for_update=True)
+    if original.state != "posted":
+        raise Conflict(_("只有已过账的凭证可以冲销"), field="state")
     if original.reversed:
         raise Conflict(_("凭证 {n} 已冲销", n=original.number))
     if original.reversal_of_id is not None:
