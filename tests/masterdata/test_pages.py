@@ -220,3 +220,20 @@ def test_units_are_global_and_managed_by_company_admins_only(db):
     r = admin_api.patch(f"/api/v1/uoms/{dozen}", json={"category_id": "weight"})
     assert r.status_code == 422 and r.json()["error"]["field"] == "category_id"
     assert admin_api.get(f"/api/v1/uoms/{dozen}").json()["category_code"] == "unit"
+
+
+def test_users_see_only_their_companies_and_a_new_company_is_ready_to_use(db):
+    a, b = f.company(db, "ACME", "甲公司"), f.company(db, "BETA", "乙公司")
+    api = f.api_client(db, f.user(db, a))
+    assert [x["code"] for x in api.get("/api/v1/companies").json()["items"]] == ["ACME"]
+    other = api.get("/api/v1/companies").json()["items"][0]["id"] + (b - a)
+    assert api.get(f"/api/v1/companies/{other}").status_code == 404
+    assert api.post("/api/v1/companies", json={"code": "BETA", "name": "重复"}).status_code == 409
+    r = api.post("/api/v1/companies", json={"code": "GAMMA", "name": "丙公司"})
+    assert r.status_code == 201, r.text
+    gamma = r.json()["id"]
+    # the creator may switch to it, and it has its warehouse and virtual locations
+    api.headers["X-Company-Id"] = str(gamma)
+    codes = {loc["full_code"] for loc in api.get("/api/v1/locations", params={"limit": 100}).json()["items"]}
+    assert {"WH", "WH/STOCK", "SUPPLIER", "CUSTOMER", "PRODUCTION", "SCRAP"} <= codes
+    assert [x["code"] for x in api.get("/api/v1/warehouses").json()["items"]] == ["WH"]

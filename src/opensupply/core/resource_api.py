@@ -38,7 +38,8 @@ class ImportOut(BaseModel):
 def _schemas(res: rs.Resource) -> tuple[type[BaseModel], type[BaseModel]]:
     cfg = ConfigDict(extra="forbid")
     name = res.name.title().replace("-", "").replace("_", "")
-    create_fields = {f.name: ((PY_TYPES[f.type] | None), ... if f.required else None)
+    # a required field with a default (a company's currency: CNY) may be left out of the request
+    create_fields = {f.name: ((PY_TYPES[f.type] | None), ... if f.required and f.default is None else None)
                      for f in res.fields if f.form}
     update_fields = {f.name: ((PY_TYPES[f.type] | None), None) for f in res.fields if f.form}
     create = create_model(f"{name}Create", __config__=cfg, **create_fields)

@@ -166,9 +166,34 @@ PRODUCT_TYPES = (("stock", _l("库存商品")), ("consumable", _l("消耗品")),
 USAGES = (("view", _l("视图")), ("internal", _l("库内")), ("supplier", _l("供应商")), ("customer", _l("客户")),
           ("production", _l("生产")), ("transit", _l("在途")), ("scrap", _l("报废")), ("inventory", _l("盘点差异")))
 
+def _own_companies(uow, stmt):
+    """A user sees the companies they work in, not every tenant of the installation."""
+    return stmt.where(m.Company.id.in_(uow.actor.company_ids or {uow.company_id}))
+
+
+def _validate_company(uow, obj, data):
+    dup = uow.session.scalar(select(m.Company.id).where(m.Company.code == obj.code, m.Company.id != (obj.id or 0)))
+    if dup:
+        raise Conflict(_("公司编码已存在：{code}", code=obj.code), field="code")
+
+
+def _company_created(uow, obj):
+    """A company made from the page or API is ready to use like one from `setup_company`,
+    and whoever made it may work in it."""
+    from opensupply.core.auth import UserCompany
+
+    from .service import prepare_company
+
+    prepare_company(uow, obj)
+    if uow.actor.user_id is not None:
+        uow.session.add(UserCompany(user_id=uow.actor.user_id, company_id=obj.id))
+        uow.session.flush()
+
+
 companies = register(Resource(
     name="companies", model=m.Company, label=_l("公司"), key="code", read_permission="masterdata.read",
-    write_permission="admin.companies", importable=False,
+    write_permission="admin.companies", importable=False, query=_own_companies, validate=_validate_company,
+    after_create=_company_created,
     fields=[
         Field("code", _l("编码"), required=True, search=True, max_length=20),
         Field("name", _l("名称"), required=True, search=True, max_length=200),

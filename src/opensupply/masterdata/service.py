@@ -63,6 +63,16 @@ def setup_company(uow: UnitOfWork, *, code: str, name: str, currency_code: str =
     company = m.Company(code=code, name=name, currency_code=currency_code, timezone=timezone)
     s.add(company)
     s.flush()
+    prepare_company(uow, company, warehouse_code=warehouse_code, warehouse_name=warehouse_name)
+    return company
+
+
+def prepare_company(uow: UnitOfWork, company: m.Company, *, warehouse_code: str | None = "WH",
+                    warehouse_name: str = "主仓库") -> None:
+    """What every company needs before its first document: the virtual locations stock moves
+    against and (optionally) a first warehouse."""
+    ensure_reference_data(uow)
+    s = uow.session
     for loc_code, loc_name, usage in VIRTUAL_LOCATIONS:
         s.add(m.Location(company_id=company.id, code=loc_code, full_code=loc_code, name=loc_name, usage=usage,
                          allow_negative=True))
@@ -72,7 +82,6 @@ def setup_company(uow: UnitOfWork, *, code: str, name: str, currency_code: str =
         s.add(wh)
         s.flush()
         create_warehouse_locations(uow, wh)
-    return company
 
 
 def create_warehouse_locations(uow: UnitOfWork, wh: m.Warehouse) -> None:
