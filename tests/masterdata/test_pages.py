@@ -237,3 +237,20 @@ def test_users_see_only_their_companies_and_a_new_company_is_ready_to_use(db):
     codes = {loc["full_code"] for loc in api.get("/api/v1/locations", params={"limit": 100}).json()["items"]}
     assert {"WH", "WH/STOCK", "SUPPLIER", "CUSTOMER", "PRODUCTION", "SCRAP"} <= codes
     assert [x["code"] for x in api.get("/api/v1/warehouses").json()["items"]] == ["WH"]
+
+
+def test_parent_chains_cannot_loop(db):
+    c = f.company(db)
+    api = f.api_client(db, f.user(db, c))
+    top = api.post("/api/v1/departments", json={"code": "HQ", "name": "总部"}).json()["id"]
+    mid = api.post("/api/v1/departments", json={"code": "OPS", "name": "运营", "parent_id": "HQ"}).json()["id"]
+    r = api.patch(f"/api/v1/departments/{top}", json={"parent_id": mid})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "parent_id"
+    assert api.get(f"/api/v1/departments/{top}").json()["parent_id"] is None
+    boss = api.post("/api/v1/employees", json={"code": "E1", "name": "王总"}).json()["id"]
+    api.post("/api/v1/employees", json={"code": "E2", "name": "李经理", "manager_id": "E1"})
+    r = api.patch(f"/api/v1/employees/{boss}", json={"manager_id": "E2"})
+    assert r.status_code == 422 and "循环" in r.json()["error"]["message"]
+    cat = api.post("/api/v1/product-categories", json={"code": "A", "name": "甲"}).json()["id"]
+    api.post("/api/v1/product-categories", json={"code": "B", "name": "乙", "parent_id": "A"})
+    assert api.patch(f"/api/v1/product-categories/{cat}", json={"parent_id": "B"}).status_code == 422

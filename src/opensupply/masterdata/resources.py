@@ -116,10 +116,32 @@ def _validate_warehouse(uow, obj, data):
         rename_location_subtree(uow, old, obj.code, exclude_id=view.id)
 
 
+def _check_no_loop(uow, obj, attr: str, message: str) -> None:
+    """Walking up `attr` (parent, manager) from `obj` must never come back to it."""
+    seen, current = {obj.id}, getattr(obj, attr)
+    while current is not None:
+        if current in seen:
+            raise ValidationFailed(message, field=attr)
+        seen.add(current)
+        current = uow.session.scalar(select(getattr(type(obj), attr)).where(type(obj).id == current))
+
+
 def _validate_employee(uow, obj, data):
     if obj.manager_id and obj.manager_id == obj.id:
         raise ValidationFailed(_("上级不能是本人"), field="manager_id")
+    if obj.id is not None:
+        _check_no_loop(uow, obj, "manager_id", _("上级关系不能形成循环"))
     _check_contact(uow, obj, data)
+
+
+def _validate_department(uow, obj, data):
+    if obj.id is not None:
+        _check_no_loop(uow, obj, "parent_id", _("上级部门不能是自己或自己的下级"))
+
+
+def _validate_category(uow, obj, data):
+    if obj.id is not None:
+        _check_no_loop(uow, obj, "parent_id", _("上级分类不能是自己或自己的下级"))
 
 
 def _validate_uom(uow, obj, data):
@@ -226,6 +248,7 @@ uoms = register(Resource(
 
 product_categories = register(Resource(
     name="product-categories", model=m.ProductCategory, label=_l("商品分类"), key="code", default_sort="code",
+    validate=_validate_category,
     fields=[
         Field("code", _l("编码"), required=True, search=True, max_length=40),
         Field("name", _l("名称"), required=True, search=True, max_length=120),
@@ -305,6 +328,7 @@ locations = register(Resource(
 
 departments = register(Resource(
     name="departments", model=m.Department, label=_l("部门"), key="code", default_sort="code",
+    validate=_validate_department,
     fields=[
         Field("code", _l("编码"), required=True, search=True, max_length=20),
         Field("name", _l("名称"), required=True, search=True, max_length=120),
