@@ -54,6 +54,19 @@ def _product(uow: UnitOfWork, ref: Any, field: str) -> m.Product:
     return product
 
 
+def _prefetch_products(uow: UnitOfWork, refs: list) -> dict[str, m.Product]:
+    """The products named by SKU (or id) in many lines, in one query: ref text → product."""
+    texts = {str(r).strip() for r in refs if r is not None and str(r).strip()}
+    if not texts:
+        return {}
+    ids = {int(t) for t in texts if t.isdigit()}
+    found = uow.session.scalars(select(m.Product).where(
+        m.Product.company_id == uow.company_id, or_(m.Product.sku.in_(texts), m.Product.id.in_(ids)))).all()
+    by_sku = {p.sku: p for p in found}
+    by_id = {str(p.id): p for p in found}
+    return {t: by_sku.get(t) or by_id.get(t) for t in texts if by_sku.get(t) or by_id.get(t)}
+
+
 def _uom(uow: UnitOfWork, ref: Any, field: str) -> m.Uom:
     uom = None
     if isinstance(ref, int) and not isinstance(ref, bool):
@@ -83,8 +96,8 @@ def _decimal(raw: Any, field: str, label: str, *, default: Decimal | None = None
 
 
 def get_bom(uow: UnitOfWork, bom_id: int, *, for_update: bool = False) -> m.Bom:
-    bom = uow.get(m.Bom, bom_id, for_update=for_update)
-    return bom
+    """One BOM version of this company (another company's is not found)."""
+    return uow.get(m.Bom, bom_id, for_update=for_update)
 
 
 def released_bom(uow: UnitOfWork, product_id: int) -> m.Bom | None:
@@ -113,7 +126,7 @@ def list_boms(uow: UnitOfWork, *, q: str | None = None, product_id: int | None =
             raise ValidationFailed(_("状态无效：{value}", value=state), field="state")
         stmt = stmt.where(m.Bom.state == state)
     total = uow.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    stmt = stmt.order_by(m.Product.sku, m.Bom.version.desc(), m.Bom.id.desc())
+    stmt = stmt.order_by(m.Product.sku, m.Bom.id.desc())  # newest version first (V1.10 after V1.9)
     items = list(uow.session.scalars(stmt.limit(max(1, min(limit, 1000))).offset(max(0, offset))))
     return items, total
 
@@ -138,10 +151,14 @@ def _build_lines(uow: UnitOfWork, product: m.Product, lines: Iterable[Mapping]) 
     """Validate line input (component by id or SKU, quantity, unit, scrap %) into BomLine rows."""
     out: list[m.BomLine] = []
     seen: dict[tuple[int, bool], int] = {}
-    for i, raw in enumerate(lines or []):
-        raw = dict(raw)
+    rows = [dict(raw) for raw in lines or []]
+    refs = [r.get("component", r.get("component_id")) for r in rows]
+    known = _prefetch_products(uow, refs)
+    for i, raw in enumerate(rows):
         prefix = f"lines.{i}."
-        component = _product(uow, raw.get("component", raw.get("component_id")), prefix + "component")
+        ref = refs[i]
+        component = known.get(str(ref).strip()) if ref is not None else None
+        component = component or _product(uow, ref, prefix + "component")
         if component.id == product.id:
             raise ValidationFailed(_("第 {n} 行：组件不能是商品本身（{sku}）", n=i + 1, sku=product.sku),
                                    field=prefix + "component")
