@@ -115,6 +115,7 @@ def purchases(uow: UnitOfWork, date_from: dt.date | None = None, date_to: dt.dat
     r, ln = GoodsReceipt, GoodsReceiptLine
     stmt = (select(r.receipt_date, md.Partner.code, md.Partner.name, ln.product_id, md.Product.sku, md.Product.name,
                    ln.quantity, ln.unit_cost, r.id)
+            .select_from(r)
             .join(ln, ln.receipt_id == r.id)
             .join(md.Partner, md.Partner.id == r.supplier_id)
             .join(md.Product, md.Product.id == ln.product_id)
@@ -158,6 +159,7 @@ def _invoice_rows(uow: UnitOfWork, date_from: dt.date, date_to: dt.date, custome
     stmt = (select(inv.invoice_date, md.Partner.code, md.Partner.name, func.coalesce(SalesOrder.channel, "direct"),
                    ln.product_id, md.Product.sku, md.Product.name, ln.quantity * sign, ln.amount_untaxed * sign,
                    ln.amount_tax * sign, ln.amount_total * sign, inv.id)
+            .select_from(inv)
             .join(ln, ln.invoice_id == inv.id)
             .join(md.Partner, md.Partner.id == inv.customer_id)
             .join(md.Product, md.Product.id == ln.product_id)
@@ -227,6 +229,7 @@ def gross_margin(uow: UnitOfWork, date_from: dt.date | None = None, date_to: dt.
     d, dl = SalesDelivery, SalesDeliveryLine
     stmt = (select(md.Partner.code, md.Partner.name, func.coalesce(SalesOrder.channel, "direct"), dl.product_id,
                    md.Product.sku, md.Product.name, dl.cost_value)
+            .select_from(d)
             .join(dl, dl.delivery_id == d.id)
             .join(md.Partner, md.Partner.id == d.customer_id)
             .join(md.Product, md.Product.id == dl.product_id)
