@@ -3,7 +3,7 @@
 import datetime as dt
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from opensupply.core import auth
 from opensupply.core.audit import AuditLog
@@ -215,3 +215,20 @@ def test_a_page_session_is_no_api_token_and_vice_versa(db):
     as_cookie = f.anonymous(db, follow_redirects=False, cookies={SESSION_COOKIE: token})
     assert as_cookie.get("/").status_code == 303
     assert as_cookie.get("/api/v1/me").status_code == 401
+
+
+def test_housekeeping_drops_expired_sessions_and_old_attempts_only(db):
+    c = f.company(db)
+    user = f.user(db, c, "alice")
+    live = f.api_client(db, user)
+    token_login(f.anonymous(db), "alice", "typo-typo")
+    f.api_client(db, user)
+    with db.engine.begin() as conn:  # the second token has expired; the failed try is old
+        last = conn.execute(select(AuthSession.id).order_by(AuthSession.id.desc())).first()[0]
+        conn.execute(update(AuthSession).where(AuthSession.id == last).values(expires_at=utcnow()))
+        conn.execute(update(LoginAttempt).where(LoginAttempt.success.is_(False))
+                     .values(at=utcnow() - dt.timedelta(days=auth.LOGIN_ATTEMPTS_KEEP_DAYS + 1)))
+    assert auth.purge_expired(db) == 2
+    assert live.get("/api/v1/me").status_code == 200
+    with db.readonly_sessionmaker() as s:
+        assert s.scalar(select(func.count()).select_from(LoginAttempt)) == 2  # the two good logins

@@ -306,6 +306,19 @@ def _touch(session: Session, session_id: int, now: dt.datetime) -> None:
         log.info("session %s: last-seen touch skipped, database busy", session_id)
 
 
+LOGIN_ATTEMPTS_KEEP_DAYS = 30  # failures are in the audit trail as well
+
+
+def purge_expired(db) -> int:
+    """Housekeeping for the worker: drop sessions and tokens past their expiry and old login
+    attempts, so the tables every request reads do not grow without end. Returns rows removed."""
+    now = utcnow()
+    with db.sessionmaker.begin() as s:
+        gone = s.execute(delete(AuthSession).where(AuthSession.expires_at < now)).rowcount
+        old = now - dt.timedelta(days=LOGIN_ATTEMPTS_KEEP_DAYS)
+        return gone + s.execute(delete(LoginAttempt).where(LoginAttempt.at < old)).rowcount
+
+
 def logout(uow: UnitOfWork, token: str) -> None:
     uow.session.execute(delete(AuthSession).where(AuthSession.token_hash == _digest(token)))
 

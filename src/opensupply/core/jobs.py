@@ -188,7 +188,10 @@ def work_forever(db: Database | None = None, poll_seconds: float = 1.0, stop: th
     last_sweep = 0.0
     while not stop.is_set():
         if time.monotonic() - last_sweep > 60:
+            from .auth import purge_expired
+
             fail_stale_jobs(db)
+            purge_expired(db)
             last_sweep = time.monotonic()
         ran = run_job(db)
         dispatched = dispatch_pending(db)
