@@ -272,3 +272,24 @@ def test_explosion_is_linear_in_quantity(db, bike):
             assert abs(tab[sku] - (ta[sku] + tb[sku])) <= D("0.000002"), sku
 
     check()
+
+
+def test_released_structure_and_low_level_codes_for_planning(db, bike):
+    c, ids = bike
+    # a bolt is also bought for the frame directly: it then sits at level 1 (bike) and level 2 (frame)
+    with UnitOfWork(f.system(c), db=db) as uow:
+        frame = boms.released_bom(uow, ids["FRAME"])
+        v11 = boms.copy_bom(uow, frame.id)
+        boms.update_bom(uow, v11.id, {"lines": [{"component": "TUBE", "quantity": "2500", "uom": "g",
+                                                 "scrap_pct": "5"}, {"component": "BOLT", "quantity": "2"}]})
+        boms.release_bom(uow, v11.id)
+    with UnitOfWork(f.system(c), db=db, readonly=True) as uow:
+        structure = boms.released_structure(uow)
+    per_unit = {(p, ln.component_id): ln.per_unit for p, lines in structure.items() for ln in lines}
+    assert per_unit[(ids["FRAME"], ids["TUBE"])] == D("2.625")  # 2500 g × 1.05 in kg
+    assert per_unit[(ids["BIKE"], ids["BOLT"])] == D("4.4")
+    levels = boms.low_level_codes(structure)
+    assert levels[ids["BIKE"]] == 0
+    assert levels[ids["FRAME"]] == levels[ids["WHEEL"]] == 1
+    assert levels[ids["BOLT"]] == 2  # planned after the frame, which also needs bolts
+    assert levels[ids["TUBE"]] == levels[ids["SPOKE"]] == 2

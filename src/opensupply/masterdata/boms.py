@@ -502,6 +502,50 @@ def explode(uow: UnitOfWork, product_id: int, quantity: Any = 1, *, bom_id: int 
     return result
 
 
+@dataclass(frozen=True)
+class StructureLine:
+    component_id: int
+    per_unit: Decimal  # component (in its own unit) needed per 1 unit of the parent, scrap included
+
+
+def released_structure(uow: UnitOfWork, product_ids: Iterable[int] | None = None) -> dict[int, list[StructureLine]]:
+    """The released product structure as plain data for planning code (MRP, capacity checks):
+    product id → what one unit of it consumes. All products with a released BOM, or those asked for;
+    one query for the whole company."""
+    stmt = (select(m.Bom).options(selectinload(m.Bom.lines))
+            .where(m.Bom.company_id == uow.company_id, m.Bom.state == "released"))
+    if product_ids is not None:
+        stmt = stmt.where(m.Bom.product_id.in_(list(product_ids)))
+    out: dict[int, list[StructureLine]] = {}
+    for bom in uow.session.scalars(stmt):
+        out[bom.product_id] = [
+            StructureLine(ln.component_id, convert_qty(ln.quantity * (1 + ln.scrap_pct / 100) / bom.quantity,
+                                                       ln.uom, ln.component.uom, round=False))
+            for ln in bom.lines if not ln.is_byproduct]
+    return out
+
+
+def low_level_codes(structure: dict[int, list[StructureLine]]) -> dict[int, int]:
+    """MRP's low-level code of every product in a structure: 0 for end items, otherwise the
+    deepest level at which it appears, so each product is planned once, after all its parents."""
+    level: dict[int, int] = {}
+    parents = set(structure)
+    children = {ln.component_id for lines in structure.values() for ln in lines}
+    frontier = {p: 0 for p in parents - children}
+    for _depth in range(MAX_LEVELS + 1):
+        if not frontier:
+            break
+        nxt: dict[int, int] = {}
+        for product, depth in frontier.items():
+            if level.get(product, -1) >= depth:
+                continue
+            level[product] = depth
+            for ln in structure.get(product, []):
+                nxt[ln.component_id] = max(nxt.get(ln.component_id, 0), depth + 1)
+        frontier = nxt
+    return level
+
+
 @dataclass
 class Usage:
     bom_id: int
@@ -560,6 +604,24 @@ def bom_to_dict(bom: m.Bom, *, with_lines: bool = True) -> dict:
     return out
 
 
-__all__ = ["Explosion", "Requirement", "Usage", "bom_to_dict", "copy_bom", "create_bom", "delete_bom", "explode",
-           "get_bom", "list_boms", "next_version", "obsolete_bom", "release_bom", "released_bom", "update_bom",
-           "where_used"]
+__all__ = [
+    "Explosion",
+    "Requirement",
+    "StructureLine",
+    "Usage",
+    "bom_to_dict",
+    "copy_bom",
+    "create_bom",
+    "delete_bom",
+    "explode",
+    "get_bom",
+    "list_boms",
+    "low_level_codes",
+    "next_version",
+    "obsolete_bom",
+    "release_bom",
+    "released_bom",
+    "released_structure",
+    "update_bom",
+    "where_used",
+]
