@@ -32,7 +32,7 @@ def test_moving_average(db):
     assert v["total_value"] == D(260)
     [line] = v["lines"]
     assert (line["sku"], line["quantity"], line["value"], line["unit_cost"]) == ("CUP", D(20), D(260), D(13))
-    assert v["gl_inventory_balance"] == 0
+    assert v["gl_inventory_balance"] == D(260)  # each move posted its stock side
 
 
 def test_fifo_consumes_the_oldest_layers_first(db):
@@ -67,12 +67,25 @@ def test_internal_moves_do_not_change_value_and_adjustments_are_valued_at_cost(d
         assert inv.valuation(uow)["total_value"] == D(120)  # 10 × 10 + 2 found × 10
 
 
-def test_gl_balance_comes_from_the_accounting_hook_when_registered(db):
+def test_every_valued_move_posts_its_stock_side_to_the_general_ledger(db):
+    """Receipts credit GRNI, deliveries debit COGS, counts go to 待处理财产损溢; the stock
+    accounts always equal the valuation, to the cent, even when costs do not divide evenly."""
+    from opensupply.accounting import service as gl
+
     s = fi.shop(db)
     fi.product(s, "CUP")
-    hook = inv.register_gl_balance_hook(lambda uow: D("123.45"))
-    try:
-        with s.uow(readonly=True) as uow:
-            assert inv.valuation(uow)["gl_inventory_balance"] == D("123.45")
-    finally:
-        inv.GL_BALANCE_HOOKS.remove(hook)
+    fi.receive(s, "CUP", 3, unit_cost="10")
+    fi.receive(s, "CUP", 4, unit_cost="11.01")  # average 10.577143
+    for qty in ("1", "2", "1"):
+        fi.deliver(s, "CUP", qty)
+    with s.uow(readonly=True) as uow:
+        v = inv.valuation(uow)
+        assert v["gl_inventory_balance"] == v["total_value"]
+        assert gl.account_balance(uow, ("220201",)) == D("-74.04")  # 30 + 44.04 received, not yet billed
+        tb = gl.trial_balance(uow)
+        assert tb["total_debit"] == tb["total_credit"]
+    fi.deliver(s, "CUP", "3")  # the last units take exactly the value left
+    with s.uow(readonly=True) as uow:
+        v = inv.valuation(uow)
+        assert v["total_value"] == 0 == v["gl_inventory_balance"]
+        assert gl.account_balance(uow, ("6401",)) == D("74.04")

@@ -56,13 +56,3 @@ def post_stock_valuation(uow: UnitOfWork, postings: list[dict]) -> None:
         if lines:
             post_entry(uow, journal="STK", date=day, lines=lines, memo="存货计价", reference=reference or None,
                        ref_type="stock")
-
-
-def register() -> None:
-    from opensupply.inventory import service as inventory
-
-    from .service import inventory_gl_balance
-
-    inventory.register_gl_balance_hook(inventory_gl_balance)
-    if hasattr(inventory, "register_valuation_hook"):
-        inventory.register_valuation_hook(post_stock_valuation)

@@ -35,13 +35,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import and_, bindparam, func, insert, literal_column, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from opensupply.accounting.service import inventory_gl_balance, money
+from opensupply.accounting.stock import post_stock_valuation
 from opensupply.core.audit import record_many
 from opensupply.core.errors import Conflict, DomainError, InsufficientStock, NotFound, ValidationFailed
 from opensupply.core.i18n import _
@@ -470,6 +472,7 @@ def _post(uow: UnitOfWork, rows: list[dict], products: dict, locations: dict, *,
             deltas[(r["product_id"], r["dest_location_id"], r["lot_id"])] += r["quantity"]
     pairs = {(p, loc) for p, loc, _lot in deltas}
     before_total_by_product = _internal_totals(uow, valued)  # before this batch, for the average cost
+    value_by_product = _layer_values(uow, valued)
     quants = _lock_quants(uow, pairs, create=set(deltas))
 
     # reservations consumed by these moves (locked after the quants: same order as reserve())
@@ -491,7 +494,8 @@ def _post(uow: UnitOfWork, rows: list[dict], products: dict, locations: dict, *,
     _check_stock(deltas, quants, new_qty, reserved_total, reserved_lot, products, locations, lots)
 
     # -- valuation (before writing, moves in the order given)
-    layers, fifo_updates, new_costs = _value(uow, rows, products, locations, before_total_by_product)
+    layers, fifo_updates, new_costs = _value(uow, rows, products, locations, before_total_by_product,
+                                             value_by_product)
 
     # -- write moves
     for r in rows:
@@ -533,6 +537,15 @@ def _post(uow: UnitOfWork, rows: list[dict], products: dict, locations: dict, *,
                             [{"lid": k, "rq": v[0], "rv": v[1]} for k, v in fifo_updates.items()])
     if new_costs:
         mds.set_product_costs(uow, new_costs)
+    if layers:  # the stock side of the general ledger, in this same transaction
+        by_move = {r["id"]: r for r in rows}
+        postings = []
+        for lay in layers:
+            move = by_move[lay["move_id"]]
+            far_side = move["source_location_id"] if lay["value"] > 0 else move["dest_location_id"]
+            postings.append({"product_id": lay["product_id"], "value": lay["value"], "date_done": date_done,
+                             "reference": move["reference"], "counterpart_usage": locations[far_side]["usage"]})
+        post_stock_valuation(uow, postings)
 
     # -- consume reservations
     if reservations:
@@ -587,6 +600,17 @@ def _internal_totals(uow: UnitOfWork, product_ids: set[int]) -> dict[int, Decima
         .where(QUANT.c.company_id == uow.company_id, QUANT.c.product_id.in_(product_ids), loc.usage == "internal")
         .group_by(QUANT.c.product_id)).all()
     return {p: to_decimal(q or 0) for p, q in rows}
+
+
+def _layer_values(uow: UnitOfWork, product_ids: set[int]) -> dict[int, Decimal]:
+    """Value of each product's stock on hand (Σ of its valuation layers)."""
+    if not product_ids:
+        return {}
+    rows = uow.session.execute(
+        select(LAYER.c.product_id, func.sum(LAYER.c.value))
+        .where(LAYER.c.company_id == uow.company_id, LAYER.c.product_id.in_(product_ids))
+        .group_by(LAYER.c.product_id)).all()
+    return {p: money(to_decimal(v or 0)) for p, v in rows}
 
 
 def _consumable_reservations(uow: UnitOfWork, ids: list[int], rows: list[dict], products: dict, lots: dict
@@ -658,14 +682,20 @@ def _check_serials(uow: UnitOfWork, rows: list[dict], products: dict, lots: dict
         raise Conflict(_("序列号 {serial} 已在库，不能重复入库", serial=lots[dup[0]]["name"]), field="lot")
 
 
-def _value(uow: UnitOfWork, rows: list[dict], products: dict, locations: dict, on_hand: dict[int, Decimal]):
+def _value(uow: UnitOfWork, rows: list[dict], products: dict, locations: dict, on_hand: dict[int, Decimal],
+           value_on_hand: dict[int, Decimal]):
     """Valuation layers for moves that bring stock into or take it out of internal locations.
     Average: incoming updates the product's moving-average cost; outgoing leaves at that cost.
-    FIFO: incoming layers keep a remainder; outgoing consumes the oldest remainders first."""
+    FIFO: incoming layers keep a remainder; outgoing consumes the oldest remainders first.
+
+    Layer values are in cents, like the general ledger they post to, and the move that
+    empties a product's stock takes exactly the value left — so the stock accounts and the
+    valuation stay equal to the cent however costs divide."""
     layers: list[dict] = []
     fifo_updates: dict[int, tuple[Decimal, Decimal]] = {}
     costs: dict[int, Decimal] = {}
     on_hand = dict(on_hand)
+    value_on_hand = dict(value_on_hand)
     # open FIFO layers of every FIFO product in the batch, oldest first, in one query
     fifo_ids = {r["product_id"] for r in rows if products[r["product_id"]]["valuation"] == "fifo"}
     fifo_queues: dict[int, list[list]] = defaultdict(list)
@@ -675,10 +705,7 @@ def _value(uow: UnitOfWork, rows: list[dict], products: dict, locations: dict, o
                 .where(LAYER.c.company_id == uow.company_id, LAYER.c.product_id.in_(fifo_ids),
                        LAYER.c.remaining_quantity > 0).order_by(LAYER.c.id)):
             fifo_queues[lay.product_id].append([lay.id, to_decimal(lay.remaining_quantity),
-                                                to_decimal(lay.remaining_value)])
-
-    def queue(pid: int) -> list[list]:
-        return fifo_queues[pid]
+                                                money(to_decimal(lay.remaining_value))])
 
     for r in rows:
         prod = products[r["product_id"]]
@@ -691,59 +718,48 @@ def _value(uow: UnitOfWork, rows: list[dict], products: dict, locations: dict, o
         pid, qty = r["product_id"], r["quantity"]
         cost = costs.get(pid, to_decimal(prod["cost"] or 0))
         held = on_hand.get(pid, ZERO)
+        held_value = value_on_hand.get(pid, ZERO)
         if dst_in:  # stock comes in
             unit = r["unit_cost"] if r["unit_cost"] is not None else cost
-            value = q6(qty * unit)
+            value = money(qty * unit)
             layer = {"company_id": uow.company_id, "product_id": pid, "quantity": qty, "unit_cost": q6(unit),
                      "value": value, "remaining_quantity": ZERO, "remaining_value": ZERO, "_row": r,
                      "description": r["reference"]}
             if prod["valuation"] == "fifo":
                 layer["remaining_quantity"], layer["remaining_value"] = qty, value
             else:
-                costs[pid] = q6((held * cost + value) / (held + qty)) if held > 0 else q6(unit)
+                costs[pid] = q6((held_value + value) / (held + qty)) if held > 0 and held + qty > 0 else q6(unit)
             layers.append(layer)
-            on_hand[pid] = held + qty
+            on_hand[pid], value_on_hand[pid] = held + qty, held_value + value
         else:  # stock goes out
             if prod["valuation"] == "fifo":
                 value, left = ZERO, qty
-                for entry in queue(pid):
+                pending = [e for e in fifo_queues[pid] if e[1] > 0]
+                pending += [[None, lay["remaining_quantity"], lay["remaining_value"], lay] for lay in layers
+                            if lay["product_id"] == pid and lay["remaining_quantity"] > 0]
+                for entry in pending:  # stored remainders first, then this batch's: oldest first
                     if left <= 0:
                         break
-                    if entry[1] <= 0:
-                        continue
                     take = min(left, entry[1])
-                    part = entry[2] if take == entry[1] else q6(entry[2] * take / entry[1])
+                    part = entry[2] if take == entry[1] else money(entry[2] * take / entry[1])
                     entry[1] -= take
                     entry[2] -= part
                     value += part
                     left -= take
-                    fifo_updates[entry[0]] = (entry[1], entry[2])
-                # FIFO layers of this batch not yet stored
-                for layer in layers:
-                    if left <= 0:
-                        break
-                    if layer["product_id"] != pid or layer["remaining_quantity"] <= 0:
-                        continue
-                    take = min(left, layer["remaining_quantity"])
-                    part = layer["remaining_value"] if take == layer["remaining_quantity"] else q6(
-                        layer["remaining_value"] * take / layer["remaining_quantity"])
-                    layer["remaining_quantity"] -= take
-                    layer["remaining_value"] -= part
-                    value += part
-                    left -= take
+                    if entry[0] is not None:
+                        fifo_updates[entry[0]] = (entry[1], entry[2])
+                    else:
+                        entry[3]["remaining_quantity"], entry[3]["remaining_value"] = entry[1], entry[2]
                 if left > 0:  # negative stock allowed somewhere: value the rest at the last cost
-                    value += q6(left * cost)
-                unit = q6(value / qty)
+                    value += money(left * cost)
             else:
-                unit = cost
-                value = q6(qty * unit)
+                value = held_value if held - qty == 0 else money(qty * cost)
+            unit = q6(value / qty)
             layers.append({"company_id": uow.company_id, "product_id": pid, "quantity": -qty, "unit_cost": unit,
                            "value": -value, "remaining_quantity": ZERO, "remaining_value": ZERO, "_row": r,
                            "description": r["reference"]})
-            on_hand[pid] = held - qty
-        r["unit_cost"], r["value"] = q6(unit), q6(value)
-    # FIFO layers created in this batch were appended to `layers` after queue() loaded the stored
-    # ones, so stored remainders are consumed first: oldest first.
+            on_hand[pid], value_on_hand[pid] = held - qty, held_value - value
+        r["unit_cost"], r["value"] = q6(unit), value
     return layers, fifo_updates, costs
 
 
@@ -1174,22 +1190,12 @@ def cancel_adjustment(uow: UnitOfWork, adjustment_id: int) -> InventoryAdjustmen
 
 
 # --------------------------------------------------------------- valuation
-GL_BALANCE_HOOKS: list[Callable[[UnitOfWork], Decimal]] = []
-
-
-def register_gl_balance_hook(fn: Callable[[UnitOfWork], Decimal]) -> Callable[[UnitOfWork], Decimal]:
-    """The accounting module registers a function returning the GL balance of the stock accounts."""
-    if fn not in GL_BALANCE_HOOKS:
-        GL_BALANCE_HOOKS.append(fn)
-    return fn
-
-
 def valuation(uow: UnitOfWork) -> dict:
     """Value of the stock on hand, per product (Σ valuation layers) and in total.
 
-    `gl_inventory_balance` is what the general ledger says the stock is worth. The general
-    ledger arrives with the accounting module; until it registers a hook with
-    `register_gl_balance_hook`, the balance is reported as 0.00."""
+    `gl_inventory_balance` is what the general ledger says the stock is worth (the stock
+    accounts). Every valued move posts there in its own transaction, so the two are equal
+    to the cent; a difference means someone posted to a stock account by hand."""
     p = md.Product
     rows = uow.session.execute(
         select(LAYER.c.product_id, p.sku, p.name, func.sum(LAYER.c.quantity), func.sum(LAYER.c.value))
@@ -1205,8 +1211,7 @@ def valuation(uow: UnitOfWork) -> dict:
         total += value
         lines.append({"product_id": pid, "sku": sku, "product_name": name, "valuation": methods.get(pid, "average"),
                       "quantity": qty, "value": value, "unit_cost": q6(value / qty) if qty else ZERO})
-    gl = sum((to_decimal(hook(uow)) for hook in GL_BALANCE_HOOKS), ZERO)
-    return {"total_value": total, "gl_inventory_balance": gl, "lines": lines}
+    return {"total_value": total, "gl_inventory_balance": inventory_gl_balance(uow), "lines": lines}
 
 
 # ------------------------------------------------------------ listings
