@@ -256,3 +256,24 @@ def test_a_job_whose_process_died_is_failed_not_left_running(db, monkeypatch):
     body = f.api_client(db, user).get(f"/api/v1/jobs/{dead}").json()
     assert body["status"] == "failed" and "任务中断" in body["error"]
     assert jobs.wait_for(db, alive, timeout=0).status == jobs.RUNNING  # it reported progress recently
+
+
+def test_the_worker_loop_runs_queued_jobs_and_sweeps_dead_ones(db, monkeypatch):
+    monkeypatch.setattr(jobs, "in_process", False)
+    c = f.company(db)
+    user = f.user(db, c)
+    dead, queued = start(db, c, user, "test.count_runs"), start(db, c, user, "test.count_runs")
+    long_ago = jobs.utcnow() - dt.timedelta(minutes=jobs.STALE_MINUTES + 1)
+    with db.engine.begin() as conn:
+        conn.execute(update(jobs.Job).where(jobs.Job.id == dead)
+                     .values(status=jobs.RUNNING, started_at=long_ago, heartbeat_at=long_ago))
+    stop = threading.Event()
+    worker = threading.Thread(target=jobs.work_forever, args=(db, 0.05, stop))
+    worker.start()
+    try:
+        assert jobs.wait_for(db, queued, timeout=10).status == jobs.DONE
+        assert jobs.wait_for(db, dead, timeout=10).status == jobs.FAILED
+    finally:
+        stop.set()
+        worker.join(10)
+    assert not worker.is_alive() and ran == [queued]
