@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from opensupply.core import resource as rs
@@ -21,32 +21,46 @@ class Team:
     manager: str  # admin role: crm.admin
     alice: str  # preset sales role
     bob: str
+    _actors: dict = field(default_factory=dict)
+    _today: dt.date | None = None
+
+    def actor(self, username: str | None = None):
+        username = username or self.manager
+        if username not in self._actors:
+            self._actors[username] = f.actor(self.db, self.company, username)
+        return self._actors[username]
 
     def uow(self, username: str | None = None, readonly: bool = False) -> UnitOfWork:
-        actor = f.actor(self.db, self.company, username or self.manager)
-        return UnitOfWork(actor, db=self.db, readonly=readonly)
+        return UnitOfWork(self.actor(username), db=self.db, readonly=readonly)
 
     def user_id(self, username: str) -> int:
-        return f.actor(self.db, self.company, username).user_id
+        return self.actor(username).user_id
 
     def today(self) -> dt.date:
-        with self.uow(readonly=True) as uow:
-            return crm.today(uow)
+        if self._today is None:
+            with self.uow(readonly=True) as uow:
+                self._today = crm.today(uow)
+        return self._today
 
 
 def team(db, code: str | None = None) -> Team:
     c = f.company(db, code)
     tag = code or str(c)
-    return Team(db, c, f.user(db, c, f"mgr{tag}"), f.user(db, c, f"alice{tag}", roles=("sales",)),
-                f.user(db, c, f"bob{tag}", roles=("sales",)))
+    t = Team(db, c, f.user(db, c, f"mgr{tag}"), f.user(db, c, f"alice{tag}", roles=("sales",)),
+             f.user(db, c, f"bob{tag}", roles=("sales",)))
+    for name in (t.manager, t.alice, t.bob):
+        t.actor(name)
+    t.today()
+    return t
 
 
 def customer(t: Team, code: str, name: str | None = None, *, owner: str | None = None, terms_days: int = 0) -> int:
+    owner_id = t.user_id(owner) if owner else None
     with t.uow() as uow:
         pid = rs.create_record(uow, resources.partners, {"code": code, "name": name or f"客户{code}",
                                                          "is_customer": True, "payment_terms_days": terms_days}).id
         if owner:
-            crm.set_customer_owner(uow, pid, t.user_id(owner))
+            crm.set_customer_owner(uow, pid, owner_id)
         return pid
 
 
