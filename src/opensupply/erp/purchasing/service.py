@@ -336,7 +336,9 @@ def cancel_request(uow: UnitOfWork, request_id: int) -> PurchaseRequest:
     return req
 
 
-def create_orders_from_request(uow: UnitOfWork, request_id: int, *, confirm: bool = False) -> list[PurchaseOrder]:
+def create_orders_from_request(uow: UnitOfWork, request_id: int, *, confirm: bool = False,
+                               order_date: dt.date | None = None, location: int | str | None = None
+                               ) -> list[PurchaseOrder]:
     """One purchase order per supplier of an approved request."""
     req = uow.get(PurchaseRequest, request_id, for_update=True)
     if req.state != "approved":
@@ -350,7 +352,7 @@ def create_orders_from_request(uow: UnitOfWork, request_id: int, *, confirm: boo
     orders = []
     for sup, lines in groups.items():
         po = create_order(uow, sup, [OrderLineIn(ln.product_id, ln.quantity, ln.unit_price) for ln in lines],
-                          request_id=req.id, expected_date=req.needed_by)
+                          request_id=req.id, expected_date=req.needed_by, order_date=order_date, location=location)
         if confirm:
             confirm_order(uow, po.id)
         orders.append(po)
