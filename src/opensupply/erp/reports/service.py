@@ -50,7 +50,8 @@ def period(date_from: dt.date | None, date_to: dt.date | None) -> tuple[dt.date,
 
 
 def _d(v) -> Decimal:
-    return to_decimal(v or 0)
+    """A summed quantity or amount, exact to the 6 places the columns keep (SQLite sums as floats)."""
+    return to_decimal(v or 0).quantize(Decimal("0.000001")).normalize() + ZERO
 
 
 def _product_filter(q: str | None):
