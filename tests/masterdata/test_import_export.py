@@ -289,3 +289,18 @@ def test_locations_import_by_parent_and_round_trip(api):
 def test_records_that_cannot_be_imported_say_so(api):
     r = _import(api, "currency-rates", b"currency_code,date,rate\nUSD,2026-01-01,7.1\n")
     assert r.status_code == 422 and r.json()["error"]["field"] == "file"
+
+
+def test_importer_without_cost_permission_cannot_set_cost(db):
+    c = f.company(db)
+    f.product(db, c, "YS-CUP-350", name="保温杯", cost="32.5")
+    buyer = f.api_client(db, f.user(db, c, roles=("buyer",)))  # may edit products, may not see cost
+    r = _import(buyer, "products", PRODUCTS_CSV.replace("32.5,79", "1,79").encode())
+    assert r.status_code == 200, r.text
+    assert (r.json()["created"], r.json()["updated"]) == (2, 1)  # list price/barcode changed, not the cost
+    admin = f.api_client(db, f.user(db, c))
+    assert admin.get("/api/v1/products", params={"q": "YS-CUP-350"}).json()["items"][0]["cost"] == "32.5"
+    assert admin.get("/api/v1/products", params={"q": "YS-CUP-500"}).json()["items"][0]["cost"] == "0"
+    web = f.web_client(db, f.user(db, c, roles=("buyer",)))
+    template = web.get("/products/import/template").content.decode("utf-8-sig")
+    assert "商家编码" in template and "成本价" not in template

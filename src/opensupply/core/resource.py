@@ -385,6 +385,9 @@ def import_table(uow: UnitOfWork, res: Resource, table: Table, *, dry_run: bool 
     if not res.importable:
         raise ValidationFailed(_("{what}不支持导入", what=str(res.label)), field="file")
     mapping = header_map(res, table.header)
+    # columns the importer may not see (cost without masterdata.cost) are ignored, as on the form
+    visible = {f.name for f in res.visible_fields(uow)}
+    mapping = {h: name for h, name in mapping.items() if name in visible}
     report = ImportReport()
     computed_key = not res.field(res.key).form  # e.g. a location's full code, derived from parent + code
     if res.key not in mapping.values() and not computed_key:

@@ -135,7 +135,7 @@ def resource_pages(res: rs.Resource) -> APIRouter:
 
     @router.get("/import/template")
     def import_template(p: Page = write):
-        header = [str(f.label) for f in res.fields if f.form]
+        header = [str(f.label) for f in res.fields if f.form and (not f.permission or p.actor.can(f.permission))]
         from fastapi.responses import Response
 
         return Response(write_csv(header, []), media_type="text/csv; charset=utf-8",
