@@ -21,6 +21,7 @@ from opensupply.accounting import service as gl
 from opensupply.core.auth import Role, UserRole
 from opensupply.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from opensupply.core.i18n import _
+from opensupply.core.i18n import lazy_gettext as _l
 from opensupply.core.sequences import company_today, next_number, register_sequence
 from opensupply.core.types import ZERO, to_decimal, utcnow
 from opensupply.core.uow import UnitOfWork
@@ -53,18 +54,18 @@ HUNDRED = Decimal(100)
 DEFAULT_RULES = ((Decimal(5000), 0, "admin"), (Decimal(50000), 1, "admin"), (None, 2, "admin"))
 AGING_BUCKETS = ("0-30", "31-60", "61-90", "90+")
 
-REQUEST_STATES = {"draft": "草稿", "pending": "待审批", "approved": "已批准", "rejected": "已驳回",
-                  "ordered": "已下单", "cancelled": "已取消"}
-ORDER_STATES = {"draft": "草稿", "confirmed": "已确认", "done": "已完成", "cancelled": "已取消"}
-RECEIPT_STATES = {"done": "已收货", "cancelled": "已取消"}
-BILL_STATES = {"blocked": "匹配异常待审批", "posted": "已过账", "paid": "已付清", "cancelled": "已取消"}
-PAYMENT_STATES = {"posted": "已过账", "cancelled": "已取消"}
+REQUEST_STATES = {"draft": _l("草稿"), "pending": _l("待审批"), "approved": _l("已批准"), "rejected": _l("已驳回"),
+                  "ordered": _l("已下单"), "cancelled": _l("已取消")}
+ORDER_STATES = {"draft": _l("草稿"), "confirmed": _l("已确认"), "done": _l("已完成"), "cancelled": _l("已取消")}
+RECEIPT_STATES = {"done": _l("已收货"), "cancelled": _l("已取消")}
+BILL_STATES = {"blocked": _l("匹配异常待审批"), "posted": _l("已过账"), "paid": _l("已付清"), "cancelled": _l("已取消")}
+PAYMENT_STATES = {"posted": _l("已过账"), "cancelled": _l("已取消")}
 
 
 def state_label(kind: str, state: str) -> str:
     table = {"request": REQUEST_STATES, "order": ORDER_STATES, "receipt": RECEIPT_STATES, "bill": BILL_STATES,
              "payment": PAYMENT_STATES}[kind]
-    return _(table.get(state, state))
+    return str(table.get(state, state))
 
 
 def money(value) -> Decimal:

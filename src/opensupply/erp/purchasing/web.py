@@ -16,6 +16,7 @@ from opensupply.core.audit import dumps, history
 from opensupply.core.errors import DomainError
 from opensupply.core.http import Page, page_permission
 from opensupply.core.i18n import _
+from opensupply.core.i18n import lazy_gettext as _l
 from opensupply.core.tabular import write_csv, write_xlsx
 from opensupply.core.uow import UnitOfWork
 from opensupply.masterdata import models as md
@@ -79,23 +80,29 @@ def _fail(url: str, exc: DomainError):
 
 
 # ------------------------------------------------------------ list pages
+NUMBER, SUPPLIER, STATE = ("number", _l("单号")), ("supplier_name", _l("供应商")), ("state_label", _l("状态"))
 LISTS = {
-    "purchase-requests": dict(title="采购申请", rows=svc.request_rows, out=s.request_out, kind="request", new=True,
-                              cols=(("number", "单号"), ("request_date", "申请日期"), ("supplier_name", "供应商"),
-                                    ("requester", "申请人"), ("total", "金额"), ("state_label", "状态"))),
-    "purchase-orders": dict(title="采购订单", rows=svc.order_rows, out=s.order_out, kind="order", new=True,
-                            cols=(("number", "单号"), ("order_date", "订单日期"), ("supplier_name", "供应商"),
-                                  ("untaxed", "不含税金额"), ("total", "价税合计"), ("state_label", "状态"))),
-    "receipts": dict(title="采购收货", rows=svc.receipt_rows, out=s.receipt_out, kind="receipt", new=False,
-                     cols=(("number", "单号"), ("receipt_date", "收货日期"), ("supplier_name", "供应商"),
-                           ("order_number", "采购订单"), ("total", "金额"), ("state_label", "状态"))),
-    "vendor-bills": dict(title="供应商发票", rows=svc.bill_rows, out=s.bill_out, kind="bill", new=False,
-                         cols=(("number", "单号"), ("supplier_invoice_no", "供应商发票号"), ("bill_date", "发票日期"),
-                               ("due_date", "到期日"), ("supplier_name", "供应商"), ("order_number", "采购订单"),
-                               ("total", "价税合计"), ("open_amount", "未付金额"), ("state_label", "状态"))),
-    "payments": dict(title="付款", rows=svc.payment_rows, out=s.payment_out, kind="payment", new=True,
-                     cols=(("number", "单号"), ("payment_date", "付款日期"), ("supplier_name", "供应商"),
-                           ("amount", "金额"), ("reference", "参考号"), ("state_label", "状态"))),
+    "purchase-requests": dict(
+        title=_l("采购申请"), rows=svc.request_rows, out=s.request_out, kind="request", new=True,
+        cols=(NUMBER, ("request_date", _l("申请日期")), SUPPLIER, ("requester", _l("申请人")),
+              ("total", _l("金额")), STATE)),
+    "purchase-orders": dict(
+        title=_l("采购订单"), rows=svc.order_rows, out=s.order_out, kind="order", new=True,
+        cols=(NUMBER, ("order_date", _l("订单日期")), SUPPLIER, ("untaxed", _l("不含税金额")),
+              ("total", _l("价税合计")), STATE)),
+    "receipts": dict(
+        title=_l("采购收货"), rows=svc.receipt_rows, out=s.receipt_out, kind="receipt", new=False,
+        cols=(NUMBER, ("receipt_date", _l("收货日期")), SUPPLIER, ("order_number", _l("采购订单")),
+              ("total", _l("金额")), STATE)),
+    "vendor-bills": dict(
+        title=_l("供应商发票"), rows=svc.bill_rows, out=s.bill_out, kind="bill", new=False,
+        cols=(NUMBER, ("supplier_invoice_no", _l("供应商发票号")), ("bill_date", _l("发票日期")),
+              ("due_date", _l("到期日")), SUPPLIER, ("order_number", _l("采购订单")), ("total", _l("价税合计")),
+              ("open_amount", _l("未付金额")), STATE)),
+    "payments": dict(
+        title=_l("付款"), rows=svc.payment_rows, out=s.payment_out, kind="payment", new=True,
+        cols=(NUMBER, ("payment_date", _l("付款日期")), SUPPLIER, ("amount", _l("金额")),
+              ("reference", _l("参考号")), STATE)),
 }
 STATE_TABLES = {"request": svc.REQUEST_STATES, "order": svc.ORDER_STATES, "receipt": svc.RECEIPT_STATES,
                 "bill": svc.BILL_STATES, "payment": svc.PAYMENT_STATES}
@@ -117,10 +124,10 @@ def _list_page(request: Request, p: Page, path: str, offset: int):
     cols = spec["cols"]
     if fmt in ("xlsx", "csv"):
         data = [[("" if it.get(k) is None else str(it.get(k))) for k, _label in cols] for it in items]
-        return _export(fmt, path, [_(label) for _k, label in cols], data)
-    states = [(k, _(v)) for k, v in STATE_TABLES[spec["kind"]].items()]
-    return render(p, "erp/purchasing/list.html", title=_(spec["title"]), base=f"/erp/{path}", items=items,
-                  cols=[(k, _(label)) for k, label in cols], total=total, offset=max(0, offset), limit=PAGE_SIZE,
+        return _export(fmt, path, [str(label) for _k, label in cols], data)
+    states = [(k, str(v)) for k, v in STATE_TABLES[spec["kind"]].items()]
+    return render(p, "erp/purchasing/list.html", title=str(spec["title"]), base=f"/erp/{path}", items=items,
+                  cols=[(k, str(label)) for k, label in cols], total=total, offset=max(0, offset), limit=PAGE_SIZE,
                   filters=filters, states=states, suppliers=suppliers, keep=_keep(request), error=error,
                   new_url=f"/erp/{path}/new" if spec["new"] else None)
 
