@@ -67,6 +67,8 @@ def test_form_errors_are_shown_with_values_kept(db):
     assert r.status_code == 422
     assert "第 2 行：数量必须大于 0" in r.text
     assert 'value="-3"' in r.text and 'value="SHADE"' in r.text
+    bad_row = r.text.split('class="bom-line has-error"')[1].split("</tr>")[0]
+    assert 'value="-3"' in bad_row and 'aria-invalid="true"' in bad_row  # the second line is marked
     r = web.post("/boms/new", data=_form(token, lines=[("LAMP", "1")]))
     assert r.status_code == 422 and "组件不能是商品本身" in r.text
     r = web.post("/boms/new", data=_form(token, lines=[("CABLE", "1", "pcs")]))
