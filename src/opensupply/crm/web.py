@@ -273,7 +273,7 @@ def kanban_page(request: Request, p: Page = READ):
     with UnitOfWork(p.actor, readonly=True) as uow:
         stages = crm.pipeline(uow, scope=scope, owner_id=_int(request, "owner_id"))
         names = v.Names(uow, [o for st in stages for o in st["items"]])
-        return render(p, "crm/kanban.html", title=_("商机看板"), stages=stages, names=names, scope=scope,
+        return render(p, "crm/kanban.html", title=_("商机看板"), board=stages, names=names, scope=scope,
                       open_stages=list(crm.OPEN_STAGES), can_write=p.actor.can("crm.write"), **_ctx(uow, request))
 
 
