@@ -12,7 +12,7 @@ from opensupply.core.i18n import lazy_gettext as _l
 from opensupply.core.resource import Field, Resource, register
 
 from . import models as m
-from .regions import PROVINCE_CHOICES, normalize_province
+from .regions import PROVINCE_CHOICES, normalize_province, split_address
 
 PHONE_RE = re.compile(r"^[0-9+\-() *]{5,30}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -63,6 +63,12 @@ def _product_detail(uow, obj):
 
 
 def _check_address(obj):
+    if not obj.province and obj.address:  # a one-line address ("浙江省杭州市余杭区…") fills the parts
+        province, city, district, detail = split_address(obj.address)
+        if province:
+            obj.province, obj.address = province, detail or None
+            obj.city = obj.city or city
+            obj.district = obj.district or district
     obj.province = normalize_province(obj.province)
     if obj.district and not obj.city:
         raise ValidationFailed(_("填写区县前请先填写市"), field="city")
