@@ -1,7 +1,7 @@
 """Random sequences of postings keep the books sound: every voucher balances, the trial balance
 balances, the balance sheet balances (assets = liabilities + equity), the income statement's profit
-is what the P&L accounts hold, the 收发存 closing value equals the inventory valuation — and, once
-the stock ledger posts to the general ledger, the GL inventory balance equals that valuation."""
+is what the P&L accounts hold, the 收发存 closing value equals the inventory valuation, and the GL
+inventory balance (posted by the stock ledger itself) equals that valuation."""
 
 import datetime as dt
 from collections import defaultdict
@@ -21,8 +21,9 @@ from opensupply.inventory import service as inv
 from tests.inventory import factories as fi
 
 D = Decimal
-STOCK_BRIDGE = hasattr(inv, "register_valuation_hook")
-ACCOUNTS = ("1001", "1002", "1405", "1601", "1602", "2001", "2221", "3001", "6001", "6401", "6602", "6603", "6711")
+# stock accounts (1402/1403/1405) are left to the stock ledger's own postings: a hand-made voucher on
+# them would be a deliberate difference between the books and the valuation
+ACCOUNTS = ("1001", "1002", "1221", "1601", "1602", "2001", "2221", "3001", "6001", "6401", "6602", "6603", "6711")
 DAY0 = dt.date(2026, 1, 1)
 
 cents = st.integers(1, 5_000_000).map(lambda c: D(c) / 100)
@@ -70,8 +71,7 @@ def _check(uow):
     valuation = inv.valuation(uow)
     summary = erp_reports.stock_summary(uow, DAY0, dt.date.today())
     assert summary["totals"]["closing_value"] == valuation["total_value"]
-    if STOCK_BRIDGE:
-        assert valuation["gl_inventory_balance"] == valuation["total_value"].quantize(D("0.01"))
+    assert valuation["gl_inventory_balance"] == valuation["total_value"]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,

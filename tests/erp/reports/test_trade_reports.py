@@ -74,6 +74,17 @@ def test_purchases_sales_and_margin(db):
     with UnitOfWork(f.system(c), db=db, readonly=True) as uow:
         s = {r["name"]: r["amount_untaxed"] for r in rep.sales(uow, *oct_, by="customer")["lines"]}
         assert s == {"华东": D("200.00"), "天猫店": D("0.00")}  # the credit note takes the sale back
+        # the books agree: 存货 on the balance sheet = 收发存 closing value = valuation
+        from opensupply.accounting import reports as fin
+        from opensupply.inventory import service as inv
+
+        bs = fin.balance_sheet(uow, dt.date(2026, 10, 31))
+        stock = {ln["key"]: ln["closing"] for ln in bs["assets"]}["inventory"]
+        summary = rep.stock_summary(uow, *oct_)["totals"]["closing_value"]
+        assert stock == summary == inv.valuation(uow)["total_value"] == D("390.00")  # 6 cups, 15 towels
+        assert bs["balanced"]
+        cost = {ln["key"]: ln["period"] for ln in fin.income_statement(uow, *oct_)["lines"]}["cost"]
+        assert cost == D("270.00")  # 营业成本 = the deliveries' cost in the margin report
 
 
 def test_trade_report_pages_and_exports(db):
