@@ -126,3 +126,25 @@ def test_follow_up_done_from_my_day(db):
     r = web.post(f"/crm/activities/{act}/done", data={"csrf_token": token, "next": "/crm/my-day"})
     assert r.status_code == 303 and r.headers["location"] == "/crm/my-day"
     assert "回电话" not in web.get("/crm/my-day").text
+
+
+def test_every_crm_message_has_an_english_translation_and_pages_read_in_english(db):
+    from tests.web.test_i18n import PKG, _english, _extract
+
+    used = _extract([PKG / "crm"])
+    assert "复购提醒：{name} 预计 {date} 复购，至今未下单" in used
+    english = _english()
+    missing = sorted(f"{where}: {msgid}" for msgid, where in used.items() if msgid not in english)
+    assert not missing, "untranslated (run scripts/i18n.sh crm, then translate):\n" + "\n".join(missing)
+    t = cf.team(db)
+    cf.activity(t, t.alice, "回电话", t.today() - D(days=1))
+    web = f.web_client(db, t.alice)
+    token = f.csrf(web)
+    web.post("/settings/locale", data={"csrf_token": token, "locale": "en", "next": "/"})
+    page = web.get("/crm/my-day").text
+    assert "My day" in page and "Overdue" in page and "我的一天" not in page
+    board = web.get("/crm/opportunities/kanban").text
+    assert "First contact" in board and "Negotiation" in board
+    r = f.api_client(db, t.alice)  # the API answers in the language the user chose
+    err = r.post("/api/v1/crm/leads", json={"name": "x", "phone": "12"}).json()
+    assert err["error"]["message"] == "Invalid phone number: 12"
