@@ -186,3 +186,43 @@ def test_closed_period_refuses_pending_approval_too(db):
         gl.close_period(uow, 2026, 11)
     with pytest.raises(Conflict, match="已结账"), UnitOfWork(f.system(c), db=db) as uow:
         gl.approve_entry(uow, entry_id)
+
+
+def test_posted_voucher_prints_as_pdf(db):
+    import io
+
+    from pypdf import PdfReader
+
+    c = f.company(db)
+    with UnitOfWork(f.system(c), db=db) as uow:
+        entry_id = _capital(uow, "8800").id
+    web = f.web_client(db, f.user(db, c, roles=("finance",)))
+    assert f"/accounting/entries/{entry_id}/print" in web.get(f"/accounting/entries/{entry_id}").text
+    pdf = web.get(f"/accounting/entries/{entry_id}/print")
+    assert pdf.headers["content-type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "记账凭证" in text and "记2026-000001" in text and "股东投入" in text and "8,800.00" in text
+
+
+def test_period_page_carries_forward_then_closes(db):
+    c = f.company(db)
+    with UnitOfWork(f.system(c), db=db) as uow:
+        gl.post_entry(uow, journal="GEN", date=DAY,
+                      lines=[EntryLine("cash", debit=D(90)), EntryLine("6051", credit=D(90))])
+    web = f.web_client(db, f.user(db, c, roles=("finance",)))
+    token = f.csrf(web)
+    r = web.post("/accounting/periods", data={"csrf_token": token, "year": "2026", "month": "11",
+                                              "action": "carry_forward"})
+    assert r.status_code == 303
+    page = web.get("/accounting/periods").text
+    assert "已结转损益" in page and "记2026-000002" in page
+    again = web.post("/accounting/periods", data={"csrf_token": token, "year": "2026", "month": "11",
+                                                  "action": "carry_forward"})
+    assert "已结转" in web.get(again.headers["location"], cookies=again.cookies).text
+    web.post("/accounting/periods", data={"csrf_token": token, "year": "2026", "month": "11", "action": "close"})
+    api = f.api_client(db, f.user(db, c, roles=("finance",)))
+    r = api.post("/api/v1/accounting/entries", json={"date": "2026-11-30", "lines": [
+        {"account": "1001", "debit": "1"}, {"account": "1002", "credit": "1"}]})
+    assert r.status_code == 409 and r.json()["error"]["field"] == "date"
+    tb = api.get("/api/v1/accounting/reports/trial-balance", params={"date_from": "2026-11-01"}).json()
+    assert tb["balanced"] and {ln["code"]: ln["closing_credit"] for ln in tb["lines"]}["3103"] == "90.00"

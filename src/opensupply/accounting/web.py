@@ -179,6 +179,26 @@ def entry_page(entry_id: int, p: Page = READ):
                   can_write=p.actor.can("accounting.write"), can_approve=p.actor.can("accounting.approve"))
 
 
+@router.get("/accounting/entries/{entry_id}/print")
+def entry_print(entry_id: int, p: Page = READ):
+    """记账凭证 as a printable PDF (posted vouchers only: a pending one has no number yet)."""
+    from opensupply.core.auth import User
+    from opensupply.masterdata.models import Partner
+
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        entry = gl.get_entry(uow, entry_id)
+        if entry.state != "posted":
+            return render(p, "error.html", status_code=409, status=409, message=_("只有已过账的凭证可以打印"))
+        lines = gl.entry_lines(uow, entry)
+        ids = {ln["partner_id"] for ln in lines if ln["partner_id"]}
+        partners = dict(uow.session.execute(select(Partner.id, Partner.name).where(Partner.id.in_(ids))).all()) \
+            if ids else {}
+        users = {u.id: u.username for u in uow.session.scalars(select(User).where(User.id.in_(
+            {i for i in (entry.submitted_by_id, entry.approved_by_id, entry.created_by_id) if i})))}
+        return _pdf("accounting/print_entry.html", f"{entry.number}.pdf", uow, entry=entry, lines=lines,
+                    partners=partners, users=users)
+
+
 @router.post("/accounting/entries/{entry_id}/reverse")
 def reverse_page(entry_id: int, p: Page = WRITE):
     with UnitOfWork(p.actor) as uow:
