@@ -12,14 +12,10 @@ from fastapi.testclient import TestClient
 from opensupply.core import auth
 from opensupply.core import resource as rs
 from opensupply.core.uow import Actor, UnitOfWork
-from opensupply.inventory import service as inv
 from opensupply.masterdata import resources
 from tests import factories as f
 
 D = Decimal
-# The stock bridge (valued moves post Dr 1405 / Cr 220201 themselves) is wired by the inventory ↔
-# accounting integration; the stock side of the books is only checked once it is there.
-STOCK_BRIDGE = hasattr(inv, "register_valuation_hook")
 
 
 @dataclass
@@ -117,11 +113,10 @@ def books(p: P2P) -> dict:
 def assert_books_balance(p: P2P) -> dict:
     b = books(p)
     assert b["debit"] == b["credit"], b
-    if STOCK_BRIDGE:
-        assert b["gl_stock"] == b["stock_value"], b
+    assert b["gl_stock"] == b["stock_value"], b  # perpetual inventory: GL stock accounts = valuation
     return b
 
 
-def grni(b: dict) -> Decimal | None:
-    """Balance of 220201 应付账款-暂估 (None when the stock bridge is not wired, as it is then meaningless)."""
-    return b["balances"]["220201"] if STOCK_BRIDGE else None
+def grni(b: dict) -> Decimal:
+    """Balance of 220201 应付账款-暂估: goods received, not yet invoiced (debit-positive)."""
+    return b["balances"]["220201"]
