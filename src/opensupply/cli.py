@@ -77,6 +77,10 @@ def serve(
     from opensupply.core.migrate import upgrade
 
     upgrade("head")
+    from opensupply.core.db import get_database
+    from opensupply.core.jobs import fail_stale_jobs
+
+    fail_stale_jobs(get_database())  # in-process jobs of a previous run died with it
     if demo:
         from opensupply.demo import seed_demo
 

@@ -132,8 +132,20 @@ class Page:
             raise PermissionDenied(_("没有权限：{permission}", permission=permission))
 
 
-async def page(request: Request) -> Page:
+def _page_auth(request: Request) -> tuple[tuple[Actor, AuthSession] | None, str | None]:
     found = _actor_from(request)
+    if found is None:
+        return None, None
+    from opensupply.masterdata.models import Company
+
+    with get_database().readonly_sessionmaker() as s:
+        company = s.get(Company, found[0].company_id) if found[0].company_id else None
+        return found, company.timezone if company else None
+
+
+async def page(request: Request) -> Page:
+    # The database reads run in the thread pool: an async dependency must not block the event loop.
+    found, timezone = await run_in_threadpool(_page_auth, request)
     if found is None or request.state.auth_kind != "web":
         nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(nxt)
@@ -145,14 +157,16 @@ async def page(request: Request) -> Page:
             token = form.get("csrf_token")
         check_csrf(request, row, token)
     set_locale(actor.locale)
-    _company_tz(actor)
+    set_timezone(timezone)
     request.state.actor = actor
     return Page(request, actor, row)
 
 
 def page_permission(permission: str):
     async def dep(p: Page = Depends(page)) -> Page:
-        p.require(permission)
+        if not p.actor.can(permission):
+            await run_in_threadpool(_log_denied, p.actor, permission)
+            raise PermissionDenied(_("没有权限：{permission}", permission=permission))
         return p
 
     return dep
