@@ -211,3 +211,24 @@ def test_inactive_product_and_non_supplier_are_refused(db):
                                                         "lines": [{"product": "YS-CUP-350", "quantity": 1}]})
     assert r.status_code == 422 and "停用" in r.json()["error"]["message"]
     assert pf.ok(buyer.get("/api/v1/erp/purchase-orders"))["total"] == 0
+
+
+def test_cancelled_receipt_clears_its_grni_even_when_the_average_cost_moved(db):
+    p = pf.setup(db)
+    cheap = pf.order(p, [("cup", "10", "10")])
+    pf.receive(p, cheap, ["10"])
+    pf.bill(p, cheap, [("10", "10")])
+    dear = pf.order(p, [("cup", "10", "30")])
+    receipt = pf.receive(p, dear, ["10"])  # average cost now 20
+    pf.ok(p.client("buyer").post(f"/api/v1/erp/receipts/{receipt['id']}/cancel"))
+    b = pf.assert_books_balance(p)
+    assert b["stock_value"] == D("200")  # 10 left, at the moving average of 20 they went out at
+    assert pf.grni(b) == 0
+    assert b["balances"]["6401"] == D("-100")  # the receipt's 300 of 暂估 left stock at 200: the rest is a difference
+
+
+def test_receipt_cannot_be_dated_in_the_future(db):
+    p = pf.setup(db)
+    po = pf.order(p, [("cup", "10", "10")])
+    r = pf.receive(p, po, ["10"], date="2099-01-01", status=422)
+    assert r.json()["error"]["field"] == "receipt_date"

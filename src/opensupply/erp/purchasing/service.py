@@ -497,6 +497,8 @@ def receive_order(uow: UnitOfWork, order_id: int, lines: list[ReceiptLineIn] | N
     day = receipt_date or company_today(uow)
     if day < po.order_date:
         raise ValidationFailed(_("收货日期不能早于订单日期 {d}", d=po.order_date), field="receipt_date")
+    if day > company_today(uow):
+        raise ValidationFailed(_("收货日期不能晚于今天"), field="receipt_date")
     planned: list[tuple[PurchaseOrderLine, Decimal, ReceiptLineIn]] = []
     adding: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for i, ln in enumerate(lines):
@@ -556,7 +558,16 @@ def cancel_receipt(uow: UnitOfWork, receipt_id: int) -> GoodsReceipt:
             raise Conflict(_("收货单 {n} 的商品已开票，请先取消发票", n=receipt.number), field="state")
     move_ids = [ln.move_id for ln in receipt.lines if ln.move_id]
     if move_ids:
-        inv.reverse_moves(uow, move_ids, reference=_("冲销 {ref}", ref=receipt.number))
+        reference = _("冲销 {ref}", ref=receipt.number)
+        reversal_ids = inv.reverse_moves(uow, move_ids, reference=reference)
+        # Stock leaves at its current cost (moving average / FIFO), which may differ from what this
+        # receipt brought in; the rest of its 暂估 goes to the price difference, never to stock.
+        left = money(_moves_value(uow, move_ids)) - money(_moves_value(uow, reversal_ids))
+        if left:
+            gl.post_entry(uow, journal="PUR", date=company_today(uow), reference=receipt.number,
+                          ref_type="erp.goods_receipt", ref_id=receipt.id, memo=_("冲销收货成本差异"),
+                          lines=[gl.EntryLine(account="grni", debit=left, memo=_("冲暂估")),
+                                 gl.EntryLine(account="cogs", credit=left, memo=_("采购价差"))])
     for ln in receipt.lines:
         by_id[ln.order_line_id].qty_received -= ln.quantity
     receipt.state = "cancelled"
@@ -566,6 +577,13 @@ def cancel_receipt(uow: UnitOfWork, receipt_id: int) -> GoodsReceipt:
     uow.flush()
     uow.emit("erp.receipt_cancelled", receipt_id=receipt.id, purchase_order_id=po.id)
     return receipt
+
+
+def _moves_value(uow: UnitOfWork, move_ids: list[int]) -> Decimal:
+    from opensupply.inventory.models import StockMove
+
+    return to_decimal(uow.session.scalar(select(func.coalesce(func.sum(func.abs(StockMove.value)), 0)).where(
+        StockMove.company_id == uow.company_id, StockMove.id.in_(move_ids))) or 0)
 
 
 # -------------------------------------------------------------- vendor bills
