@@ -19,16 +19,14 @@ class IdMixin:
 
 
 class StampMixin:
+    """Who and when. The user columns carry no foreign key on purpose: users are never
+    deleted (only deactivated), and two constraint checks against auth_user on every
+    insert of a hot ledger row would buy nothing the audit trail does not already give."""
+
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-
-    @declared_attr
-    def created_by_id(cls) -> Mapped[int | None]:
-        return mapped_column(BigId, ForeignKey("auth_user.id", use_alter=True), nullable=True)
-
-    @declared_attr
-    def updated_by_id(cls) -> Mapped[int | None]:
-        return mapped_column(BigId, ForeignKey("auth_user.id", use_alter=True), nullable=True)
+    created_by_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
+    updated_by_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
 
 
 class CompanyMixin:
