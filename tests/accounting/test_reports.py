@@ -190,3 +190,22 @@ def test_reports_over_http_xlsx_and_pdf(db):
     pdf = web.get("/accounting/reports/general-ledger?account=1002&format=pdf")
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
     assert "明细账" in text and "房租" in text
+
+
+def test_trial_balance_page_and_export_show_opening_and_closing(db):
+    from openpyxl import load_workbook
+
+    c = f.company(db)
+    _month(db, c, _partner(db, c))
+    web = f.web_client(db, f.user(db, c, roles=("finance",)))
+    page = web.get("/accounting/trial-balance?date_from=2026-10-02&date_to=2026-10-31")
+    assert page.status_code == 200 and "期初余额" in page.text and "借贷平衡" in page.text
+    assert "100,000.00" in page.text and "97,950.00" in page.text
+    x = web.get("/accounting/trial-balance?date_from=2026-10-02&date_to=2026-10-31&format=xlsx")
+    rows = list(load_workbook(io.BytesIO(x.content)).worksheets[0].iter_rows(values_only=True))
+    bank = next(r for r in rows if r[0] == "1002")
+    assert bank[2:] == ("100000.00", "0.00", "0.00", "2050.00", "97950.00", "0.00")
+    assert rows[-1][1] == "合计" and rows[-1][4] == rows[-1][5]
+    with UnitOfWork(f.system(c), db=db) as uow:
+        led = reports.general_ledger(uow, "1002", limit=2)
+        assert led["truncated"] and len(led["lines"]) == 2

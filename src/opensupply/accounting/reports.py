@@ -21,6 +21,7 @@ from opensupply.core.types import ZERO
 from opensupply.core.uow import UnitOfWork
 
 from . import chart
+from . import service as gl
 from .models import Account, JournalEntry, JournalLine
 from .service import EntryLine, account_code, money, post_entry
 
@@ -101,9 +102,9 @@ def _evaluate(rows: tuple[Row, ...], sums: dict) -> dict[str, Decimal]:
     values: dict[str, Decimal] = {}
     for r in rows:
         if r.formula:
-            values[r.key] = sum((sign * values[k] for sign, k in r.formula), ZERO)
+            values[r.key] = money(sum((sign * values[k] for sign, k in r.formula), ZERO))
         else:
-            values[r.key] = _net(sums, r.prefixes, r.side)
+            values[r.key] = money(_net(sums, r.prefixes, r.side))
     return values
 
 
@@ -129,7 +130,7 @@ ASSET_ROWS = (
     Row("prepayment", _l("预付账款"), ("1123",)),
     Row("other_receivable", _l("其他应收款"), ("1221",)),
     Row("inventory", _l("存货"), ("1401", "1402", "1403", "1404", "1405", "1406", "1407", "1408", "1411",
-                                "5001", "5101", "5201", "5401")),
+                                "1421", "1471", "5001", "5101", "5201", "5401")),  # 1471 跌价准备 nets off
     Row("other_current_assets", _l("其他流动资产"), ()),  # every other asset account not named below
 )
 FIXED_ASSET_ROWS = (
@@ -182,7 +183,7 @@ def _sheet(accounts: list[Account], sums: dict) -> dict[str, Decimal]:
     values["total_liabilities"] = values["current_liabilities"]
     values["total_equity"] = sum((values[r.key] for r in EQUITY_ROWS), ZERO)
     values["total_liabilities_equity"] = values["total_liabilities"] + values["total_equity"]
-    return values
+    return {k: money(v) for k, v in values.items()}
 
 
 BS_LAYOUT = (  # (key, label, level, is_total), left (assets) then right (liabilities and equity)
@@ -220,8 +221,8 @@ def balance_sheet(uow: UnitOfWork, as_of: dt.date) -> dict:
 
 # ------------------------------------------------------------------ trial balance with opening and closing
 def _split(amount: Decimal) -> tuple[Decimal, Decimal]:
-    """A debit-positive balance as (debit, credit) columns."""
-    return (amount, ZERO) if amount >= 0 else (ZERO, -amount)
+    """A debit-positive balance as (debit, credit) columns, both to the cent."""
+    return (money(amount), money(0)) if amount >= 0 else (money(0), money(-amount))
 
 
 def trial_balance(uow: UnitOfWork, *, date_from: dt.date | None = None, date_to: dt.date | None = None) -> dict:
@@ -230,11 +231,11 @@ def trial_balance(uow: UnitOfWork, *, date_from: dt.date | None = None, date_to:
     period = _sums(uow, date_from=date_from, date_to=date_to)
     before = _sums(uow, date_to=date_from - dt.timedelta(days=1)) if date_from else {}
     lines, totals = [], dict.fromkeys(("opening_debit", "opening_credit", "debit", "credit", "closing_debit",
-                                       "closing_credit"), ZERO)
+                                       "closing_credit"), money(0))
     for code in sorted(set(period) | {c for c, (d, cr) in before.items() if d != cr}):
         acc = accounts.get(code)
-        od, oc = before.get(code, (ZERO, ZERO))
-        d, c = period.get(code, (ZERO, ZERO))
+        od, oc = before.get(code, (money(0), money(0)))
+        d, c = period.get(code, (money(0), money(0)))
         opening_debit, opening_credit = _split(od - oc)
         closing_debit, closing_credit = _split(od - oc + d - c)
         side = acc.balance_side if acc else "debit"
@@ -282,7 +283,9 @@ def general_ledger(uow: UnitOfWork, account: str, *, date_from: dt.date | None =
     if date_to:
         stmt = stmt.where(JournalLine.date <= date_to)
     running, lines, total_debit, total_credit = opening, [], ZERO, ZERO
-    for ln, number, entry_memo, reference, acode, aname, partner in uow.session.execute(stmt.limit(limit)):
+    rows = uow.session.execute(stmt.limit(limit + 1)).all()
+    truncated = len(rows) > limit
+    for ln, number, entry_memo, reference, acode, aname, partner in rows[:limit]:
         running += (ln.debit - ln.credit) * sign
         total_debit += ln.debit
         total_credit += ln.credit
@@ -292,7 +295,7 @@ def general_ledger(uow: UnitOfWork, account: str, *, date_from: dt.date | None =
                       "credit": money(ln.credit), "balance": running})
     return {"account": acc.code, "account_name": acc.name, "side": acc.balance_side, "date_from": date_from,
             "date_to": date_to, "opening": opening, "lines": lines, "total_debit": total_debit,
-            "total_credit": total_credit, "closing": running}
+            "total_credit": total_credit, "closing": running, "truncated": truncated}
 
 
 # ------------------------------------------------------------------ 期末结转
@@ -309,6 +312,7 @@ def carry_forward(uow: UnitOfWork, year: int, month: int, *, close_year: bool | 
     uow.actor.require("accounting.close")
     day = month_end(year, month)
     ref_id = year * 100 + month
+    gl._period(uow, year, month)  # row lock on the period: two carry-forwards of one month queue here
     done = uow.session.scalar(select(JournalEntry.id).where(
         JournalEntry.company_id == uow.company_id, JournalEntry.ref_type == CLOSING, JournalEntry.ref_id == ref_id,
         JournalEntry.reversed.is_(False), JournalEntry.reversal_of_id.is_(None)))
