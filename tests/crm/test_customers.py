@@ -148,3 +148,17 @@ def test_collection_progress_from_invoices_and_receipts(db, paid):
     assert c["overdue"] == str(Decimal("1000.00") - Decimal(paid))  # the 60-day-old invoice, terms 30 days
     rows = api.get("/api/v1/crm/collections", params={"overdue_only": True}).json()
     assert rows["total"] == 1 and rows["items"][0]["partner_code"] == "K1"
+
+
+def test_repurchase_check_runs_as_a_job(db, monkeypatch):
+    from opensupply.core import jobs
+
+    t = cf.team(db)
+    history(t)
+    monkeypatch.setattr(jobs, "in_process", False)
+    with t.uow() as uow:
+        job_id = jobs.enqueue(uow, "crm.repurchase_check").id
+    jobs.run_job(db, job_id)
+    with t.uow(readonly=True) as uow:
+        job = uow.session.get(jobs.Job, job_id)
+        assert job.status == jobs.DONE and job.result == {"created": 1}

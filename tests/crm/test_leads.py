@@ -123,3 +123,28 @@ def test_salespeople_see_their_own_leads_by_default_managers_all(db):
     manager = f.api_client(db, t.manager)
     assert manager.get("/api/v1/crm/leads").json()["total"] == 2
     assert manager.get("/api/v1/crm/leads", params={"scope": "mine"}).json()["total"] == 0
+
+
+def test_two_simultaneous_enquiries_with_one_phone_make_one_lead(db):
+    import threading
+
+    t = cf.team(db)
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def enquire(phone):
+        try:
+            barrier.wait(timeout=10)
+            results.append(cf.lead(t, t.alice, name="同一人", phone=phone))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=enquire, args=(p,)) for p in ("13812345678", "+86 138 1234 5678")]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    assert not errors
+    assert sorted(r.duplicate for r in results) == [False, True]
+    with t.uow(readonly=True) as uow:
+        assert crm.list_leads(uow, scope="all")[1] == 1

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zlib
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import String, and_, cast, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 
+from opensupply.core import jobs
 from opensupply.core import resource as rs
 from opensupply.core.auth import User, UserCompany
 from opensupply.core.errors import Conflict, NotFound, ValidationFailed
@@ -240,6 +242,7 @@ def create_lead(uow: UnitOfWork, data: s.LeadIn) -> LeadResult:
     if not (phone_key or email_key or data.wechat):
         raise ValidationFailed(_("请至少填写电话、邮箱或微信之一"), field="phone")
     owner_id = _check_owner(uow, data.owner_id) if data.owner_id else uow.actor.user_id
+    _lock_keys(uow, phone_key, email_key)
     existing = find_duplicate_lead(uow, phone_key, email_key)
     if existing is not None:
         uow.session.execute(select(Lead.id).where(Lead.id == existing.id).with_for_update())
@@ -261,6 +264,16 @@ def create_lead(uow: UnitOfWork, data: s.LeadIn) -> LeadResult:
     uow.add(lead)
     uow.flush()
     return LeadResult(lead)
+
+
+def _lock_keys(uow: UnitOfWork, *keys: str | None) -> None:
+    """Two enquiries with one phone arriving at the same moment must not both become leads: on
+    PostgreSQL they queue on a transaction lock per phone / e-mail (SQLite has one writer anyway)."""
+    if uow.db.dialect != "postgresql":
+        return
+    for key in sorted({k for k in keys if k}):
+        lock_id = zlib.crc32(f"crm_lead:{uow.company_id}:{key}".encode())
+        uow.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_id})
 
 
 def _matching_contact(uow: UnitOfWork, phone_key, email_key) -> Contact | None:
@@ -863,6 +876,13 @@ def check_repurchase(uow: UnitOfWork, on: dt.date | None = None) -> list[Activit
             continue
         created.append(act)
     return created
+
+
+@jobs.job("crm.repurchase_check")
+def repurchase_job(ctx: jobs.JobContext) -> dict:
+    """The daily run of `check_repurchase` (the my-day page also runs it when opened)."""
+    with ctx.uow() as uow:
+        return {"created": len(check_repurchase(uow))}
 
 
 # ------------------------------------------------------------------ collections
