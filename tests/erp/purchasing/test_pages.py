@@ -23,6 +23,8 @@ def test_lists_render_filter_and_export(db):
     for path in ("purchase-requests", "purchase-orders", "receipts", "vendor-bills", "payments"):
         r = web.get(f"/erp/{path}")
         assert r.status_code == 200, path
+    assert 'href="/erp/reports/ap-aging"' in web.get("/erp/vendor-bills").text
+    assert 'href="/erp/purchase-approval-rules"' in web.get("/erp/purchase-requests").text
     page = web.get("/erp/purchase-orders", params={"q": "宏达"}).text
     assert po["number"] in page
     assert po["number"] not in web.get("/erp/purchase-orders", params={"state": "draft"}).text

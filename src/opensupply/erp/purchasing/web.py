@@ -84,6 +84,7 @@ NUMBER, SUPPLIER, STATE = ("number", _l("单号")), ("supplier_name", _l("供应
 LISTS = {
     "purchase-requests": dict(
         title=_l("采购申请"), rows=svc.request_rows, out=s.request_out, kind="request", new=True,
+        links=(("/erp/purchase-approval-rules", _l("采购审批规则")),),
         cols=(NUMBER, ("request_date", _l("申请日期")), SUPPLIER, ("requester", _l("申请人")),
               ("total", _l("金额")), STATE)),
     "purchase-orders": dict(
@@ -96,11 +97,13 @@ LISTS = {
               ("total", _l("金额")), STATE)),
     "vendor-bills": dict(
         title=_l("供应商发票"), rows=svc.bill_rows, out=s.bill_out, kind="bill", new=False,
+        links=(("/erp/reports/ap-aging", _l("应付账龄")),),
         cols=(NUMBER, ("supplier_invoice_no", _l("供应商发票号")), ("bill_date", _l("发票日期")),
               ("due_date", _l("到期日")), SUPPLIER, ("order_number", _l("采购订单")), ("total", _l("价税合计")),
               ("open_amount", _l("未付金额")), STATE)),
     "payments": dict(
         title=_l("付款"), rows=svc.payment_rows, out=s.payment_out, kind="payment", new=True,
+        links=(("/erp/reports/ap-aging", _l("应付账龄")),),
         cols=(NUMBER, ("payment_date", _l("付款日期")), SUPPLIER, ("amount", _l("金额")),
               ("reference", _l("参考号")), STATE)),
 }
@@ -129,7 +132,8 @@ def _list_page(request: Request, p: Page, path: str, offset: int):
     return render(p, "erp/purchasing/list.html", title=str(spec["title"]), base=f"/erp/{path}", items=items,
                   cols=[(k, str(label)) for k, label in cols], total=total, offset=max(0, offset), limit=PAGE_SIZE,
                   filters=filters, states=states, suppliers=suppliers, keep=_keep(request), error=error,
-                  new_url=f"/erp/{path}/new" if spec["new"] else None)
+                  new_url=f"/erp/{path}/new" if spec["new"] else None,
+                  links=[(url, str(label)) for url, label in spec.get("links", ())])
 
 
 @router.get("/purchase-requests")
@@ -301,7 +305,7 @@ async def payment_create(request: Request, p: Page = PAY):
     supplier = form.get("supplier") or ""
     allocations = []
     for key, value in form.items():
-        if key.startswith("pay-") and value:
+        if key.startswith("pay-") and key[4:].isdigit() and value:
             allocations.append(svc.AllocationIn(int(key[4:]), form.get(f"amount-{key[4:]}") or None))
 
     def work():
@@ -389,7 +393,7 @@ async def order_cancel(request: Request, order_id: int, p: Page = PURCHASE):
 async def order_receive(request: Request, order_id: int, p: Page = PURCHASE):
     form = await request.form()
     lines = [svc.ReceiptLineIn(value, order_line_id=int(key[4:]), lot=form.get(f"lot-{key[4:]}") or None)
-             for key, value in form.items() if key.startswith("qty-") and str(value).strip()]
+             for key, value in form.items() if key.startswith("qty-") and key[4:].isdigit() and str(value).strip()]
     url = f"/erp/purchase-orders/{order_id}"
 
     def work():
@@ -410,7 +414,7 @@ async def order_receive(request: Request, order_id: int, p: Page = PURCHASE):
 async def order_bill(request: Request, order_id: int, p: Page = PURCHASE):
     form = await request.form()
     lines = [svc.BillLineIn(value, form.get(f"bprice-{key[5:]}") or None, order_line_id=int(key[5:]))
-             for key, value in form.items() if key.startswith("bqty-") and str(value).strip()]
+             for key, value in form.items() if key.startswith("bqty-") and key[5:].isdigit() and str(value).strip()]
     url = f"/erp/purchase-orders/{order_id}"
 
     def work():
