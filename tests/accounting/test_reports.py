@@ -178,6 +178,9 @@ def test_reports_over_http_xlsx_and_pdf(db):
     assert page.status_code == 200 and "负债和所有者权益总计" in page.text and "133,850.00" in page.text
     page = web.get("/accounting/reports/general-ledger?account=1002")
     assert page.status_code == 200 and "手续费" in page.text
+    page = web.get("/accounting/reports/general-ledger?account=1122&partner=P华东贸易")  # 往来明细账 of one customer
+    assert page.status_code == 200 and "33,900.00" in page.text
+    assert web.get("/accounting/reports/general-ledger?account=1122&partner=NOPE").status_code == 422
     x = web.get("/accounting/reports/balance-sheet?as_of=2026-10-31&format=xlsx")
     assert x.status_code == 200
     ws = load_workbook(io.BytesIO(x.content)).worksheets[0]

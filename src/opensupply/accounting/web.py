@@ -93,6 +93,11 @@ def _partner_options(uow: UnitOfWork) -> list[tuple[str, str]]:
         .limit(2000))]
 
 
+def _partner_options_readonly(p: Page) -> list[tuple[str, str]]:
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        return _partner_options(uow)
+
+
 def _blank_line() -> dict:
     return {"account": "", "debit": "", "credit": "", "partner": "", "memo": ""}
 
@@ -324,13 +329,22 @@ def balance_sheet_page(as_of: dt.date | None = None, format: str | None = None, 
 
 @router.get("/accounting/reports/general-ledger")
 def general_ledger_page(account: str | None = None, date_from: dt.date | None = None, date_to: dt.date | None = None,
-                        format: str | None = None, p: Page = READ):
+                        partner: str | None = None, format: str | None = None, p: Page = READ):
+    from opensupply.masterdata.models import Partner
+
     with UnitOfWork(p.actor, readonly=True) as uow:
         options = _account_options(uow)
         ledger, error = None, None
         if account:
             try:
-                ledger = reports.general_ledger(uow, account.split(" ")[0], date_from=date_from, date_to=date_to)
+                partner_id = None
+                if partner:
+                    partner_id = uow.session.scalar(select(Partner.id).where(
+                        Partner.company_id == uow.company_id, Partner.code == partner.strip()))
+                    if partner_id is None:
+                        raise ValidationFailed(_("往来单位不存在：{code}", code=partner), field="partner")
+                ledger = reports.general_ledger(uow, account.split(" ")[0], date_from=date_from, date_to=date_to,
+                                                partner_id=partner_id)
             except DomainError as exc:
                 error = exc.message
         if ledger and format == "pdf":
@@ -343,5 +357,6 @@ def general_ledger_page(account: str | None = None, date_from: dt.date | None = 
         rows.append(["", "", "", _("期末余额"), "", ledger["total_debit"], ledger["total_credit"], ledger["closing"]])
         return _xlsx(header, rows, _("明细账"), f"ledger-{ledger['account']}.xlsx")
     return render(p, "accounting/general_ledger.html", led=ledger, account=account or "", date_from=date_from,
-                  date_to=date_to, account_options=options, error=error, amt=amt,
+                  date_to=date_to, partner=partner or "", account_options=options, error=error, amt=amt,
+                  partner_options=_partner_options_readonly(p),
                   status_code=422 if error else 200)
