@@ -232,3 +232,23 @@ def test_receipt_cannot_be_dated_in_the_future(db):
     po = pf.order(p, [("cup", "10", "10")])
     r = pf.receive(p, po, ["10"], date="2099-01-01", status=422)
     assert r.json()["error"]["field"] == "receipt_date"
+
+
+def test_cancelling_a_payment_and_a_bill_reverses_their_entries(db):
+    p = pf.setup(db)
+    po = pf.order(p, [("cup", "10", "10")])
+    pf.receive(p, po, ["10"])
+    bill = pf.bill(p, po, [("10", "10")])
+    pay = pf.ok(p.client("finance").post("/api/v1/erp/payments", json={
+        "supplier": p.supplier, "allocations": [{"bill_id": bill["id"], "amount": "50"}]}), 201)
+    r = p.client("buyer").post(f"/api/v1/erp/vendor-bills/{bill['id']}/cancel")
+    assert r.status_code == 409  # paid in part: the payment goes first
+    assert pf.ok(p.client("finance").post(f"/api/v1/erp/payments/{pay['id']}/cancel"))["state"] == "cancelled"
+    assert pf.ok(p.client("buyer").get(f"/api/v1/erp/vendor-bills/{bill['id']}"))["open_amount"] == "113.00"
+    assert pf.ok(p.client("buyer").post(f"/api/v1/erp/vendor-bills/{bill['id']}/cancel"))["state"] == "cancelled"
+    b = pf.assert_books_balance(p)
+    assert b["balances"]["2202"] == 0 and b["balances"]["1002"] == 0 and b["balances"]["222101"] == 0
+    assert pf.grni(b) == D("-100")  # received again waiting for its bill
+    order = pf.ok(p.client("buyer").get(f"/api/v1/erp/purchase-orders/{po['id']}"))
+    assert order["lines"][0]["qty_billed"] == "0"
+    assert pf.bill(p, po, [("10", "10")])["state"] == "posted"  # a corrected bill can follow
