@@ -23,8 +23,8 @@ def _partner(uow, code, name, customer):
 
 
 def _trade(db):
-    """Buy 10 cups at 30 and 20 towels at 18; sell 4 cups at 50 to 华东 (direct) and 2 cups at 55
-    plus 5 towels at 25 to 天猫店 (tmall); the tmall invoice is then cancelled by a credit note."""
+    """Buy 10 cups at 30 and 20 towels at 18 (only the cups billed yet); sell 4 cups at 50 to 华东 (direct)
+    and 2 cups at 55 plus 5 towels at 25 to 天猫店 (tmall); the tmall invoice is later cancelled by a credit note."""
     c = f.company(db)
     f.bin_location(db, c, "A-01-01")
     cup = f.product(db, c, "CUP", name="保温杯", cost=D("30"))
@@ -36,6 +36,7 @@ def _trade(db):
                               order_date=DAY, location="A-01-01")
         pur.confirm_order(uow, po.id)
         pur.receive_order(uow, po.id, receipt_date=DAY)
+        pur.create_vendor_bill(uow, po.id, [pur.BillLineIn(10, "30", product=cup)], bill_date=DAY)  # cups billed
     with UnitOfWork(f.system(c), db=db) as uow:
         so1 = sal.create_sales_order(uow, customer_id=east, lines=[sal.SalesLineIn(cup, 4, "50")], confirm=True,
                                      order_date=DAY)
@@ -54,9 +55,11 @@ def test_purchases_sales_and_margin(db):
     oct_ = (dt.date(2026, 10, 1), dt.date(2026, 10, 31))
     with UnitOfWork(f.system(c), db=db, readonly=True) as uow:
         p = rep.purchases(uow, *oct_, by="supplier")
-        assert [(r["name"], r["amount"], r["documents"]) for r in p["lines"]] == [("宏达", D("660.00"), 1)]
-        by_product = {r["code"]: (r["quantity"], r["amount"]) for r in rep.purchases(uow, *oct_, by="product")["lines"]}
-        assert by_product == {"CUP": (D(10), D("300.00")), "TOWEL": (D(20), D("360.00"))}
+        assert [(r["name"], r["amount"], r["billed"], r["documents"]) for r in p["lines"]] == [
+            ("宏达", D("660.00"), D("300.00"), 1)]
+        by_product = {r["code"]: (r["quantity"], r["amount"], r["billed"])
+                      for r in rep.purchases(uow, *oct_, by="product")["lines"]}
+        assert by_product == {"CUP": (D(10), D("300.00"), D("300.00")), "TOWEL": (D(20), D("360.00"), 0)}
         s = {r["name"]: r for r in rep.sales(uow, *oct_, by="customer")["lines"]}
         assert s["华东"]["amount_untaxed"] == D("200.00") and s["华东"]["amount_total"] == D("226.00")
         assert s["天猫店"]["amount_untaxed"] == D("235.00")

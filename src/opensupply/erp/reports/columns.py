@@ -11,7 +11,8 @@ STOCK = (("sku", _l("商品编码"), "text"), ("product_name", _l("商品名称"
          ("out_qty", _l("发出数量"), "qty"), ("out_value", _l("发出金额"), "money"),
          ("closing_qty", _l("结存数量"), "qty"), ("closing_value", _l("结存金额"), "money"))
 PURCHASES = (("code", _l("编码"), "text"), ("name", _l("名称"), "text"), ("documents", _l("单据数"), "qty"),
-             ("quantity", _l("数量"), "qty"), ("amount", _l("入库金额"), "money"))
+             ("quantity", _l("入库数量"), "qty"), ("amount", _l("入库金额"), "money"),
+             ("billed", _l("已开票金额(不含税)"), "money"))
 SALES = (("code", _l("编码"), "text"), ("name", _l("名称"), "text"), ("documents", _l("发票数"), "qty"),
          ("quantity", _l("数量"), "qty"), ("amount_untaxed", _l("不含税金额"), "money"),
          ("amount_tax", _l("税额"), "money"), ("amount_total", _l("价税合计"), "money"))

@@ -107,35 +107,48 @@ def stock_summary(uow: UnitOfWork, date_from: dt.date | None = None, date_to: dt
 # ------------------------------------------------------------------ purchases (采购入库)
 def purchases(uow: UnitOfWork, date_from: dt.date | None = None, date_to: dt.date | None = None, *,
               by: str = "supplier", supplier_id: int | None = None, q: str | None = None) -> dict:
-    """Goods received from suppliers in the period, grouped by supplier, product or month."""
-    from opensupply.erp.purchasing.models import GoodsReceipt, GoodsReceiptLine
+    """Goods received from suppliers in the period (quantity and value at receipt cost) beside what
+    suppliers billed in the period (untaxed, posted bills), grouped by supplier, product or month."""
+    from opensupply.erp.purchasing.models import GoodsReceipt, GoodsReceiptLine, VendorBill, VendorBillLine
 
     if by not in ("supplier", "product", "month"):
         raise ValidationFailed(_("不支持的分组：{by}", by=by), field="by")
     date_from, date_to = period(date_from, date_to)
-    r, ln = GoodsReceipt, GoodsReceiptLine
-    stmt = (select(r.receipt_date, md.Partner.code, md.Partner.name, ln.product_id, md.Product.sku, md.Product.name,
-                   ln.quantity, ln.unit_cost, r.id)
-            .select_from(r)
-            .join(ln, ln.receipt_id == r.id)
-            .join(md.Partner, md.Partner.id == r.supplier_id)
-            .join(md.Product, md.Product.id == ln.product_id)
-            .where(r.company_id == uow.company_id, r.state == "done", r.receipt_date >= date_from,
-                   r.receipt_date <= date_to))
-    if supplier_id:
-        stmt = stmt.where(r.supplier_id == supplier_id)
-    if (cond := _product_filter(q)) is not None:
-        stmt = stmt.where(cond)
-    groups: dict = defaultdict(lambda: {"quantity": ZERO, "amount": ZERO, "documents": set()})
+    groups: dict = defaultdict(lambda: {"quantity": ZERO, "amount": ZERO, "billed": ZERO, "documents": set()})
     labels = {}
-    for day, scode, sname, pid, sku, pname, qty, cost, rid in uow.session.execute(stmt):
+
+    def rows(doc, line, doc_fk, day_col, states, qty_col, amount_expr):
+        stmt = (select(day_col, md.Partner.code, md.Partner.name, line.product_id, md.Product.sku, md.Product.name,
+                       qty_col, amount_expr, doc.id)
+                .select_from(doc)
+                .join(line, doc_fk == doc.id)
+                .join(md.Partner, md.Partner.id == doc.supplier_id)
+                .join(md.Product, md.Product.id == line.product_id)
+                .where(doc.company_id == uow.company_id, doc.state.in_(states), day_col >= date_from,
+                       day_col <= date_to))
+        if supplier_id:
+            stmt = stmt.where(doc.supplier_id == supplier_id)
+        if (cond := _product_filter(q)) is not None:
+            stmt = stmt.where(cond)
+        return uow.session.execute(stmt)
+
+    def add(day, scode, sname, pid, sku, pname):
         key = {"supplier": scode, "product": pid, "month": day.strftime("%Y-%m")}[by]
         labels[key] = {"supplier": (scode, sname), "product": (sku, pname), "month": (key, key)}[by]
-        g = groups[key]
+        return groups[key]
+
+    r, rl = GoodsReceipt, GoodsReceiptLine
+    for day, scode, sname, pid, sku, pname, qty, cost, rid in rows(r, rl, rl.receipt_id, r.receipt_date, ("done",),
+                                                                    rl.quantity, rl.unit_cost):
+        g = add(day, scode, sname, pid, sku, pname)
         g["quantity"] += _d(qty)
         g["amount"] += (_d(qty) * _d(cost)).quantize(Decimal("0.01"))
         g["documents"].add(rid)
-    return _grouped(by, date_from, date_to, groups, labels, ("quantity", "amount"))
+    b, bl = VendorBill, VendorBillLine
+    for day, scode, sname, pid, sku, pname, _qty, amount, _bid in rows(b, bl, bl.bill_id, b.bill_date,
+                                                                       ("posted", "paid"), bl.quantity, bl.amount):
+        add(day, scode, sname, pid, sku, pname)["billed"] += _d(amount)
+    return _grouped(by, date_from, date_to, groups, labels, ("quantity", "billed", "amount"))
 
 
 def _grouped(by: str, date_from, date_to, groups: dict, labels: dict, keys: tuple[str, ...]) -> dict:
