@@ -6,7 +6,8 @@ RFM, as Chinese sales teams use it:
 * R = days since the last order (fewer is better), F = number of orders, M = revenue.
 * Each is scored 1–5 against the company's own customers: the quintile cut points
   (`statistics.quantiles(values, n=5, method="inclusive")`) split the values; a value scores
-  1 + the number of cut points it is strictly better than.
+  1 + the number of cut points it is strictly better than. When the values do not spread at all
+  (a single customer, or all alike) everyone gets the middle score 3.
 * A dimension is *high* when its score is 3 or more (the upper half around the median); the
   eight high/low combinations are the classic segments 重要价值客户 … 一般挽留客户.
 """
@@ -84,10 +85,14 @@ def cut_points(values: list) -> list:
 
 
 def score_high_is_good(value, cuts: list) -> int:
+    if cuts and cuts[0] == cuts[-1]:
+        return 3  # nobody to compare with (one customer, or all alike): the middle score
     return 1 + sum(1 for c in cuts if value > c)
 
 
 def score_low_is_good(value, cuts: list) -> int:
+    if cuts and cuts[0] == cuts[-1]:
+        return 3
     return 1 + sum(1 for c in cuts if value < c)
 
 
