@@ -226,3 +226,36 @@ def test_period_page_carries_forward_then_closes(db):
     assert r.status_code == 409 and r.json()["error"]["field"] == "date"
     tb = api.get("/api/v1/accounting/reports/trial-balance", params={"date_from": "2026-11-01"}).json()
     assert tb["balanced"] and {ln["code"]: ln["closing_credit"] for ln in tb["lines"]}["3103"] == "90.00"
+
+
+def test_voucher_list_filters_and_exports_one_row_per_line(db):
+    import io
+
+    from openpyxl import load_workbook
+
+    c = f.company(db)
+    with UnitOfWork(f.system(c), db=db) as uow:
+        _capital(uow, "700")
+        gl.post_entry(uow, journal="BNK", date=dt.date(2026, 11, 20), memo="手续费",
+                      lines=[EntryLine("6603", debit=D(5)), EntryLine("bank", credit=D(5))])
+    web = f.web_client(db, f.user(db, c, roles=("finance",)))
+    page = web.get("/accounting/entries?journal=BNK").text
+    assert "手续费" in page and "股东投入" not in page
+    page = web.get("/accounting/entries?date_to=2026-11-10").text
+    assert "股东投入" in page and "手续费" not in page
+    x = web.get("/accounting/entries?format=xlsx")
+    rows = list(load_workbook(io.BytesIO(x.content)).worksheets[0].iter_rows(values_only=True))
+    assert len(rows) == 1 + 4 and rows[0][0] == "凭证号"
+    assert ("记2026-000002", "6603", "5.00") in {(r[0], r[6], r[8]) for r in rows}
+    detail = web.get(f"/accounting/entries/{_first_id(db, c)}").text
+    assert "变更记录" in detail  # the voucher's audit trail
+
+
+def _first_id(db, c):
+    from sqlalchemy import select
+
+    from opensupply.accounting.models import JournalEntry
+
+    with UnitOfWork(f.system(c), db=db, readonly=True) as uow:
+        return uow.session.scalar(select(JournalEntry.id).where(JournalEntry.company_id == c)
+                                  .order_by(JournalEntry.id))

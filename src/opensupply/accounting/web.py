@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
+from opensupply.core import audit
 from opensupply.core.errors import DomainError, ValidationFailed
 from opensupply.core.http import Page, page_permission
 from opensupply.core.i18n import _
@@ -58,8 +59,11 @@ def _pdf(template: str, filename: str, uow: UnitOfWork, **ctx) -> Response:
 
 # ------------------------------------------------------------------ vouchers
 @router.get("/accounting/entries")
-def entries_page(request: Request, q: str | None = None, state: str | None = None, offset: int = 0,
-                 p: Page = READ):
+def entries_page(request: Request, q: str | None = None, state: str | None = None, journal: str | None = None,
+                 date_from: dt.date | None = None, date_to: dt.date | None = None, offset: int = 0,
+                 format: str | None = None, p: Page = READ):
+    from .models import Journal
+
     with UnitOfWork(p.actor, readonly=True) as uow:
         stmt = select(JournalEntry).where(JournalEntry.company_id == uow.company_id)
         if q:
@@ -68,15 +72,50 @@ def entries_page(request: Request, q: str | None = None, state: str | None = Non
                               | JournalEntry.memo.ilike(like))
         if state in STATE_FILTERS:
             stmt = stmt.where(JournalEntry.state == state)
+        if journal:
+            stmt = stmt.join(Journal, Journal.id == JournalEntry.journal_id).where(Journal.code == journal)
+        if date_from:
+            stmt = stmt.where(JournalEntry.date >= date_from)
+        if date_to:
+            stmt = stmt.where(JournalEntry.date <= date_to)
+        order = (JournalEntry.date.desc(), JournalEntry.id.desc())
+        if format in ("xlsx", "csv"):
+            return _entries_export(uow, list(uow.session.scalars(stmt.order_by(*order).limit(20000))), format)
         total = uow.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = list(uow.session.scalars(stmt.order_by(JournalEntry.date.desc(), JournalEntry.id.desc())
-                                        .limit(PAGE).offset(max(0, offset))))
+        rows = list(uow.session.scalars(stmt.order_by(*order).limit(PAGE).offset(max(0, offset))))
         pending = uow.session.scalar(select(func.count()).where(JournalEntry.company_id == uow.company_id,
                                                                 JournalEntry.state == "pending"))
-    keep = urllib.parse.urlencode({"q": q or "", "state": state or ""})
+        journals = [(j.code, j.name) for j in uow.session.scalars(
+            select(Journal).where(Journal.company_id == uow.company_id).order_by(Journal.id))]
+    keep = urllib.parse.urlencode({"q": q or "", "state": state or "", "journal": journal or "",
+                                   "date_from": date_from or "", "date_to": date_to or ""})
     return render(p, "accounting/entries.html", rows=rows, total=total, q=q, state=state or "",
+                  journal=journal or "", journals=journals, date_from=date_from, date_to=date_to,
                   offset=max(0, offset), limit=PAGE, keep=keep, pending=pending,
                   can_write=p.actor.can("accounting.write"))
+
+
+def _entries_export(uow: UnitOfWork, entries: list[JournalEntry], fmt: str) -> Response:
+    """One row per voucher line (what a bookkeeper re-keys or checks in a spreadsheet)."""
+    from opensupply.core.tabular import write_csv
+
+    header = [_("凭证号"), _("日期"), _("账簿"), _("摘要"), _("单据"), _("状态"), _("科目编码"), _("科目名称"),
+              _("借方"), _("贷方")]
+    labels = {"posted": _("已过账"), "pending": _("待审核"), "rejected": _("已驳回")}
+    rows = []
+    for e in entries:
+        for ln in gl.entry_lines(uow, e):
+            rows.append([e.number or f"#{e.id}", e.date.isoformat(), e.journal.name, ln["memo"] or e.memo,
+                         e.reference or "", labels.get(e.state, e.state), ln["account"], ln["account_name"],
+                         money_str(ln["debit"]), money_str(ln["credit"])])
+    if fmt == "csv":
+        return Response(write_csv(header, rows), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="vouchers.csv"'})
+    return _xlsx(header, rows, _("凭证"), "vouchers.xlsx")
+
+
+def money_str(value) -> str:
+    return f"{Decimal(value):.2f}"
 
 
 def _account_options(uow: UnitOfWork) -> list[tuple[str, str]]:
@@ -180,8 +219,10 @@ def entry_page(entry_id: int, p: Page = READ):
             if ids else {}
         users = {u.id: u.username for u in uow.session.scalars(select(User).where(User.id.in_(
             {i for i in (entry.submitted_by_id, entry.approved_by_id) if i})))}
+        history = audit.history(uow.session, "journal_entry", entry.id, uow.company_id)
     return render(p, "accounting/entry.html", entry=entry, lines=lines, partners=partners, users=users, amt=amt,
-                  can_write=p.actor.can("accounting.write"), can_approve=p.actor.can("accounting.approve"))
+                  can_write=p.actor.can("accounting.write"), can_approve=p.actor.can("accounting.approve"),
+                  audit_rows=history, audit_dumps=audit.dumps)
 
 
 @router.get("/accounting/entries/{entry_id}/print")
