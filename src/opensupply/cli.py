@@ -10,6 +10,7 @@ import sys
 import typer
 from rich.console import Console
 
+from opensupply.bench.cli import app as bench_app
 from opensupply.core.config import get_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="OpenSupply supply-chain suite")
@@ -17,6 +18,7 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema")
 user_app = typer.Typer(no_args_is_help=True, help="Users")
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+app.add_typer(bench_app, name="bench")
 err = Console(stderr=True)
 
 
