@@ -50,6 +50,7 @@ from opensupply.accounting import service as gl
 from opensupply.accounting.service import EntryLine
 from opensupply.core.errors import Conflict, InsufficientStock, NotFound, PermissionDenied, ValidationFailed
 from opensupply.core.i18n import _
+from opensupply.core.i18n import lazy_gettext as _l
 from opensupply.core.sequences import company_today, next_number, register_sequence
 from opensupply.core.types import ZERO, to_decimal, utcnow
 from opensupply.core.uow import UnitOfWork
@@ -86,23 +87,27 @@ INVOICE_REF = "erp.customer_invoice"
 RECEIPT_REF = "erp.customer_receipt"
 CREDIT_REF = "erp.customer_credit"
 
-CHANNELS = {"direct": "直销", "tmall": "天猫", "taobao": "淘宝", "jd": "京东", "pdd": "拼多多", "douyin": "抖音",
-            "miniapp": "小程序", "offline": "门店", "wholesale": "批发", "other": "其他"}
-ORDER_STATE_LABELS = {"draft": "草稿", "confirmed": "已确认", "done": "已完成", "cancelled": "已取消"}
-QUOTE_STATE_LABELS = {"draft": "草稿", "sent": "已发送", "ordered": "已转订单", "cancelled": "已取消"}
-DELIVERY_STATE_LABELS = {"waiting": "待发货", "done": "已发货", "cancelled": "已取消"}
-INVOICE_STATE_LABELS = {"posted": "未收清", "paid": "已收清", "cancelled": "已红冲"}
-INVOICE_TYPE_LABELS = {"special": "增值税专用发票", "normal": "增值税普通发票"}
-INVOICE_KIND_LABELS = {"invoice": "蓝字发票", "credit_note": "红字发票"}
-RECEIPT_ACCOUNTS = {"bank": "银行存款", "cash": "库存现金", "platform_cash": "其他货币资金"}
-REMINDER_CHANNELS = {"phone": "电话", "email": "邮件", "wechat": "微信", "visit": "上门", "letter": "催款函"}
-AGING_BUCKETS = (("not_due", "未到期"), ("d1_30", "1-30 天"), ("d31_60", "31-60 天"), ("d61_90", "61-90 天"),
-                 ("d90_plus", "90 天以上"))
+CHANNELS = {"direct": _l("直销"), "tmall": _l("天猫"), "taobao": _l("淘宝"), "jd": _l("京东"), "pdd": _l("拼多多"),
+            "douyin": _l("抖音"), "miniapp": _l("小程序"), "offline": _l("门店"), "wholesale": _l("批发"),
+            "other": _l("其他")}
+ORDER_STATE_LABELS = {"draft": _l("草稿"), "confirmed": _l("已确认"), "done": _l("已完成"), "cancelled": _l("已取消")}
+QUOTE_STATE_LABELS = {"draft": _l("草稿"), "sent": _l("已发送"), "ordered": _l("已转订单"), "cancelled": _l("已取消")}
+DELIVERY_STATE_LABELS = {"waiting": _l("待发货"), "done": _l("已发货"), "cancelled": _l("已取消")}
+INVOICE_STATE_LABELS = {"posted": _l("未收清"), "paid": _l("已收清"), "cancelled": _l("已红冲")}
+INVOICE_TYPE_LABELS = {"special": _l("增值税专用发票"), "normal": _l("增值税普通发票")}
+INVOICE_KIND_LABELS = {"invoice": _l("蓝字发票"), "credit_note": _l("红字发票")}
+RECEIPT_ACCOUNTS = {"bank": _l("银行存款"), "cash": _l("库存现金"), "platform_cash": _l("其他货币资金")}
+REMINDER_CHANNELS = {"phone": _l("电话"), "email": _l("邮件"), "wechat": _l("微信"), "visit": _l("上门"),
+                     "letter": _l("催款函")}
+PROGRESS_LABELS = {"none": _l("未开始"), "partial": _l("部分"), "full": _l("全部")}
+AGING_BUCKETS = (("not_due", _l("未到期")), ("d1_30", _l("1-30 天")), ("d31_60", _l("31-60 天")),
+                 ("d61_90", _l("61-90 天")), ("d90_plus", _l("90 天以上")))
 TAX_ID = re.compile(r"^[0-9A-Z]{15,20}$")
 
 
 def label(table: dict, key: str | None) -> str:
-    return _(table.get(key, key or "")) if key else ""
+    """The words for a code (state, channel, …) in the reader's language."""
+    return str(table[key]) if key in table else (key or "")
 
 
 # ------------------------------------------------------------------ inputs
@@ -174,7 +179,7 @@ def _channel(value: str | None) -> str:
 
 
 def channel_label(code: str) -> str:
-    return _(CHANNELS[code]) if code in CHANNELS else code
+    return label(CHANNELS, code)
 
 
 def _salesperson(uow: UnitOfWork, employee_id: int | None) -> int | None:
@@ -1125,7 +1130,7 @@ def ar_aging(uow: UnitOfWork, *, as_of: dt.date | None = None, customer_id: int 
         r["net"] = r["total"] - r["credit"]
     totals = {k: sum((r[k] for r in items), ZERO) for k in [b for b, _l in AGING_BUCKETS] + ["total", "credit", "net"]}
     return {"as_of": as_of, "items": items, "totals": totals,
-            "buckets": [{"key": k, "label": _(lbl)} for k, lbl in AGING_BUCKETS]}
+            "buckets": [{"key": k, "label": str(lbl)} for k, lbl in AGING_BUCKETS]}
 
 
 def collections(uow: UnitOfWork, customer_id: int, *, as_of: dt.date | None = None) -> dict:

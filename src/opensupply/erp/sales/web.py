@@ -17,6 +17,7 @@ from opensupply.core import audit
 from opensupply.core.errors import DomainError
 from opensupply.core.http import Page, page_permission
 from opensupply.core.i18n import _
+from opensupply.core.i18n import lazy_gettext as _l
 from opensupply.core.tabular import write_csv, write_xlsx
 from opensupply.core.uow import UnitOfWork
 from opensupply.masterdata import models as md
@@ -93,8 +94,8 @@ def _list_page(p: Page, request: Request, *, title: str, base: str, columns: lis
         customers = _customers(uow)
     return render(p, "erp/sales/list.html", title=title, base=base, columns=columns, rows=rows, total=total,
                   offset=lq.offset, limit=lq.limit, filters=request.query_params, keep=_keep(request),
-                  states=[(k, _(v)) for k, v in states.items()], customers=customers,
-                  channels=[(k, _(v)) for k, v in svc.CHANNELS.items()] if channels else None, new_url=new_url,
+                  states=[(k, str(v)) for k, v in states.items()], customers=customers,
+                  channels=[(k, str(v)) for k, v in svc.CHANNELS.items()] if channels else None, new_url=new_url,
                   error=error, extra_filters=extra_filters or [])
 
 
@@ -122,8 +123,9 @@ def _money(v) -> str:
 
 
 # ------------------------------------------------------------------ quotes
-QUOTE_COLUMNS = [("number", "单号", "link"), ("quote_date", "报价日期", ""), ("customer_name", "客户", ""),
-                 ("valid_until", "有效期至", ""), ("state_label", "状态", ""), ("amount_total", "价税合计", "num")]
+QUOTE_COLUMNS = [("number", _l("单号"), "link"), ("quote_date", _l("报价日期"), ""),
+                 ("customer_name", _l("客户"), ""), ("valid_until", _l("有效期至"), ""),
+                 ("state_label", _l("状态"), ""), ("amount_total", _l("价税合计"), "num")]
 
 
 @router.get("/quotes")
@@ -158,7 +160,7 @@ def _doc_form(p: Page, kind: str, values: dict, lines: list[dict], error: str | 
     title = _("新建销售报价") if kind == "quote" else _("新建销售订单")
     return render(p, "erp/sales/doc_form.html", status_code=status, title=title, kind=kind, values=values,
                   lines=lines, error=error, customers=customers, products=products,
-                  channels=[(k, _(v)) for k, v in svc.CHANNELS.items()])
+                  channels=[(k, str(v)) for k, v in svc.CHANNELS.items()])
 
 
 @router.get("/quotes/new")
@@ -221,10 +223,11 @@ async def quote_action(quote_id: int, action: str, request: Request, p: Page = S
 
 
 # ------------------------------------------------------------------ orders
-ORDER_COLUMNS = [("number", "单号", "link"), ("order_date", "订单日期", ""), ("customer_name", "客户", ""),
-                 ("channel_label", "渠道", ""), ("source_ref", "平台单号", ""), ("state_label", "状态", ""),
-                 ("delivery_label", "发货", ""), ("invoice_label", "开票", ""), ("amount_total", "价税合计", "num")]
-PROGRESS = {"none": "未开始", "partial": "部分", "full": "全部"}
+ORDER_COLUMNS = [("number", _l("单号"), "link"), ("order_date", _l("订单日期"), ""),
+                 ("customer_name", _l("客户"), ""), ("channel_label", _l("渠道"), ""),
+                 ("source_ref", _l("平台单号"), ""), ("state_label", _l("状态"), ""),
+                 ("delivery_label", _l("发货"), ""), ("invoice_label", _l("开票"), ""),
+                 ("amount_total", _l("价税合计"), "num")]
 
 
 @router.get("/sales-orders")
@@ -235,8 +238,9 @@ def orders_page(request: Request, offset: int = 0, p: Page = READ):
         items = []
         for o in rows:
             d = s.order_out(o, lines=False)
-            d.update(url=f"/erp/sales-orders/{o.id}", delivery_label=_(PROGRESS[d["delivery_status"]]),
-                     invoice_label=_(PROGRESS[d["invoice_status"]]))
+            d.update(url=f"/erp/sales-orders/{o.id}",
+                     delivery_label=svc.label(svc.PROGRESS_LABELS, d["delivery_status"]),
+                     invoice_label=svc.label(svc.PROGRESS_LABELS, d["invoice_status"]))
             items.append(d)
     return _list_page(p, request, title=_("销售订单"), base="/erp/sales-orders", columns=ORDER_COLUMNS, rows=items,
                       total=total, lq=lq, states=svc.ORDER_STATE_LABELS, channels=True,
@@ -250,8 +254,9 @@ def orders_export(request: Request, format: str = "xlsx", p: Page = READ):
     with UnitOfWork(p.actor, readonly=True) as uow:
         rows, _t = svc.list_orders(uow, lq)
         data = [[o.number, o.order_date.isoformat(), o.customer.code, o.customer.name, svc.channel_label(o.channel),
-                 o.source_ref or "", svc.label(svc.ORDER_STATE_LABELS, o.state), _(PROGRESS[svc.delivery_status(o)]),
-                 _(PROGRESS[svc.invoice_status(o)]), _money(o.amount_untaxed), _money(o.amount_tax),
+                 o.source_ref or "", svc.label(svc.ORDER_STATE_LABELS, o.state),
+                 svc.label(svc.PROGRESS_LABELS, svc.delivery_status(o)),
+                 svc.label(svc.PROGRESS_LABELS, svc.invoice_status(o)), _money(o.amount_untaxed), _money(o.amount_tax),
                  _money(o.amount_total)] for o in rows]
     header = [_("单号"), _("订单日期"), _("客户编码"), _("客户"), _("渠道"), _("平台单号"), _("状态"), _("发货"),
               _("开票"), _("不含税金额"), _("税额"), _("价税合计")]
@@ -298,8 +303,8 @@ def order_detail(order_id: int, p: Page = READ):
     return render(p, "erp/sales/order_detail.html", title=order.number, o=data, deliveries=deliveries,
                   invoices=invoices, waiting=waiting, credit=credit, audit_rows=rows, audit_dumps=audit.dumps,
                   can_sell=p.actor.can("erp.sales"), can_invoice=p.actor.can("erp.invoicing"),
-                  delivery_label=_(PROGRESS[data["delivery_status"]]),
-                  invoice_label=_(PROGRESS[data["invoice_status"]]))
+                  delivery_label=svc.label(svc.PROGRESS_LABELS, data["delivery_status"]),
+                  invoice_label=svc.label(svc.PROGRESS_LABELS, data["invoice_status"]))
 
 
 @router.get("/sales-orders/{order_id}/pdf")
@@ -349,9 +354,10 @@ async def order_action(order_id: int, action: str, request: Request, p: Page = R
 
 
 # ------------------------------------------------------------------ deliveries
-DELIVERY_COLUMNS = [("number", "单号", "link"), ("order_number", "销售订单", ""), ("customer_name", "客户", ""),
-                    ("scheduled_date", "计划日期", ""), ("date_done_text", "发货时间", ""), ("state_label", "状态", ""),
-                    ("backorder_text", "欠货", ""), ("cost_total", "成本", "num")]
+DELIVERY_COLUMNS = [("number", _l("单号"), "link"), ("order_number", _l("销售订单"), ""),
+                    ("customer_name", _l("客户"), ""), ("scheduled_date", _l("计划日期"), ""),
+                    ("date_done_text", _l("发货时间"), ""), ("state_label", _l("状态"), ""),
+                    ("backorder_text", _l("欠货"), ""), ("cost_total", _l("成本"), "num")]
 
 
 def _delivery_rows(rows) -> list[dict]:
@@ -416,9 +422,11 @@ async def delivery_cancel(delivery_id: int, request: Request, p: Page = SALES):
 
 
 # ------------------------------------------------------------------ invoices
-INVOICE_COLUMNS = [("number", "发票号", "link"), ("invoice_date", "开票日期", ""), ("customer_name", "客户", ""),
-                   ("invoice_type_label", "发票类型", ""), ("kind_label", "蓝/红", ""), ("due_date", "到期日", ""),
-                   ("state_label", "状态", ""), ("amount_total", "价税合计", "num"), ("open_amount", "未收", "num")]
+INVOICE_COLUMNS = [("number", _l("发票号"), "link"), ("invoice_date", _l("开票日期"), ""),
+                   ("customer_name", _l("客户"), ""), ("invoice_type_label", _l("发票类型"), ""),
+                   ("kind_label", _l("蓝/红"), ""), ("due_date", _l("到期日"), ""),
+                   ("state_label", _l("状态"), ""), ("amount_total", _l("价税合计"), "num"),
+                   ("open_amount", _l("未收"), "num")]
 
 
 @router.get("/invoices")
@@ -488,9 +496,11 @@ async def invoice_credit(invoice_id: int, request: Request, p: Page = INVOICING)
 
 
 # ------------------------------------------------------------------ receipts
-RECEIPT_COLUMNS = [("number", "单号", "link"), ("receipt_date", "收款日期", ""), ("customer_name", "客户", ""),
-                   ("account_label", "收款账户", ""), ("reference", "流水号", ""), ("amount", "金额", "num"),
-                   ("amount_allocated", "已核销", "num"), ("amount_unallocated", "转预收", "num")]
+RECEIPT_COLUMNS = [("number", _l("单号"), "link"), ("receipt_date", _l("收款日期"), ""),
+                   ("customer_name", _l("客户"), ""), ("account_label", _l("收款账户"), ""),
+                   ("reference", _l("流水号"), ""), ("amount", _l("金额"), "num"),
+                   ("amount_allocated", _l("已核销"), "num"),
+                   ("amount_unallocated", _l("转预收"), "num")]
 
 
 @router.get("/customer-receipts")
@@ -529,7 +539,7 @@ def _receipt_form(p: Page, values: dict, error: str | None = None, status: int =
                 pass
     return render(p, "erp/sales/receipt_form.html", status_code=status, title=_("登记收款"), values=values,
                   customers=customers, open_invoices=open_invoices, error=error,
-                  accounts=[(k, _(v)) for k, v in svc.RECEIPT_ACCOUNTS.items()])
+                  accounts=[(k, str(v)) for k, v in svc.RECEIPT_ACCOUNTS.items()])
 
 
 @router.get("/customer-receipts/new")
@@ -602,7 +612,7 @@ def customer_collections_page(customer_id: int, p: Page = READ):
         data = svc.collections(uow, customer_id)
     can = any(p.actor.can(x) for x in ("erp.sales", "erp.invoicing", "erp.payments"))
     return render(p, "erp/sales/customer_collections.html", title=_("催款：{name}", name=data["customer_name"]),
-                  c=data, can_remind=can, reminder_channels=[(k, _(v)) for k, v in svc.REMINDER_CHANNELS.items()])
+                  c=data, can_remind=can, reminder_channels=[(k, str(v)) for k, v in svc.REMINDER_CHANNELS.items()])
 
 
 @router.post("/customers/{customer_id}/collections/reminders")
