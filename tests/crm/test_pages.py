@@ -148,3 +148,33 @@ def test_every_crm_message_has_an_english_translation_and_pages_read_in_english(
     r = f.api_client(db, t.alice)  # the API answers in the language the user chose
     err = r.post("/api/v1/crm/leads", json={"name": "x", "phone": "12"}).json()
     assert err["error"]["message"] == "Invalid phone number: 12"
+
+
+def test_edit_lead_opportunity_and_ticket_through_their_forms(db):
+    t = cf.team(db)
+    pid = cf.customer(t, "K1")
+    lead = cf.lead(t, t.alice, name="王经理", phone="13800138000").lead
+    other = cf.lead(t, t.alice, name="李", phone="13900000000").lead
+    with t.uow(t.alice) as uow:
+        opp = crm.create_opportunity(uow, s.OpportunityIn(name="旧名称", partner_id=pid)).id
+        ticket = crm.create_ticket(uow, s.TicketIn(subject="旧主题", partner_id=pid)).id
+    web = f.web_client(db, t.alice)
+    token = f.csrf(web)
+    form = web.get(f"/crm/leads/{lead.id}/edit").text
+    assert 'value="王经理"' in form and "编辑线索" in form
+    r = web.post(f"/crm/leads/{lead.id}/edit", data={"csrf_token": token, "name": "王建国", "phone": "13800138000",
+                                                     "source": "website"})
+    assert r.status_code == 303
+    assert "王建国" in web.get(f"/crm/leads/{lead.id}").text
+    r = web.post(f"/crm/leads/{other.id}/edit", data={"csrf_token": token, "name": "李", "phone": "+86 13800138000"})
+    assert r.status_code == 422 and "重复" in r.text
+    r = web.post(f"/crm/opportunities/{opp}/edit", data={"csrf_token": token, "name": "新名称",
+                                                         "partner_id": str(pid), "expected_value": "9000",
+                                                         "probability": "40"})
+    assert r.status_code == 303
+    page = web.get(f"/crm/opportunities/{opp}").text
+    assert "新名称" in page and "40%" in page
+    r = web.post(f"/crm/tickets/{ticket}/edit", data={"csrf_token": token, "subject": "新主题", "kind": "repair",
+                                                      "priority": "high", "due_date": t.today().isoformat()})
+    assert r.status_code == 303
+    assert "维修" in web.get(f"/crm/tickets/{ticket}").text

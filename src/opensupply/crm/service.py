@@ -194,6 +194,11 @@ def partner_names(uow: UnitOfWork, ids) -> dict[int, Partner]:
                                                                        Partner.company_id == uow.company_id))}
 
 
+def _drop_blank(values: dict, *required: str) -> dict:
+    """An edit that leaves a required choice blank keeps its value rather than clearing it."""
+    return {k: v for k, v in values.items() if not (k in required and v is None)}
+
+
 def _page(uow: UnitOfWork, stmt, model, limit: int, offset: int, order) -> tuple[list, int]:
     total = uow.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     rows = list(uow.session.scalars(stmt.order_by(*order).limit(max(1, min(limit, 100000))).offset(max(0, offset))))
@@ -290,7 +295,7 @@ def update_lead(uow: UnitOfWork, lead_id: int, data: s.LeadUpdate) -> Lead:
     lead = uow.get(Lead, lead_id, for_update=True)
     if lead.state == "converted":
         raise Conflict(_("线索已转化，不能修改"), field="state")
-    values = data.model_dump(exclude_unset=True)
+    values = _drop_blank(data.model_dump(exclude_unset=True), "source")
     if "source" in values:
         _choice(values["source"], LEAD_SOURCES, "source")
     if "owner_id" in values:
@@ -452,7 +457,7 @@ def create_contact(uow: UnitOfWork, data: s.ContactIn) -> Contact:
 def update_contact(uow: UnitOfWork, contact_id: int, data: s.ContactUpdate) -> Contact:
     uow.actor.require("crm.write")
     contact = uow.get(Contact, contact_id, for_update=True)
-    values = data.model_dump(exclude_unset=True)
+    values = _drop_blank(data.model_dump(exclude_unset=True), "is_primary")
     if "partner_id" in values:
         _partner(uow, values["partner_id"])
     if "owner_id" in values:
@@ -540,7 +545,7 @@ def _open_opportunity(uow: UnitOfWork, opp_id: int) -> Opportunity:
 def update_opportunity(uow: UnitOfWork, opp_id: int, data: s.OpportunityUpdate) -> Opportunity:
     uow.actor.require("crm.write")
     opp = _open_opportunity(uow, opp_id)
-    values = data.model_dump(exclude_unset=True)
+    values = _drop_blank(data.model_dump(exclude_unset=True), "expected_value", "probability")
     if "partner_id" in values:
         _partner(uow, values["partner_id"])
     if "contact_id" in values:
@@ -964,7 +969,7 @@ def update_ticket(uow: UnitOfWork, ticket_id: int, data: s.TicketUpdate) -> Tick
     ticket = uow.get(Ticket, ticket_id, for_update=True)
     if ticket.state == "closed":
         raise Conflict(_("工单已关闭，不能修改"), field="state")
-    values = data.model_dump(exclude_unset=True)
+    values = _drop_blank(data.model_dump(exclude_unset=True), "kind", "priority")
     if "kind" in values:
         _choice(values["kind"], TICKET_KINDS, "kind")
     if "owner_id" in values:

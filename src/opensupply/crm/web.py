@@ -117,6 +117,29 @@ def _audit(uow: UnitOfWork, p: Page, obj) -> list:
     return audit.history(uow.session, obj.__tablename__, obj.id, uow.company_id)
 
 
+def _values(obj, names) -> dict:
+    out = {}
+    for n in names:
+        value = getattr(obj, n, None)
+        out[n] = value.isoformat() if isinstance(value, dt.date) else ("" if value is None else value)
+    return out
+
+
+async def _edit(request: Request, p: Page, *, template: str, title: str, action: str, back: str, fields,
+                schema, update, obj_id: int):
+    data = await _form(request)
+    try:
+        with UnitOfWork(p.actor) as uow:
+            update(uow, obj_id, s.parse(schema, _pick(data, fields)))
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        with UnitOfWork(p.actor, readonly=True) as uow:
+            return render(p, template, status_code=422, title=title, values=data, action=action, error=exc.message,
+                          error_field=exc.field, **_ctx(uow, request))
+    return redirect(back, _("已保存"))
+
+
 # ------------------------------------------------------------------ my day
 @router.get("/my-day")
 def my_day_page(request: Request, p: Page = READ):
@@ -200,6 +223,21 @@ def lead_detail(lead_id: int, request: Request, p: Page = READ):
         return render(p, "crm/lead_detail.html", title=lead.number, lead=lead, names=v.Names(uow, [lead, *acts]),
                       activities=acts, audit_rows=_audit(uow, p, lead), audit_dumps=audit.dumps,
                       can_write=p.actor.can("crm.write"), **_ctx(uow, request))
+
+
+@router.get("/leads/{lead_id}/edit")
+def lead_edit(lead_id: int, request: Request, p: Page = WRITE):
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        lead = uow.get(Lead, lead_id)
+        return render(p, "crm/lead_form.html", title=_("编辑线索"), values=_values(lead, LEAD_FIELDS),
+                      action=f"/crm/leads/{lead_id}/edit", **_ctx(uow, request))
+
+
+@router.post("/leads/{lead_id}/edit")
+async def lead_update(lead_id: int, request: Request, p: Page = WRITE):
+    return await _edit(request, p, template="crm/lead_form.html", title=_("编辑线索"),
+                       action=f"/crm/leads/{lead_id}/edit", back=f"/crm/leads/{lead_id}", fields=LEAD_FIELDS,
+                       schema=s.LeadUpdate, update=crm.update_lead, obj_id=lead_id)
 
 
 @router.post("/leads/{lead_id}/state")
@@ -305,6 +343,25 @@ def opportunity_detail(opp_id: int, request: Request, p: Page = READ):
         return render(p, "crm/opportunity_detail.html", title=opp.number, opp=opp, activities=acts,
                       names=v.Names(uow, [opp, *acts]), audit_rows=_audit(uow, p, opp), audit_dumps=audit.dumps,
                       can_write=p.actor.can("crm.write"), open_stages=list(crm.OPEN_STAGES), **_ctx(uow, request))
+
+
+OPP_EDIT_FIELDS = ("name", "partner_id", "owner_id", "expected_value", "probability", "expected_close_date", "notes")
+
+
+@router.get("/opportunities/{opp_id}/edit")
+def opportunity_edit(opp_id: int, request: Request, p: Page = WRITE):
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        opp = uow.get(Opportunity, opp_id)
+        return render(p, "crm/opportunity_form.html", title=_("编辑商机"), values=_values(opp, OPP_FIELDS),
+                      action=f"/crm/opportunities/{opp_id}/edit", **_ctx(uow, request))
+
+
+@router.post("/opportunities/{opp_id}/edit")
+async def opportunity_update(opp_id: int, request: Request, p: Page = WRITE):
+    return await _edit(request, p, template="crm/opportunity_form.html", title=_("编辑商机"),
+                       action=f"/crm/opportunities/{opp_id}/edit", back=f"/crm/opportunities/{opp_id}",
+                       fields=OPP_EDIT_FIELDS, schema=s.OpportunityUpdate, update=crm.update_opportunity,
+                       obj_id=opp_id)
 
 
 @router.post("/opportunities/{opp_id}/stage")
@@ -622,6 +679,24 @@ def ticket_detail(ticket_id: int, request: Request, p: Page = READ):
                       names=v.Names(uow, [t, *acts]), next_states=sorted(crm.TICKET_FLOW[t.state]),
                       overdue=crm.ticket_overdue(t, crm.today(uow)), audit_rows=_audit(uow, p, t),
                       audit_dumps=audit.dumps, can_write=p.actor.can("crm.write"), **_ctx(uow, request))
+
+
+TICKET_EDIT_FIELDS = ("subject", "kind", "priority", "owner_id", "due_date", "description")
+
+
+@router.get("/tickets/{ticket_id}/edit")
+def ticket_edit(ticket_id: int, request: Request, p: Page = WRITE):
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        t = uow.get(Ticket, ticket_id)
+        return render(p, "crm/ticket_form.html", title=_("编辑售后工单"), values=_values(t, TICKET_FIELDS),
+                      action=f"/crm/tickets/{ticket_id}/edit", **_ctx(uow, request))
+
+
+@router.post("/tickets/{ticket_id}/edit")
+async def ticket_update(ticket_id: int, request: Request, p: Page = WRITE):
+    return await _edit(request, p, template="crm/ticket_form.html", title=_("编辑售后工单"),
+                       action=f"/crm/tickets/{ticket_id}/edit", back=f"/crm/tickets/{ticket_id}",
+                       fields=TICKET_EDIT_FIELDS, schema=s.TicketUpdate, update=crm.update_ticket, obj_id=ticket_id)
 
 
 @router.post("/tickets/{ticket_id}/state")
