@@ -44,9 +44,12 @@ def instance_files(folder: Path, suffixes: tuple[str, ...], only: Iterable[str] 
         raise BenchError(f"--data {folder}: not a folder")
     wanted = {o.lower() for o in only or []}
     files = sorted(
-        p
-        for p in folder.iterdir()
-        if p.is_file() and p.suffix.lower() in suffixes and (not wanted or p.stem.lower() in wanted)
+        (
+            p
+            for p in folder.iterdir()
+            if p.is_file() and p.suffix.lower() in suffixes and (not wanted or p.stem.lower() in wanted)
+        ),
+        key=lambda p: p.stem.lower(),
     )
     if not files:
         raise BenchError(f"--data {folder}: no {'/'.join(suffixes)} instance files")
