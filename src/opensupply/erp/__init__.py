@@ -20,6 +20,8 @@ MODULE = Module(
         MenuItem(_l("销售发货"), "/erp/deliveries", "erp.sales"),
         MenuItem(_l("销售发票"), "/erp/invoices", "erp.invoicing"),
         MenuItem(_l("收款"), "/erp/customer-receipts", "erp.payments"),
+        MenuItem(_l("应收账龄"), "/erp/reports/ar-aging", "erp.read"),
+        MenuItem(_l("催款"), "/erp/collections", "erp.read"),
         MenuItem(_l("进销存报表"), "/erp/reports", "erp.reports"),
     ),
     permissions=("erp.read", "erp.purchase", "erp.purchase_approve", "erp.sales", "erp.invoicing",

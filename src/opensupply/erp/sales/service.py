@@ -171,6 +171,13 @@ def _customer(uow: UnitOfWork, ref: int | str) -> md.Partner:
     return partner
 
 
+def _lock_customer(uow: UnitOfWork, customer_id: int) -> None:
+    """Serialize the money decisions of one customer (credit check, using their credit, receipts):
+    FOR NO KEY UPDATE, so documents merely referencing the customer are not held up."""
+    uow.session.execute(select(md.Partner.id).where(md.Partner.company_id == uow.company_id,
+                                                    md.Partner.id == customer_id).with_for_update(key_share=True))
+
+
 def _channel(value: str | None) -> str:
     channel = (value or "direct").strip().lower()
     if not re.fullmatch(r"[a-z][a-z0-9_]{0,19}", channel):
@@ -455,6 +462,7 @@ def confirm_sales_order(uow: UnitOfWork, order_id: int, *, override_credit: bool
         raise Conflict(_("订单 {n} 状态为{s}，不能确认", n=order.number, s=label(ORDER_STATE_LABELS, order.state)),
                        field="state")
     _customer(uow, order.customer_id)
+    _lock_customer(uow, order.customer_id)
     credit = credit_exposure(uow, order.customer_id, order)
     if credit["over_limit"]:
         if not override_credit:
@@ -968,6 +976,7 @@ def register_receipt(uow: UnitOfWork, customer_id: int | str, amount, allocation
     invoice_id/amount); None settles the oldest open invoices first. Posts Dr bank/cash / Cr 1122
     for what settles invoices and Cr 2203 预收账款 for the rest (the customer's credit)."""
     customer = _customer(uow, customer_id)
+    _lock_customer(uow, customer.id)
     amount = _dec(amount, "amount")
     if amount <= 0:
         raise ValidationFailed(_("收款金额必须大于 0"), field="amount")
@@ -1047,6 +1056,7 @@ def apply_customer_credit(uow: UnitOfWork, customer_id: int, invoice_ids: list[i
     """Use the customer's credit (2203) against open invoices, oldest first: Dr 2203 / Cr 1122.
     Returns the amount applied."""
     customer = _customer(uow, customer_id)
+    _lock_customer(uow, customer.id)
     credit = customer_credit(uow, customer.id)
     if credit <= 0:
         return ZERO
