@@ -48,7 +48,18 @@ def test_lead_to_cash_in_the_browser(live_server, page, shots, sqlite_db):
     expect(page.locator("h1")).to_contain_text("初步接触")
     customer_href = page.locator("dl.detail a[href^='/crm/customers/']").get_attribute("href")
     customer_id = int(customer_href.rsplit("/", 1)[1])
+    opportunity_url = page.url
     shots("opportunity")
+
+    # the kanban moves it on with one click (htmx swaps the board in place)
+    page.goto(f"{server.url}/crm/opportunities/kanban")
+    card = page.locator(".kanban .opp", has_text="客房保温杯")
+    expect(page.locator("[data-stage=initial]")).to_contain_text("客房保温杯")
+    card.locator("button", has_text="需求确认").click()
+    expect(page.locator("[data-stage=qualified]")).to_contain_text("客房保温杯")
+    expect(page.locator("[data-stage=initial]")).not_to_contain_text("客房保温杯")
+    shots("kanban")
+    page.goto(opportunity_url)
 
     # 3. quote 10 cups at ¥99, then the quote becomes the sales order: the deal is won
     page.fill("input[name=product_0]", "YS-CUP-500")

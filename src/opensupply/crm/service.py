@@ -860,6 +860,12 @@ def check_repurchase(uow: UnitOfWork, on: dt.date | None = None) -> list[Activit
     have = set(uow.session.scalars(select(Activity.auto_key).where(Activity.company_id == uow.company_id,
                                                                    Activity.auto_key.in_(keys))))
     owners = customer_owners(uow)
+    unowned = [st.partner_id for st in due if not owners.get(st.partner_id)]
+    if unowned:  # no owner on record: whoever last worked a deal with the customer
+        for pid, owner in uow.session.execute(select(Opportunity.partner_id, Opportunity.owner_id).where(
+                Opportunity.company_id == uow.company_id, Opportunity.partner_id.in_(unowned),
+                Opportunity.owner_id.is_not(None)).order_by(Opportunity.id)):
+            owners[pid] = owner
     names = partner_names(uow, [st.partner_id for st in due])
     created = []
     for key, st in keys.items():
