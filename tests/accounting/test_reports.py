@@ -59,6 +59,9 @@ def test_income_statement_and_balance_sheet_by_hand(db):
         assert lines["operating_profit"] == D("9950.00")
         assert lines["total_profit"] == D("9950.00")
         assert lines["net_profit"] == inc["net_profit"] == D("7950.00")
+        trend = reports.monthly_profit(uow, 2026, through=dt.date(2026, 11, 15))
+        assert [m["month"] for m in trend][-2:] == ["2026-10", "2026-11"]
+        assert trend[9]["net_profit"] == D("7950.00") and trend[10]["revenue"] == 0
         nov = reports.income_statement(uow, dt.date(2026, 11, 1), dt.date(2026, 11, 30))
         assert nov["net_profit"] == 0 and nov["net_profit_ytd"] == D("7950.00")  # year to date carries October
 
@@ -174,6 +177,7 @@ def test_reports_over_http_xlsx_and_pdf(db):
     web = f.web_client(db, user)
     page = web.get("/accounting/reports/income-statement?date_from=2026-10-01&date_to=2026-10-31")
     assert page.status_code == 200 and "营业利润" in page.text and "7,950.00" in page.text
+    assert "profit-chart-options" in page.text and '"2026-10"' in page.text and "7950.0" in page.text
     page = web.get("/accounting/reports/balance-sheet?as_of=2026-10-31")
     assert page.status_code == 200 and "负债和所有者权益总计" in page.text and "133,850.00" in page.text
     page = web.get("/accounting/reports/general-ledger?account=1002")

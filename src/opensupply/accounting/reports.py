@@ -122,6 +122,19 @@ def income_statement(uow: UnitOfWork, date_from: dt.date, date_to: dt.date) -> d
             "net_profit": period["net_profit"], "net_profit_ytd": ytd["net_profit"]}
 
 
+def monthly_profit(uow: UnitOfWork, year: int, *, through: dt.date | None = None) -> list[dict]:
+    """Revenue, cost of sales and net profit per month of a year (up to `through`), for the trend chart."""
+    out = []
+    for month in range(1, 13):
+        start = dt.date(year, month, 1)
+        if through and start > through:
+            break
+        values = _evaluate(INCOME_ROWS, _sums(uow, date_from=start, date_to=month_end(year, month), skip_closing=True))
+        out.append({"month": f"{year}-{month:02d}", "revenue": values["revenue"], "cost": values["cost"],
+                    "net_profit": values["net_profit"]})
+    return out
+
+
 # ------------------------------------------------------------------ balance sheet
 ASSET_ROWS = (
     Row("cash", _l("货币资金"), ("1001", "1002", "1012")),

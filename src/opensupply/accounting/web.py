@@ -5,6 +5,7 @@ detail — on screen, as XLSX and as PDF."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import urllib.parse
 from decimal import Decimal
 
@@ -339,10 +340,18 @@ def income_statement_page(date_from: dt.date | None = None, date_to: dt.date | N
             return _bad_request(p, exc)
         if format == "pdf":
             return _pdf("accounting/print_income_statement.html", "income-statement.pdf", uow, inc=inc)
+        trend = reports.monthly_profit(uow, date_to.year, through=date_to) if format is None else []
     if format == "xlsx":
         rows = [[ln["label"], ln["period"], ln["year_to_date"]] for ln in inc["lines"]]
         return _xlsx([_("项目"), _("本期金额"), _("本年累计金额")], rows, _("利润表"), "income-statement.xlsx")
-    return render(p, "accounting/income_statement.html", inc=inc, date_from=date_from, date_to=date_to, amt=amt)
+    chart = {"tooltip": {"trigger": "axis"}, "legend": {"data": [_("营业收入"), _("营业成本"), _("净利润")]},
+             "grid": {"left": 60, "right": 20, "containLabel": True},
+             "xAxis": {"type": "category", "data": [m["month"] for m in trend]}, "yAxis": {"type": "value"},
+             "series": [{"name": _("营业收入"), "type": "bar", "data": [float(m["revenue"]) for m in trend]},
+                        {"name": _("营业成本"), "type": "bar", "data": [float(m["cost"]) for m in trend]},
+                        {"name": _("净利润"), "type": "line", "data": [float(m["net_profit"]) for m in trend]}]}
+    return render(p, "accounting/income_statement.html", inc=inc, date_from=date_from, date_to=date_to, amt=amt,
+                  chart_json=json.dumps(chart, ensure_ascii=False).replace("</", "<\\/"))
 
 
 @router.get("/accounting/reports/balance-sheet")
