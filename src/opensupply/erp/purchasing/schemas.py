@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
 from opensupply.core.audit import history
 from opensupply.core.uow import UnitOfWork
@@ -224,7 +225,7 @@ def payment_out(uow: UnitOfWork, p: SupplierPayment, *, detail: bool = False) ->
            "account": p.account, "reference": p.reference, "notes": p.notes}
     if detail:
         bills = {b.id: b for b in uow.session.scalars(
-            svc.select(VendorBill).where(VendorBill.id.in_([a.bill_id for a in p.allocations])))}
+            select(VendorBill).where(VendorBill.id.in_([a.bill_id for a in p.allocations])))}
         out["allocations"] = [{"bill_id": a.bill_id, "bill_number": bills[a.bill_id].number,
                                "amount": amt(a.amount)} for a in p.allocations]
         out["audit"] = _audit(uow, "erp_supplier_payment", p.id)

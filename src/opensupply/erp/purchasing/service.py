@@ -250,9 +250,7 @@ def create_request(uow: UnitOfWork, lines: list[RequestLineIn], *, supplier: int
             qty = _dec(ln.quantity, "quantity", positive=True, allow_zero=False)
             price = prod.cost if ln.unit_price in (None, "") else _dec(ln.unit_price, "unit_price", positive=True)
             sup = resolve_supplier(uow, ln.supplier) if ln.supplier not in (None, "") else default_supplier
-        except ValidationFailed as exc:
-            raise _at_line(exc, i, len(lines)) from None
-        except NotFound as exc:
+        except (ValidationFailed, NotFound) as exc:
             raise _at_line(exc, i, len(lines)) from None
         rows.append(PurchaseRequestLine(product_id=prod.id, supplier_id=sup.id if sup else None, quantity=qty,
                                         unit_price=to_decimal(price), amount=money(qty * to_decimal(price))))
