@@ -15,6 +15,8 @@ MODULE = Module(
         MenuItem(_l("采购收货"), "/erp/receipts", "erp.purchase"),
         MenuItem(_l("供应商发票"), "/erp/vendor-bills", "erp.purchase"),
         MenuItem(_l("付款"), "/erp/payments", "erp.payments"),
+        MenuItem(_l("应付账龄"), "/erp/reports/ap-aging", "erp.purchase"),
+        MenuItem(_l("采购审批规则"), "/erp/purchase-approval-rules", "erp.purchase_approve"),
         MenuItem(_l("销售报价"), "/erp/quotes", "erp.sales"),
         MenuItem(_l("销售订单"), "/erp/sales-orders", "erp.sales"),
         MenuItem(_l("销售发货"), "/erp/deliveries", "erp.sales"),
