@@ -336,12 +336,13 @@ PRESET_ROLES: dict[str, tuple[str, list[str]]] = {
     "admin": ("管理员", ["*"]),
     "sales": ("销售", ["masterdata.read", "masterdata.partners", "inventory.read", "crm.*", "erp.read", "erp.sales",
                      "oms.*"]),
-    "buyer": ("采购", ["masterdata.read", "masterdata.write", "inventory.read", "erp.read", "erp.purchase", "srm.*"]),
+    "buyer": ("采购", ["masterdata.read", "masterdata.write", "inventory.read", "erp.read", "erp.purchase",
+                     "erp.reports", "srm.*"]),
     "warehouse": ("仓管", ["masterdata.read", "inventory.read", "inventory.write", "wms.*", "tms.read"]),
     "production": ("生产", ["masterdata.read", "masterdata.boms", "inventory.read", "inventory.write", "mes.*",
                           "plm.*"]),
     "finance": ("财务", ["masterdata.read", "inventory.read", "accounting.*", "erp.read", "erp.invoicing",
-                    "erp.payments"]),
+                    "erp.payments", "erp.reports"]),
 }
 
 
