@@ -131,3 +131,15 @@ def test_opportunity_contact_must_belong_to_its_customer(db):
     r = f.api_client(db, t.alice).post("/api/v1/crm/opportunities", json={"name": "x", "partner_id": a,
                                                                           "contact_id": contact})
     assert r.status_code == 422 and r.json()["error"]["field"] == "contact_id"
+
+
+def test_reminder_typed_in_the_form_is_company_local_time(db):
+    t = cf.team(db)
+    web = f.web_client(db, t.alice)
+    token = f.csrf(web)
+    r = web.post("/crm/activities/new", data={"csrf_token": token, "kind": "call", "subject": "早上九点提醒",
+                                              "due_date": (t.today() + D(days=2)).isoformat(),
+                                              "remind_at": f"{t.today() + D(days=1)}T09:00"})
+    assert r.status_code == 303, r.text
+    item = f.api_client(db, t.alice).get("/api/v1/crm/activities", params={"q": "早上九点"}).json()["items"][0]
+    assert item["remind_at"] == f"{t.today() + D(days=1)}T01:00:00+00:00"  # 09:00 in Shanghai

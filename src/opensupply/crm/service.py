@@ -669,13 +669,12 @@ def create_activity(uow: UnitOfWork, data: s.ActivityIn, *, origin: str = "manua
     partner_id = partner.id if partner else next(
         (x.partner_id for x in (opp, ticket, contact, lead) if x is not None and x.partner_id), None)
     act = Activity(kind=data.kind, subject=data.subject, notes=data.notes, due_date=data.due_date,
-                   remind_at=data.remind_at, partner_id=partner_id, contact_id=contact.id if contact else None,
+                   remind_at=_aware(uow, data.remind_at), partner_id=partner_id,
+                   contact_id=contact.id if contact else None,
                    lead_id=lead.id if lead else None, opportunity_id=opp.id if opp else None,
                    ticket_id=ticket.id if ticket else None, campaign_id=campaign_id, origin=origin,
                    auto_key=auto_key,
                    owner_id=_check_owner(uow, data.owner_id) if data.owner_id else uow.actor.user_id)
-    if data.remind_at is not None and data.remind_at.tzinfo is None:
-        raise ValidationFailed(_("提醒时间需要带时区"), field="remind_at")
     if data.done:
         act.state, act.done_at, act.result = "done", utcnow(), data.result
     uow.add(act)
@@ -683,6 +682,14 @@ def create_activity(uow: UnitOfWork, data: s.ActivityIn, *, origin: str = "manua
     if lead is not None and lead.state == "new" and data.done:
         lead.state = "contacted"
     return act
+
+
+def _aware(uow: UnitOfWork, moment: dt.datetime | None) -> dt.datetime | None:
+    """A reminder time typed without a zone (a form's datetime-local) is the company's local time."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    today(uow)  # loads the company's zone into the session
+    return moment.replace(tzinfo=uow.session.info["company_tz"])
 
 
 def update_activity(uow: UnitOfWork, act_id: int, data: s.ActivityUpdate) -> Activity:
@@ -697,6 +704,8 @@ def update_activity(uow: UnitOfWork, act_id: int, data: s.ActivityUpdate) -> Act
         _check_owner(uow, values["owner_id"])
     if "subject" in values and not values["subject"]:
         raise ValidationFailed(_("请填写主题"), field="subject")
+    if "remind_at" in values:
+        values["remind_at"] = _aware(uow, values["remind_at"])
     for k, v in values.items():
         setattr(act, k, v)
     uow.flush()

@@ -425,7 +425,7 @@ async def opportunity_order(opp_id: int, request: Request, p: Page = WRITE):
 
 
 # ------------------------------------------------------------------ activities
-ACT_FIELDS = ("kind", "subject", "notes", "owner_id", "due_date", "partner_id", "contact_id", "lead_id",
+ACT_FIELDS = ("kind", "subject", "notes", "owner_id", "due_date", "remind_at", "partner_id", "contact_id", "lead_id",
               "opportunity_id", "ticket_id")
 
 
