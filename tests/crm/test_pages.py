@@ -178,3 +178,23 @@ def test_edit_lead_opportunity_and_ticket_through_their_forms(db):
                                                       "priority": "high", "due_date": t.today().isoformat()})
     assert r.status_code == 303
     assert "维修" in web.get(f"/crm/tickets/{ticket}").text
+
+
+def test_edit_and_archive_a_contact(db):
+    t = cf.team(db)
+    pid = cf.customer(t, "K1")
+    with t.uow(t.alice) as uow:
+        contact = crm.create_contact(uow, s.ContactIn(partner_id=pid, name="采购刘", phone="13700000000",
+                                                      is_primary=True)).id
+    web = f.web_client(db, t.alice)
+    token = f.csrf(web)
+    assert 'value="采购刘"' in web.get(f"/crm/contacts/{contact}/edit").text
+    r = web.post(f"/crm/contacts/{contact}/edit", data={"csrf_token": token, "name": "采购刘经理",
+                                                        "partner_id": str(pid), "phone": "137 0000 0000"})
+    assert r.status_code == 303
+    got = f.api_client(db, t.alice).get(f"/api/v1/crm/contacts/{contact}").json()
+    assert got["name"] == "采购刘经理" and got["is_primary"] is False  # the unticked box
+    r = web.post(f"/crm/contacts/{contact}/edit", data={"csrf_token": token, "name": "x", "email": "nope"})
+    assert r.status_code == 422 and "邮箱格式不正确" in r.text
+    assert web.post(f"/crm/contacts/{contact}/archive", data={"csrf_token": token}).status_code == 303
+    assert "采购刘经理" not in web.get("/crm/contacts").text

@@ -102,9 +102,12 @@ def _ctx(uow: UnitOfWork, request: Request, **more) -> dict:
             "L": crm, "segment_label": rfm.segment_label, **_form_ctx(uow), **more}
 
 
-async def _form(request: Request) -> dict:
+async def _form(request: Request, checkboxes: tuple[str, ...] = ()) -> dict:
     form = await request.form()
-    return {k: form.get(k) for k in form.keys() if k != "csrf_token"}
+    data = {k: form.get(k) for k in form.keys() if k != "csrf_token"}
+    for name in checkboxes:  # an unticked checkbox is not sent at all
+        data[name] = data.get(name) in ("1", "on", "true")
+    return data
 
 
 def _pick(data: dict, names) -> dict:
@@ -126,8 +129,8 @@ def _values(obj, names) -> dict:
 
 
 async def _edit(request: Request, p: Page, *, template: str, title: str, action: str, back: str, fields,
-                schema, update, obj_id: int):
-    data = await _form(request)
+                schema, update, obj_id: int, checkboxes: tuple[str, ...] = ()):
+    data = await _form(request, checkboxes)
     try:
         with UnitOfWork(p.actor) as uow:
             update(uow, obj_id, s.parse(schema, _pick(data, fields)))
@@ -598,8 +601,7 @@ def contact_new(request: Request, p: Page = WRITE):
 
 @router.post("/contacts/new")
 async def contact_create(request: Request, p: Page = WRITE):
-    data = await _form(request)
-    data["is_primary"] = data.get("is_primary") in ("1", "on", "true")
+    data = await _form(request, ("is_primary",))
     try:
         with UnitOfWork(p.actor) as uow:
             c = crm.create_contact(uow, s.parse(s.ContactIn, _pick(data, CONTACT_FIELDS)))
@@ -609,6 +611,29 @@ async def contact_create(request: Request, p: Page = WRITE):
             return render(p, "crm/contact_form.html", status_code=422, title=_("新建联系人"), values=data,
                           error=exc.message, error_field=exc.field, **_ctx(uow, request))
     return redirect(back, _("已保存"))
+
+
+@router.get("/contacts/{contact_id}/edit")
+def contact_edit(contact_id: int, request: Request, p: Page = WRITE):
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        c = uow.get(Contact, contact_id)
+        return render(p, "crm/contact_form.html", title=_("编辑联系人"), values=_values(c, CONTACT_FIELDS),
+                      action=f"/crm/contacts/{contact_id}/edit", contact_id=contact_id, **_ctx(uow, request))
+
+
+@router.post("/contacts/{contact_id}/edit")
+async def contact_update(contact_id: int, request: Request, p: Page = WRITE):
+    return await _edit(request, p, template="crm/contact_form.html", title=_("编辑联系人"),
+                       action=f"/crm/contacts/{contact_id}/edit", back="/crm/contacts", fields=CONTACT_FIELDS,
+                       schema=s.ContactUpdate, update=crm.update_contact, obj_id=contact_id,
+                       checkboxes=("is_primary",))
+
+
+@router.post("/contacts/{contact_id}/archive")
+def contact_archive(contact_id: int, p: Page = WRITE):
+    with UnitOfWork(p.actor) as uow:
+        crm.archive_contact(uow, contact_id)
+    return redirect("/crm/contacts", _("已归档"))
 
 
 # ------------------------------------------------------------------ tickets
