@@ -15,6 +15,7 @@ from sqlalchemy import select
 from opensupply.core.errors import Conflict, InsufficientStock
 from opensupply.core.sequences import company_today
 from opensupply.core.uow import UnitOfWork
+from opensupply.inventory import service as inv
 from opensupply.masterdata import models as md
 
 from . import service as svc
@@ -74,7 +75,7 @@ def seed(uow: UnitOfWork, company: md.Company) -> None:
     _open_business(uow, rnd, customers, products, today, salesperson)
 
 
-def _lines(rnd: random.Random, code: str, products: dict) -> list[svc.SalesLineIn]:
+def _lines(uow: UnitOfWork, rnd: random.Random, code: str, products: dict) -> list[svc.SalesLineIn]:
     platform = CHANNEL_OF[code] != "direct"
     skus = rnd.sample(sorted(products), rnd.randint(1, 2 if platform else 3))
     lines = []
@@ -90,8 +91,13 @@ def _lines(rnd: random.Random, code: str, products: dict) -> list[svc.SalesLineI
         if not platform:  # wholesale: 62–70 % of the shop price, before VAT
             price = (price * Decimal(rnd.choice(("0.62", "0.65", "0.68", "0.70"))) / Decimal("1.13")).quantize(
                 Decimal("0.01"))
+        if p.tracking == "serial" and inv.available(uow, p.id) < qty + 3:
+            continue  # keep a few serial-numbered kettles on the shelf
         lines.append(svc.SalesLineIn(product_id=p.id, quantity=qty, unit_price=price,
                                      discount_pct=rnd.choice((0, 0, 0, 5)) if not platform else 0))
+    if not lines:  # only kettles were drawn and too few are left: sell towels instead
+        fallback = products.get("YS-TOWEL-01") or next(p for p in products.values() if p.tracking != "serial")
+        lines.append(svc.SalesLineIn(product_id=fallback.id, quantity=10))
     return lines
 
 
@@ -100,8 +106,8 @@ def _one_order(uow: UnitOfWork, rnd: random.Random, customer: md.Partner, produc
     code = customer.code
     channel = CHANNEL_OF[code]
     source_ref = f"{channel.upper()}{day:%Y%m%d}{rnd.randint(1000, 9999)}" if channel != "direct" else None
-    order = svc.create_sales_order(uow, customer_id=customer.id, lines=_lines(rnd, code, products), channel=channel,
-                                   source_ref=source_ref, order_date=day, salesperson_id=salesperson,
+    order = svc.create_sales_order(uow, customer_id=customer.id, lines=_lines(uow, rnd, code, products),
+                                   channel=channel, source_ref=source_ref, order_date=day, salesperson_id=salesperson,
                                    requested_date=day + dt.timedelta(days=3))
     try:
         svc.confirm_sales_order(uow, order.id)
