@@ -245,8 +245,11 @@ def activity_cancel(act_id: int, actor: Actor = WRITE) -> dict:
 @router.get("/my-day", summary="The caller's overdue and today's follow-ups, due reminders and tickets")
 def my_day(actor: Actor = READ) -> dict:
     if actor.can("crm.write"):
-        with UnitOfWork(actor) as uow:
-            crm.check_repurchase(uow)
+        with UnitOfWork(actor, readonly=True) as uow:  # a read first: most calls have nothing to add
+            pending = crm.repurchase_reminders_pending(uow)
+        if pending:
+            with UnitOfWork(actor) as uow:
+                crm.check_repurchase(uow)
     with UnitOfWork(actor, readonly=True) as uow:
         d = crm.my_day(uow)
         day = d["date"]

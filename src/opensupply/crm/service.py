@@ -856,30 +856,41 @@ def customer_profile(uow: UnitOfWork, partner_id: int) -> dict:
     }
 
 
+def _repurchases_due(uow: UnitOfWork, day: dt.date) -> dict[str, rfm.CustomerStats]:
+    """Customers past their expected repurchase date with no reminder yet, by reminder key."""
+    due = [st for st in customer_stats(uow, day).values() if st.next_purchase and st.next_purchase < day]
+    if not due:
+        return {}
+    keys = {f"repurchase:{st.partner_id}:{st.last_order.isoformat()}": st for st in due}
+    have = set(uow.session.scalars(select(Activity.auto_key).where(Activity.company_id == uow.company_id,
+                                                                   Activity.auto_key.in_(keys))))
+    return {k: st for k, st in keys.items() if k not in have}
+
+
+def repurchase_reminders_pending(uow: UnitOfWork, on: dt.date | None = None) -> int:
+    """How many reminders `check_repurchase` would create now (a read: pages ask before writing)."""
+    return len(_repurchases_due(uow, on or today(uow)))
+
+
 def check_repurchase(uow: UnitOfWork, on: dt.date | None = None) -> list[Activity]:
     """For every customer whose expected next purchase date (last order + median interval)
     has passed without an order, one follow-up for the customer's owner. Idempotent: the
     follow-up is keyed by customer and last order date, so replaying creates nothing new,
     and a new order moves the key on."""
     day = on or today(uow)
-    due = [st for st in customer_stats(uow, day).values() if st.next_purchase and st.next_purchase < day]
-    if not due:
+    keys = _repurchases_due(uow, day)
+    if not keys:
         return []
-    keys = {f"repurchase:{st.partner_id}:{st.last_order.isoformat()}": st for st in due}
-    have = set(uow.session.scalars(select(Activity.auto_key).where(Activity.company_id == uow.company_id,
-                                                                   Activity.auto_key.in_(keys))))
     owners = customer_owners(uow)
-    unowned = [st.partner_id for st in due if not owners.get(st.partner_id)]
+    unowned = [st.partner_id for st in keys.values() if not owners.get(st.partner_id)]
     if unowned:  # no owner on record: whoever last worked a deal with the customer
         for pid, owner in uow.session.execute(select(Opportunity.partner_id, Opportunity.owner_id).where(
                 Opportunity.company_id == uow.company_id, Opportunity.partner_id.in_(unowned),
                 Opportunity.owner_id.is_not(None)).order_by(Opportunity.id)):
             owners[pid] = owner
-    names = partner_names(uow, [st.partner_id for st in due])
+    names = partner_names(uow, [st.partner_id for st in keys.values()])
     created = []
     for key, st in keys.items():
-        if key in have:
-            continue
         partner = names[st.partner_id]
         act = Activity(kind="call", partner_id=st.partner_id, owner_id=owners.get(st.partner_id), due_date=day,
                        origin="repurchase", auto_key=key,

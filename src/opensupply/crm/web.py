@@ -148,8 +148,11 @@ async def _edit(request: Request, p: Page, *, template: str, title: str, action:
 def my_day_page(request: Request, p: Page = READ):
     created = []
     if p.actor.can("crm.write"):
-        with UnitOfWork(p.actor) as uow:  # idempotent: only customers newly past their repurchase date
-            created = crm.check_repurchase(uow)
+        with UnitOfWork(p.actor, readonly=True) as uow:  # a read first: most visits have nothing to add
+            pending = crm.repurchase_reminders_pending(uow)
+        if pending:
+            with UnitOfWork(p.actor) as uow:  # idempotent: only customers newly past their repurchase date
+                created = crm.check_repurchase(uow)
     with UnitOfWork(p.actor, readonly=True) as uow:
         d = crm.my_day(uow)
         names = v.Names(uow, d["overdue"] + d["today"] + d["reminders"] + d["tickets"])
