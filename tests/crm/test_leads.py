@@ -148,3 +148,36 @@ def test_two_simultaneous_enquiries_with_one_phone_make_one_lead(db):
     assert sorted(r.duplicate for r in results) == [False, True]
     with t.uow(readonly=True) as uow:
         assert crm.list_leads(uow, scope="all")[1] == 1
+
+
+def _formats(mobile: str) -> list[str]:
+    a, b, c = mobile[:3], mobile[3:7], mobile[7:]
+    return [mobile, f"{a} {b} {c}", f"{a}-{b}-{c}", f"+86 {mobile}", f"+86-{a}-{b}-{c}", f"0086{mobile}",
+            f"86{mobile}", f"(+86) {a} {b} {c}", f" {a}.{b}.{c} "]
+
+
+def test_every_way_of_typing_a_mobile_number_is_one_key():
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    @given(st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True))
+    def check(mobile):
+        assert {crm.normalize_phone(x) for x in _formats(mobile)} == {mobile}
+
+    check()
+
+
+def test_landlines_with_and_without_country_code_are_one_key():
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    # area codes as China numbers them: 010, 02x, then 0 + three digits starting 3–9
+    @given(st.from_regex(r"010|02[0-9]|0[3-9][0-9]{2}", fullmatch=True),
+           st.from_regex(r"[2-8][0-9]{6,7}", fullmatch=True))
+    def check(area, number):
+        local = crm.normalize_phone(f"{area}-{number}")
+        assert local == area + number
+        assert crm.normalize_phone(f"+86 {area[1:]} {number}") == local
+        assert crm.normalize_phone(f"+86 ({area}) {number}") == local  # the trunk 0 kept by mistake
+
+    check()

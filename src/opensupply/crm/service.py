@@ -93,7 +93,7 @@ def normalize_phone(raw: str | None) -> str | None:
     if international or (digits.startswith("86") and len(digits) == 13 and digits[2] == "1"):
         if digits.startswith("86"):
             digits = digits[2:]
-            if not (len(digits) == 11 and digits.startswith("1")) and not digits.startswith("0"):
+            if not re.fullmatch(r"1[3-9]\d{9}", digits) and not digits.startswith("0"):
                 digits = "0" + digits  # landline: +86 571 … → 0571 …
         elif international:
             return "+" + digits  # another country: keep its code
