@@ -96,6 +96,15 @@ def test_convert_lead_makes_customer_contact_and_opportunity(db):
     assert profile["owner"] == t.alice and profile["segment"] == "no_orders"
 
 
+def test_convert_a_lead_whose_phone_was_typed_with_dots(db):
+    t = cf.team(db)
+    lead = cf.lead(t, t.alice, name="钱", phone="138.0013.8000", company_name="钱氏").lead
+    r = f.api_client(db, t.alice).post(f"/api/v1/crm/leads/{lead.id}/convert", json={})
+    assert r.status_code == 200, r.text
+    partner = f.api_client(db, t.alice).get(f"/api/v1/partners/{r.json()['partner_id']}").json()
+    assert partner["phone"] == "13800138000"
+
+
 def test_later_enquiry_from_a_customers_contact_is_linked_to_the_customer(db):
     t = cf.team(db)
     lead = cf.lead(t, t.alice, name="王经理", phone="13800138000", company_name="佳源").lead

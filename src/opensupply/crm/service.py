@@ -352,7 +352,8 @@ def convert_lead(uow: UnitOfWork, lead_id: int, data: s.LeadConvertIn) -> dict:
         partner = rs.create_record(uow, md_resources.partners, {
             "code": data.partner_code or _new_customer_code(uow),
             "name": lead.company_name or lead.name, "is_customer": True, "contact_name": lead.name,
-            "phone": lead.phone, "email": lead.email, "notes": _("来自线索 {number}", number=lead.number)})
+            "phone": lead.phone if lead.phone and md_resources.PHONE_RE.match(lead.phone) else lead.phone_key,
+            "email": lead.email, "notes": _("来自线索 {number}", number=lead.number)})
     elif not partner.is_customer:
         rs.update_record(uow, md_resources.partners, partner.id, {"is_customer": True})
     contact = _ref(uow, Contact, lead.contact_id, "contact_id") if lead.contact_id else None
