@@ -278,3 +278,20 @@ def test_quote_becomes_a_confirmed_order(db):
     assert order["amount_total"] == quote["amount_total"]
     assert sales.get(f"/api/v1/erp/quotes/{quote['id']}").json()["sales_order_id"] == order["id"]
     assert sales.post(f"/api/v1/erp/quotes/{quote['id']}/order").status_code == 409
+
+
+def test_quote_and_delivery_note_print_in_chinese(db):
+    s = fs.shop(db)
+    sales, _finance, _admin = fs.clients(db, s)
+    quote = sales.post("/api/v1/erp/quotes", json={"customer_id": s.customer, "lines": [
+        {"product_id": s.towel, "quantity": "45", "unit_price": "30"}]}).json()
+    r = sales.get(f"/api/v1/erp/quotes/{quote['id']}/pdf")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(r.content)).pages)
+    assert "报价单" in text and quote["number"] in text and "纯棉毛巾" in text
+    order = sales.post(f"/api/v1/erp/quotes/{quote['id']}/order", json={"confirm": True}).json()
+    delivery = sales.post(f"/api/v1/erp/sales-orders/{order['id']}/deliver").json()
+    r = sales.get(f"/api/v1/erp/deliveries/{delivery['id']}/pdf")
+    assert r.status_code == 200
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(r.content)).pages)
+    assert delivery["number"] in text and "杭州佳源商贸有限公司" in text
+    assert "B-01-01 / L1" in text and "B-01-01 / L2" in text  # picked 40 of lot L1, then 5 of L2

@@ -76,6 +76,20 @@ def get_quote(quote_id: int, actor: Actor = READ) -> dict:
         return s.quote_out(uow.get(SalesQuote, quote_id))
 
 
+@router.get("/quotes/{quote_id}/pdf", summary="Printable quote (PDF)")
+async def quote_pdf(quote_id: int, actor: Actor = READ):
+    return await _pdf(actor, printing.quote_pdf, quote_id)
+
+
+async def _pdf(actor: Actor, build, id_: int):
+    def run():
+        with UnitOfWork(actor, readonly=True) as uow:
+            return build(uow, id_)
+
+    data, name = await run_in_threadpool(run)
+    return pdf_response(data, name)
+
+
 @router.post("/quotes/{quote_id}/send", summary="Mark a quote as sent to the customer")
 def send_quote(quote_id: int, actor: Actor = SALES) -> dict:
     with UnitOfWork(actor) as uow:
@@ -199,6 +213,11 @@ def _deliver(order_id: int, body: s.DeliverIn, actor: Actor) -> dict:
 def get_delivery(delivery_id: int, actor: Actor = READ) -> dict:
     with UnitOfWork(actor, readonly=True) as uow:
         return s.delivery_out(uow.get(SalesDelivery, delivery_id))
+
+
+@router.get("/deliveries/{delivery_id}/pdf", summary="Printable delivery note (PDF)")
+async def delivery_pdf(delivery_id: int, actor: Actor = READ):
+    return await _pdf(actor, printing.delivery_pdf, delivery_id)
 
 
 @router.post("/deliveries/{delivery_id}/cancel", summary="Cancel a backorder (the rest will not ship)")

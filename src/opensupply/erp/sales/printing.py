@@ -9,7 +9,7 @@ from opensupply.masterdata.models import Company
 from opensupply.web.pdf import render_pdf
 
 from . import service as svc
-from .models import CustomerInvoice, SalesOrder
+from .models import CustomerInvoice, SalesDelivery, SalesOrder, SalesQuote
 
 _DIGITS = "零壹贰叁肆伍陆柒捌玖"
 _UNITS = ("", "拾", "佰", "仟")
@@ -84,3 +84,36 @@ def invoice_pdf(uow: UnitOfWork, invoice_id: int) -> tuple[bytes, str]:
                       kind_label=svc.label(svc.INVOICE_KIND_LABELS, invoice.kind),
                       upper=rmb_upper(sign * Decimal(invoice.amount_total)))
     return data, f"{invoice.number}.pdf"
+
+
+def quote_pdf(uow: UnitOfWork, quote_id: int) -> tuple[bytes, str]:
+    quote = uow.get(SalesQuote, quote_id)
+    data = render_pdf("erp/sales/quote_print.html", company=_company(uow), quote=quote,
+                      upper=rmb_upper(quote.amount_total))
+    return data, f"{quote.number}.pdf"
+
+
+def delivery_pdf(uow: UnitOfWork, delivery_id: int) -> tuple[bytes, str]:
+    """The delivery note (发货单) that travels with the goods: where each line was picked from."""
+    from sqlalchemy import select
+
+    from opensupply.inventory.models import StockLot, StockMove
+    from opensupply.masterdata.models import Location
+
+    delivery = uow.get(SalesDelivery, delivery_id)
+    picks: dict[int, list[str]] = {}
+    if delivery.state == "done":
+        line_of = {ln.product_id: ln.order_line_id for ln in delivery.lines}
+        rows = uow.session.execute(
+            select(StockMove.product_id, Location.code, StockLot.name)
+            .join(Location, Location.id == StockMove.source_location_id)
+            .outerjoin(StockLot, StockLot.id == StockMove.lot_id)
+            .where(StockMove.company_id == uow.company_id, StockMove.ref_type == svc.DELIVERY_REF,
+                   StockMove.ref_id == delivery.id).order_by(StockMove.id))
+        for product_id, bin_code, lot in rows:
+            picks.setdefault(line_of.get(product_id), []).append(bin_code + (f" / {lot}" if lot else ""))
+    c = delivery.customer
+    address = "".join(x or "" for x in (c.province, c.city, c.district, c.address))
+    data = render_pdf("erp/sales/delivery_print.html", company=_company(uow), delivery=delivery, address=address,
+                      picks={k: "，".join(v) for k, v in picks.items()})
+    return data, f"{delivery.number}.pdf"

@@ -198,6 +198,20 @@ def quote_detail(quote_id: int, p: Page = READ):
                   audit_dumps=audit.dumps, can_sell=p.actor.can("erp.sales"))
 
 
+@router.get("/quotes/{quote_id}/pdf")
+async def quote_pdf(quote_id: int, p: Page = READ):
+    return await _pdf(p, printing.quote_pdf, quote_id)
+
+
+async def _pdf(p: Page, build, id_: int):
+    def run():
+        with UnitOfWork(p.actor, readonly=True) as uow:
+            return build(uow, id_)
+
+    data, name = await run_in_threadpool(run)
+    return pdf_response(data, name)
+
+
 @router.post("/quotes/{quote_id}/{action}")
 async def quote_action(quote_id: int, action: str, request: Request, p: Page = SALES):
     form = await request.form()
@@ -404,6 +418,11 @@ def delivery_detail(delivery_id: int, p: Page = READ):
         rows = _audit(p, uow, "sales_delivery", [d.id])
     return render(p, "erp/sales/delivery_detail.html", title=d.number, d=data, audit_rows=rows,
                   audit_dumps=audit.dumps, can_sell=p.actor.can("erp.sales"))
+
+
+@router.get("/deliveries/{delivery_id}/pdf")
+async def delivery_pdf(delivery_id: int, p: Page = READ):
+    return await _pdf(p, printing.delivery_pdf, delivery_id)
 
 
 @router.post("/deliveries/{delivery_id}/cancel")
