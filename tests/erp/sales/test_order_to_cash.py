@@ -108,3 +108,22 @@ def test_bad_order_input_is_a_4xx_naming_the_field(db):
                                                                                         "quantity": "1"}]})
     assert r.status_code == 404 and r.json()["error"]["field"] == "customer_id"
     assert sales.get("/api/v1/erp/sales-orders").json()["total"] == 0
+
+
+def test_draft_orders_change_confirmed_ones_do_not(db):
+    s = fs.shop(db, tax_id="税号待补")  # a malformed tax id in master data does not block a 普票
+    sales, finance, _admin = fs.clients(db, s)
+    order = _order(sales, s, lines=[{"product_id": s.cup, "quantity": "2", "unit_price": "100"}])
+    r = sales.patch(f"/api/v1/erp/sales-orders/{order['id']}", json={"lines": [
+        {"product_id": s.cup, "quantity": "3", "unit_price": "100"}], "notes": "客户加量"})
+    assert r.status_code == 200 and r.json()["amount_total"] == "339.00" and r.json()["notes"] == "客户加量"
+    r = sales.patch(f"/api/v1/erp/sales-orders/{order['id']}", json={"price_includes_tax": True})
+    assert r.json()["amount_total"] == "300.00" and r.json()["amount_tax"] == "34.51"
+    sales.post(f"/api/v1/erp/sales-orders/{order['id']}/confirm")
+    r = sales.patch(f"/api/v1/erp/sales-orders/{order['id']}", json={"notes": "改"})
+    assert r.status_code == 409
+    sales.post(f"/api/v1/erp/sales-orders/{order['id']}/deliver")
+    r = finance.post("/api/v1/erp/invoices", json={"order_id": order["id"], "invoice_type": "special"})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "buyer_tax_id"
+    r = finance.post("/api/v1/erp/invoices", json={"order_id": order["id"]})
+    assert r.status_code == 201 and r.json()["buyer_tax_id"] is None

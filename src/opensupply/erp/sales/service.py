@@ -828,7 +828,13 @@ def invoice_order(uow: UnitOfWork, order_id: int, *, invoice_type: str = "normal
     if invoice_type not in INVOICE_TYPE_LABELS:
         raise ValidationFailed(_("发票类型只能是专票（special）或普票（normal）"), field="invoice_type")
     customer = order.customer
-    tax_id = _buyer_tax_id(buyer_tax_id) or _buyer_tax_id(customer.tax_id)
+    tax_id = _buyer_tax_id(buyer_tax_id)
+    if tax_id is None and customer.tax_id:
+        try:
+            tax_id = _buyer_tax_id(customer.tax_id)
+        except ValidationFailed:
+            if invoice_type == "special":  # a 专票 needs a valid one; a 普票 simply goes without
+                raise
     if invoice_type == "special" and not tax_id:
         raise ValidationFailed(_("开具增值税专用发票需要购买方纳税人识别号"), field="buyer_tax_id")
     todo = [(ln, to_decimal(ln.qty_delivered) - to_decimal(ln.qty_invoiced)) for ln in order.lines]
