@@ -46,3 +46,12 @@ def test_check_catches_overlap_precedence_and_wrong_makespan():
     early = check_schedule(jobs, [[0, 2], [3, 5]])
     assert any("before its predecessor ends" in e for e in early)
     assert any("reported makespan 7" in e for e in check_schedule(jobs, [[0, 3], [3, 5]], 7))
+
+
+def test_an_infeasible_hint_is_not_trusted():
+    jobs = read_jobshop(DATA / "ft06.txt")
+    bogus = dispatch_schedule(jobs)
+    bogus.starts = [[0] * 6 for _ in jobs]
+    bogus.makespan = 1
+    schedule = solve_jobshop(jobs, time_limit_s=10, hint=bogus)
+    assert schedule.makespan == 55 and check_schedule(jobs, schedule.starts, schedule.makespan) == []
