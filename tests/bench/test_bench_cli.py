@@ -66,7 +66,7 @@ def test_report_renders_markdown_and_svg(tmp_path):
     runner.invoke(app, ["bench", "jobshop", "--data", str(DATA / "jobshop"), "--time-limit", "1", "--out", str(out)])
     printed = runner.invoke(app, ["bench", "report", str(out)])
     assert printed.exit_code == 0
-    assert "| ft06-taillard | 55 | 55 | 0.00 | yes | yes |" in printed.stdout
+    assert "| ft06-taillard | 55 | 55 | 0.00 | yes | yes |" in printed.stdout, printed.stdout
     written = runner.invoke(app, ["bench", "report", str(out), "--out-dir", str(tmp_path / "r")])
     assert written.exit_code == 0
     svg = (tmp_path / "r" / "gaps.svg").read_text()

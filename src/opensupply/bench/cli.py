@@ -142,7 +142,7 @@ def jobshop(
 
 def _pending_command(name: str, what: str):
     def command(ctx: typer.Context) -> None:
-        err.print(f"[red]bench {name}: not yet available — {what}.[/red]")
+        err.print(f"[red]bench {name}: 尚未提供 / not yet available — {what}.[/red]")
         raise typer.Exit(2)
 
     command.__doc__ = f"{what} — not yet available."

@@ -9,13 +9,13 @@ from pathlib import Path
 from opensupply.bench.common import read_results
 
 
-def _fmt(v) -> str:
+def _fmt(v, decimals: int | None = None) -> str:
     if v is None:
         return "–"
     if isinstance(v, bool):
-        return "yes" if v else "**no**"
-    if isinstance(v, float):
-        return f"{v:.2f}" if abs(v) < 1000 else f"{v:,.1f}"
+        return "yes" if v else "no"
+    if isinstance(v, float) and decimals is not None:
+        return f"{v:.{decimals}f}"
     return str(v)
 
 
@@ -35,18 +35,22 @@ def markdown(runs: list[tuple[str, list[dict], dict]]) -> str:
     for source, rows, summary in runs:
         bench = summary.get("benchmark") or (rows[0].get("benchmark") if rows else source)
         out.append(f"### {bench} — {source}\n")
-        out.append("| instance | BKS | cost | gap % | feasible | optimal | seconds |")
-        out.append("|---|---:|---:|---:|---|---|---:|")
+        extra = [k for k in ("routes", "optimal") if any(k in r for r in rows)]
+        out.append("| instance | BKS | cost | gap % | feasible | " + "".join(f"{k} | " for k in extra) + "seconds |")
+        out.append("|---|---:|---:|---:|---|" + "---|" * len(extra) + "---:|")
         for r in rows:
-            out.append(
-                f"| {r.get('instance', '?')} | {_fmt(r.get('bks'))} | {_fmt(r.get('cost'))} | {_fmt(r.get('gap_pct'))}"
-                f" | {_fmt(r.get('feasible'))} | {_fmt(r.get('optimal'))} | {_fmt(r.get('seconds'))} |"
-            )
+            cells = [r.get("instance", "?"), _fmt(r.get("bks")), _fmt(r.get("cost")), _fmt(r.get("gap_pct"), 2)]
+            cells += [
+                "yes" if r.get("feasible") else "**NO**",
+                *(_fmt(r.get(k)) for k in extra),
+                _fmt(r.get("seconds"), 1),
+            ]
+            out.append("| " + " | ".join(cells) + " |")
         if summary:
             out.append("")
             out.append(
-                f"Summary: {summary.get('instances')} instances, average gap {_fmt(summary.get('avg_gap_pct'))} %, "
-                f"max gap {_fmt(summary.get('max_gap_pct'))} %, time limit {summary.get('time_limit_s')} s"
+                f"Summary: {summary.get('instances')} instances, average gap {_fmt(summary.get('avg_gap_pct'), 2)} %, "
+                f"max gap {_fmt(summary.get('max_gap_pct'), 2)} %, time limit {summary.get('time_limit_s')} s"
                 + (f", {summary['feasible']} feasible" if "feasible" in summary else "")
                 + (f", {summary['optimal']} proven optimal" if "optimal" in summary else "")
                 + "."
