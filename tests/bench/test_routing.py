@@ -90,3 +90,17 @@ def test_solvers_return_checked_feasible_routes():
     assert check.feasible, check.errors
     assert check.cost == pytest.approx(sol.cost)
     assert len([r for r in sol.routes if r]) <= 4
+
+
+def test_vrplib_reader_takes_an_explicit_matrix(tmp_path):
+    f = tmp_path / "E-n4.vrp"
+    f.write_text(
+        "NAME : E-n4\nTYPE : CVRP\nDIMENSION : 4\nEDGE_WEIGHT_TYPE : EXPLICIT\nEDGE_WEIGHT_FORMAT : LOWER_ROW\n"
+        "CAPACITY : 10\nEDGE_WEIGHT_SECTION\n5\n7 3\n4 6 2\nDEMAND_SECTION\n1 0\n2 4\n3 5\n4 6\n"
+        "DEPOT_SECTION\n1\n-1\nEOF\n"
+    )
+    p = read_vrplib(f)
+    assert p.distance == [[0, 5, 7, 4], [5, 0, 3, 6], [7, 3, 0, 2], [4, 6, 2, 0]]
+    solution = solve_cvrp(p, time_limit_s=0.2)
+    check = check_routes(p, solution.routes)
+    assert check.feasible and check.cost == 23  # 0-1-2-0 (5+3+7) and 0-3-0 (4+4): 9 + 6 = 15 > 10 forces two routes
