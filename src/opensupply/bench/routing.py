@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from opensupply.bench.common import gap_pct, instance_files, load_bks, number
@@ -36,7 +37,7 @@ def run_routing(
             on_start(path.stem, i, len(files))
         problem = read(path)
         if kind == "vrp":  # CVRPLIB convention: unlimited fleet
-            problem = type(problem)(**{**problem.__dict__, "num_vehicles": None})
+            problem = replace(problem, num_vehicles=None)
         t0 = time.perf_counter()
         solution = solve(problem, time_limit_s=time_limit_s, seed=seed)
         seconds = time.perf_counter() - t0

@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 MAX_TIME = 2**62  # "no time window" sentinel; well inside PyVRP's int64 domain
 
@@ -218,7 +218,7 @@ def solve_routes(problem: RoutingProblem, time_limit_s: float = 30.0, seed: int 
 def solve_cvrp(problem: RoutingProblem, time_limit_s: float = 30.0, seed: int = 1) -> RouteSolution:
     """Capacitated VRP, minimise total distance; the fleet is unlimited unless `problem.num_vehicles` says so."""
     if problem.time_windows is not None:
-        problem = RoutingProblem(**{**problem.__dict__, "time_windows": None, "service_times": None})
+        problem = replace(problem, time_windows=None, service_times=None)
     return solve_routes(problem, time_limit_s, seed)
 
 
