@@ -53,9 +53,13 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 pot_path, po_path, module = sys.argv[1:]
 pot = read_po(open(pot_path, "rb"))
+# every catalog of the language counts: they are merged at run time (a package such as
+# erp may keep one catalog per sub-area, erp_sales.po, erp_purchasing.po …)
 have = {}
-if Path(po_path).exists():
-    have = {m.id: m for m in read_po(open(po_path, "rb"), locale="en") if m.id}
+for other in sorted(Path(po_path).parent.glob("*.po")):
+    for m in read_po(open(other, "rb"), locale="en"):
+        if m.id and m.string and not m.fuzzy:
+            have.setdefault(m.id, m)
 missing = [m.id for m in pot if m.id and (m.id not in have or not have[m.id].string or have[m.id].fuzzy)]
 for msgid in missing:
     print(f"{module}: untranslated: {msgid if isinstance(msgid, str) else msgid[0]}")

@@ -11,5 +11,6 @@ trap 'bash scripts/pg-throwaway.sh stop "$PGTMP"' EXIT
 
 export OPENSUPPLY_CHROMIUM=${OPENSUPPLY_CHROMIUM:-$(command -v chromium || true)}
 if [ -d bench ]; then .venv/bin/ruff check src tests bench; else .venv/bin/ruff check src tests; fi
+bash scripts/i18n.sh --check >/dev/null  # every message of the UI has its English
 # -n 2: both cores. Exit code 5 (no tests collected) fails the run like any other failure.
 .venv/bin/pytest -n 2 -p no:cacheprovider "$@"

@@ -112,7 +112,6 @@ def test_upgrade_head_builds_an_empty_database(empty_db):
     _upgrade(empty_db)  # running it again is harmless
 
 
-@pytest.mark.xfail(reason="initial migration regenerated at integration", strict=False)
 def test_migrated_schema_matches_the_models(empty_db):
     _upgrade(empty_db)
     registry.import_all_models()
