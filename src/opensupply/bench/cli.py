@@ -22,7 +22,7 @@ app = typer.Typer(
     add_completion=False,
     help='Benchmarks: one JSON object per instance on stdout, then {"summary": …}; progress on stderr.',
 )
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # messages stay on one line, whatever the width
 
 # benchmarks that arrive with their modules (orders/import with OMS, pickpath with WMS, mrp with ERP planning,
 # forecast with SCM, web with the load test)
