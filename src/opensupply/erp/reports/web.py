@@ -5,29 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
-from pathlib import Path
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from jinja2 import FileSystemLoader
 
 from opensupply.core.errors import DomainError
 from opensupply.core.http import Page, page_permission
 from opensupply.core.i18n import _, format_decimal
 from opensupply.core.tabular import write_csv, write_xlsx
 from opensupply.core.uow import UnitOfWork
-from opensupply.web import env, render
+from opensupply.web import render
 
 from . import columns, service
 
 router = APIRouter(include_in_schema=False)
 READ = Depends(page_permission("erp.reports"))
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-# templates of a nested package (erp/reports/templates) are not on the shared loader's path
-_TEMPLATES = str(Path(__file__).parent / "templates")
-if not any(_TEMPLATES in getattr(loader, "searchpath", ()) for loader in env.loader.loaders):
-    env.loader.loaders.append(FileSystemLoader(_TEMPLATES))
 
 
 def cell(value, kind: str) -> str:
