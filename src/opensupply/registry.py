@@ -33,7 +33,7 @@ class Module:
 
 
 # In dependency order. Business modules add themselves here as they are built.
-MODULE_NAMES: list[str] = ["core", "masterdata", "accounting", "inventory", "erp", "crm"]
+MODULE_NAMES: list[str] = ["core", "masterdata", "accounting", "inventory", "erp", "crm", "oms", "wms"]
 
 CORE = Module(
     name="core",

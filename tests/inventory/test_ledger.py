@@ -318,3 +318,21 @@ def test_lotless_reservation_of_a_lot_product_shows_on_the_lots_it_would_take(db
     with pytest.raises(InsufficientStock):
         fi.deliver(s, "TOWEL", 5, lot="LATE")  # 4 of the 8 are promised: only 4 may leave
     fi.deliver(s, "TOWEL", 4, lot="LATE")
+
+
+def test_transfer_reserved_moves_goods_and_keeps_them_reserved_for_the_same_document(db):
+    s = fi.shop(db)
+    cup = fi.product(s, "CUP")
+    fi.receive(s, "CUP", 10)
+    with s.uow() as uow:
+        (rid,) = inv.reserve(uow, [inv.ReservationRequest(cup, s.bin_a, D(6), ref_type="doc.line", ref_id=7,
+                                                          reference="SO-7")])
+        ((_move, new_rid),) = inv.transfer_reserved(uow, [(rid, D(4))], s.bin_b, ref_type="pick", ref_id=1)
+    with s.uow(readonly=True) as uow:
+        rows = {r["id"]: r for r in inv.get_reservations(uow, [rid, new_rid])}
+        assert (inv.reserved(uow, cup, s.bin_a), inv.reserved(uow, cup, s.bin_b)) == (D(2), D(4))
+        assert rows[new_rid]["ref_id"] == 7 and rows[new_rid]["ref_type"] == "doc.line"
+    assert (fi.on_hand(s, cup, s.bin_a), fi.on_hand(s, cup, s.bin_b)) == (D(6), D(4))
+    assert fi.ledger_ok(s)
+    with pytest.raises(ValidationFailed), s.uow() as uow:  # more than reserved
+        inv.transfer_reserved(uow, [(new_rid, D(5))], s.bin_a)

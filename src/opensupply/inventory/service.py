@@ -21,6 +21,8 @@ How other modules use the ledger (all inside the caller's unit of work):
 * `reserve(uow, [ReservationRequest(...)], partial=…)` → ids; `release(uow, ids)`;
   `deliver_reserved(uow, ids)` or `MoveSpec(reservation_id=…)` to ship reserved goods. Run
   `reserve` through `core.uow.atomic()` where many clerks compete (bounded retries).
+* `transfer_reserved(uow, [(reservation_id, qty)], dest_id)` moves reserved goods (a pick: bin →
+  packing) and re-reserves them there for the same document.
 * `reverse_moves(uow, ids)` corrects done moves; nothing is ever edited or deleted.
 * Events: `inventory.moves_done` (move_ids) after every posting, `inventory.adjustment_done`.
 * Lock order: products (valued moves), then quants by (product, location, lot), then the
@@ -1020,6 +1022,38 @@ def deliver_reserved(uow: UnitOfWork, reservation_ids: list[int], *, reference: 
                               ref_type=r["ref_type"], ref_id=r["ref_id"], reference=reference or r["reference"],
                               reservation_id=rid))
     return post_moves(uow, specs)
+
+
+def transfer_reserved(uow: UnitOfWork, transfers: list[tuple[int, Decimal]], dest_location_id: int, *,
+                      reference: str | None = None, ref_type: str | None = None, ref_id: int | None = None
+                      ) -> list[tuple[int, int]]:
+    """Move reserved goods to another internal location and keep them reserved there for the same
+    document (a pick: bin → packing). `transfers` is [(reservation_id, quantity)]; a quantity below
+    the reservation's leaves the rest reserved where it was. Returns [(move_id, new_reservation_id)].
+    The move's own ref (`ref_type`/`ref_id`, e.g. the pick task) is the caller's; the new
+    reservation keeps the original document's ref."""
+    if not transfers:
+        return []
+    dest = _locations(uow, {dest_location_id})[dest_location_id]
+    if dest["usage"] != "internal":
+        raise ValidationFailed(_("{code} 不是库内库位", code=dest["full_code"]), field="location")
+    ids = [rid for rid, _q in transfers]
+    found = {r["id"]: r for r in uow.session.execute(
+        select(RES).where(RES.c.company_id == uow.company_id, RES.c.id.in_(ids))).mappings()}
+    specs = []
+    for rid, qty in transfers:
+        r = found.get(rid)
+        if r is None:
+            raise NotFound(_("预留不存在：#{id}", id=rid), field="reservation")
+        specs.append(MoveSpec(r["product_id"], to_decimal(qty), r["location_id"], dest_location_id, lot_id=r["lot_id"],
+                              ref_type=ref_type or r["ref_type"], ref_id=ref_id if ref_type else r["ref_id"],
+                              reference=reference or r["reference"], reservation_id=rid))
+    move_ids = post_moves(uow, specs)
+    new_ids = reserve(uow, [ReservationRequest(s.product_id, dest_location_id, s.quantity, lot_id=s.lot_id,
+                                               ref_type=found[s.reservation_id]["ref_type"],
+                                               ref_id=found[s.reservation_id]["ref_id"],
+                                               reference=found[s.reservation_id]["reference"]) for s in specs])
+    return list(zip(move_ids, new_ids, strict=True))
 
 
 # --------------------------------------------------------------- queries
