@@ -138,6 +138,24 @@ def _validate_employee(uow, obj, data):
     if obj.id is not None:
         _check_no_loop(uow, obj, "manager_id", _("上级关系不能形成循环"))
     _check_contact(uow, obj, data)
+    if obj.user_id is not None:
+        _check_login_user(uow, obj)
+
+
+def _check_login_user(uow, obj):
+    """The linked login must exist, work for this company and belong to no other employee: it is
+    how documents a user creates are credited to a person in the performance views."""
+    from opensupply.core.auth import User, UserCompany
+
+    user = uow.session.get(User, obj.user_id)
+    allowed = user is not None and (user.is_superuser or uow.session.scalar(select(UserCompany.user_id).where(
+        UserCompany.user_id == obj.user_id, UserCompany.company_id == uow.company_id)) is not None)
+    if not allowed:
+        raise ValidationFailed(_("登录用户不存在或无权访问本公司：#{id}", id=obj.user_id), field="user_id")
+    other = uow.session.scalar(select(m.Employee.code).where(
+        m.Employee.company_id == uow.company_id, m.Employee.user_id == obj.user_id, m.Employee.id != obj.id))
+    if other:
+        raise Conflict(_("该登录用户已关联员工 {code}", code=other), field="user_id")
 
 
 def _validate_department(uow, obj, data):
@@ -354,6 +372,8 @@ employees = register(Resource(
         Field("phone", _l("电话"), max_length=40),
         Field("email", _l("邮箱"), max_length=200, list=False),
         Field("start_date", _l("入职日期"), "date"),
+        Field("user_id", _l("登录用户 ID"), "int", list=False, permission="admin.users",
+              help=_l("关联的系统登录（用户管理中的编号），其创建的单据计入此人的绩效")),
     ]))
 
 currency_rates = register(Resource(

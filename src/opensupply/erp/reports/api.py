@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends
 from opensupply.core.http import require
 from opensupply.core.uow import Actor, UnitOfWork
 
-from . import service
+from . import performance, service
 
 router = APIRouter(tags=["erp reports"])
 READ = Depends(require("erp.reports"))
@@ -58,3 +58,17 @@ def gross_margin(date_from: dt.date | None = None, date_to: dt.date | None = Non
     """Revenue, cost, gross margin and margin % by product, customer or channel."""
     with UnitOfWork(actor, readonly=True) as uow:
         return out(service.gross_margin(uow, date_from, date_to, by=by, q=q))
+
+
+@router.get("/erp/reports/salespeople")
+def salespeople(date_from: dt.date | None = None, date_to: dt.date | None = None, actor: Actor = READ) -> dict:
+    """Per salesperson: revenue, cost, margin, invoiced, collected and overdue for the period's invoices."""
+    with UnitOfWork(actor, readonly=True) as uow:
+        return out(performance.salespeople(uow, date_from, date_to))
+
+
+@router.get("/erp/reports/buyers")
+def buyers(date_from: dt.date | None = None, date_to: dt.date | None = None, actor: Actor = READ) -> dict:
+    """Per buyer: receipt lines in the period, on time vs late against the order's expected date, value received."""
+    with UnitOfWork(actor, readonly=True) as uow:
+        return out(performance.buyers(uow, date_from, date_to))

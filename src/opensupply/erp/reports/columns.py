@@ -19,3 +19,11 @@ SALES = (("code", _l("编码"), "text"), ("name", _l("名称"), "text"), ("docum
 MARGIN = (("code", _l("编码"), "text"), ("name", _l("名称"), "text"), ("quantity", _l("数量"), "qty"),
           ("revenue", _l("收入"), "money"), ("cost", _l("成本"), "money"), ("margin", _l("毛利"), "money"),
           ("margin_pct", _l("毛利率(%)"), "pct"))
+SALESPEOPLE = (("code", _l("工号"), "text"), ("name", _l("销售员"), "text"), ("documents", _l("发票数"), "qty"),
+               ("revenue", _l("收入(不含税)"), "money"), ("cost", _l("成本"), "money"), ("margin", _l("毛利"), "money"),
+               ("margin_pct", _l("毛利率(%)"), "pct"), ("invoiced", _l("开票金额"), "money"),
+               ("collected", _l("已回款"), "money"), ("collection_pct", _l("回款率(%)"), "pct"),
+               ("overdue", _l("逾期未收"), "money"))
+BUYERS = (("code", _l("工号"), "text"), ("name", _l("采购员"), "text"), ("documents", _l("采购订单数"), "qty"),
+          ("lines", _l("收货行数"), "qty"), ("on_time", _l("按期到货"), "qty"), ("late", _l("延迟到货"), "qty"),
+          ("on_time_pct", _l("准时率(%)"), "pct"), ("amount", _l("入库金额"), "money"))

@@ -16,7 +16,7 @@ from opensupply.core.tabular import write_csv, write_xlsx
 from opensupply.core.uow import UnitOfWork
 from opensupply.web import render
 
-from . import columns, service
+from . import columns, performance, service
 
 router = APIRouter(include_in_schema=False)
 READ = Depends(page_permission("erp.reports"))
@@ -152,3 +152,38 @@ def gross_margin(date_from: dt.date | None = None, date_to: dt.date | None = Non
     return _page(p, slug="gross-margin", title=title, cols=columns.MARGIN, report=report, chart=chart,
                  filters={"date_from": report["date_from"], "date_to": report["date_to"], "q": q or "", "by": by},
                  by_options=("product", "customer", "channel"))
+
+
+@router.get("/erp/reports/salespeople")
+def salespeople(date_from: dt.date | None = None, date_to: dt.date | None = None, format: str | None = None,
+                p: Page = READ):
+    report, error = _run(p, lambda uow: performance.salespeople(uow, date_from, date_to))
+    if error:
+        return error
+    title = _("销售员业绩")
+    if format in ("xlsx", "csv"):
+        return _export(format, columns.SALESPEOPLE, report, title, "salespeople")
+    lines = report["lines"][:20]
+    chart = _bar([str(r["name"]) for r in lines], [
+        (_("收入"), [_chart_number(r["revenue"]) for r in lines], "bar"),
+        (_("已回款"), [_chart_number(r["collected"]) for r in lines], "bar"),
+        (_("毛利率(%)"), [_chart_number(r["margin_pct"]) for r in lines], "line")])
+    return _page(p, slug="salespeople", title=title, cols=columns.SALESPEOPLE, report=report, chart=chart,
+                 filters={"date_from": report["date_from"], "date_to": report["date_to"], "q": ""})
+
+
+@router.get("/erp/reports/buyers")
+def buyers(date_from: dt.date | None = None, date_to: dt.date | None = None, format: str | None = None,
+           p: Page = READ):
+    report, error = _run(p, lambda uow: performance.buyers(uow, date_from, date_to))
+    if error:
+        return error
+    title = _("采购员绩效")
+    if format in ("xlsx", "csv"):
+        return _export(format, columns.BUYERS, report, title, "buyers")
+    lines = report["lines"][:20]
+    chart = _bar([str(r["name"]) for r in lines], [
+        (_("入库金额"), [_chart_number(r["amount"]) for r in lines], "bar"),
+        (_("准时率(%)"), [_chart_number(r["on_time_pct"]) for r in lines], "line")])
+    return _page(p, slug="buyers", title=title, cols=columns.BUYERS, report=report, chart=chart,
+                 filters={"date_from": report["date_from"], "date_to": report["date_to"], "q": ""})
