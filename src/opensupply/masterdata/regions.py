@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import re
-
 from opensupply.core.errors import ValidationFailed
 from opensupply.core.i18n import _
 
@@ -44,35 +42,17 @@ PROVINCE_CHOICES = tuple((p, p) for p in PROVINCES)
 
 
 MUNICIPALITIES = ("北京市", "天津市", "上海市", "重庆市")
-_CITY = re.compile(r"^(.{1,12}?(?:自治州|地区|盟|市))")
-_DISTRICT = re.compile(r"^(.{1,10}?(?:新区|区|县|市|旗))")
 
 
 def split_address(text: str | None) -> tuple[str | None, str | None, str | None, str]:
     """A one-line Chinese address as platforms export it → (province, city, district, detail):
     "浙江省杭州市余杭区文一西路969号" → ("浙江省", "杭州市", "余杭区", "文一西路969号");
     "上海浦东新区张江路200号" → ("上海市", "上海市", "浦东新区", "张江路200号"). Parts that are not
-    recognised stay in the detail; nothing is ever dropped."""
-    rest = (text or "").strip().replace(" ", "")
-    province = city = district = None
-    for name in sorted(PROVINCES, key=len, reverse=True):
-        for form in (name, short_name(name)):
-            if rest.startswith(form):
-                province, rest = name, rest[len(form):]
-                break
-        if province:
-            break
+    recognised stay in the detail; nothing is ever dropped. The splitting itself is
+    `opensupply.masterdata.addresses.split` (jionlp's division data), shared with the OMS."""
+    from .addresses import split
+
+    province, city, district, detail = split(text)
     if province is None:
         return None, None, None, (text or "").strip()
-    if province in MUNICIPALITIES:
-        city = province
-        if rest.startswith(province):  # "上海市上海市浦东新区…"
-            rest = rest[len(province):]
-    else:
-        m = _CITY.match(rest)
-        if m:
-            city, rest = m.group(1), rest[m.end():]
-    m = _DISTRICT.match(rest) if city else None
-    if m:
-        district, rest = m.group(1), rest[m.end():]
-    return province, city, district, rest
+    return province, city, district, detail
