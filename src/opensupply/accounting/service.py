@@ -147,6 +147,11 @@ def _check_open(uow: UnitOfWork, date: dt.date) -> None:
         raise Conflict(_("会计期间 {y}-{m:02d} 已结账，不能记账", y=date.year, m=date.month), field="date")
 
 
+def ensure_open_period(uow: UnitOfWork, date: dt.date) -> None:
+    """Refuse (Conflict) when the period of `date` is closed (已结账)."""
+    _check_open(uow, date)
+
+
 def _journal(uow: UnitOfWork, journal: str) -> Journal:
     jrn = uow.session.scalar(select(Journal).where(Journal.company_id == uow.company_id, Journal.code == journal))
     if jrn is None:

@@ -142,6 +142,17 @@ class Money:
 
 
 # ------------------------------------------------------------------ conversion
+def company_currency(uow) -> str:
+    """The currency the company keeps its books in (cached on the session)."""
+    cache = uow.session.info.setdefault("company_currency", {})
+    if uow.company_id not in cache:
+        from opensupply.masterdata.models import Company
+
+        company = uow.session.get(Company, uow.company_id)
+        cache[uow.company_id] = ((company.currency_code if company else None) or "CNY").upper()
+    return cache[uow.company_id]
+
+
 def rate_on(uow, currency: str, on_date: dt.date) -> Decimal:
     """Units of company currency for one `currency` on `on_date`: the latest rate recorded
     on or before that date (the company's own currency is 1)."""
@@ -184,4 +195,5 @@ def convert(uow, amount, from_currency: str, to_currency: str, on_date: dt.date 
     return Money(value, to_currency).quantize()
 
 
-__all__ = ["CurrencyMismatch", "Money", "convert", "currency_decimals", "quantize_amount", "rate_on"]
+__all__ = ["CurrencyMismatch", "Money", "company_currency", "convert", "currency_decimals", "quantize_amount",
+           "rate_on"]

@@ -104,6 +104,7 @@ class PurchaseOrder(CompanyEntity, Base):
     order_date: Mapped[dt.date] = mapped_column(Date)
     expected_date: Mapped[dt.date | None] = mapped_column(Date)
     currency_code: Mapped[str] = mapped_column(String(3), default="CNY")
+    currency_rate: Mapped[Decimal] = mapped_column(Qty, default=Decimal(1))  # company currency per unit, order date
     request_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("erp_purchase_request.id"))
     location_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("location.id"))
     receipt_tolerance_pct: Mapped[Decimal] = mapped_column(Qty, default=Decimal(5))
@@ -145,7 +146,8 @@ class GoodsReceipt(CompanyEntity, Base):
     supplier_id: Mapped[int] = mapped_column(BigId, ForeignKey("partner.id"), index=True)
     receipt_date: Mapped[dt.date] = mapped_column(Date)
     location_id: Mapped[int] = mapped_column(BigId, ForeignKey("location.id"))
-    total: Mapped[Decimal] = mapped_column(Amount, default=Decimal(0))
+    total: Mapped[Decimal] = mapped_column(Amount, default=Decimal(0))  # in the order's currency
+    currency_rate: Mapped[Decimal] = mapped_column(Qty, default=Decimal(1))  # stock valued at the receipt-date rate
     notes: Mapped[str | None] = mapped_column(Text)
 
     lines: Mapped[list[GoodsReceiptLine]] = relationship(
@@ -181,6 +183,9 @@ class VendorBill(CompanyEntity, Base):
     tax: Mapped[Decimal] = mapped_column(Amount, default=Decimal(0))
     total: Mapped[Decimal] = mapped_column(Amount, default=Decimal(0))
     paid_amount: Mapped[Decimal] = mapped_column(Amount, default=Decimal(0))
+    currency_code: Mapped[str] = mapped_column(String(3), default="CNY")  # amounts above are in this currency
+    currency_rate: Mapped[Decimal] = mapped_column(Qty, default=Decimal(1))  # bill-date rate the payable was booked at
+    paid_company: Mapped[Decimal] = mapped_column(Amount, default=Decimal(0))  # payable cleared, company currency
     match_ok: Mapped[bool] = mapped_column(Boolean, default=True)
     match_issues: Mapped[str | None] = mapped_column(Text)  # one issue per line, readable
     match_approved_by_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("auth_user.id"))
@@ -219,6 +224,10 @@ class SupplierPayment(CompanyEntity, Base):
     account: Mapped[str] = mapped_column(String(20), default="bank")  # account role or code paid from
     reference: Mapped[str | None] = mapped_column(String(80))
     notes: Mapped[str | None] = mapped_column(Text)
+    currency_code: Mapped[str] = mapped_column(String(3), default="CNY")
+    currency_rate: Mapped[Decimal] = mapped_column(Qty, default=Decimal(1))  # payment-date rate
+    fx_difference: Mapped[Decimal] = mapped_column(Amount, default=Decimal(0))  # realised: + loss, - gain
+    reversal_reason: Mapped[str | None] = mapped_column(String(300))
 
     allocations: Mapped[list[PaymentAllocation]] = relationship(
         cascade="all, delete-orphan", order_by="PaymentAllocation.id", lazy="selectin")
@@ -231,3 +240,4 @@ class PaymentAllocation(CompanyEntity, Base):
                                             index=True)
     bill_id: Mapped[int] = mapped_column(BigId, ForeignKey("erp_vendor_bill.id"), index=True)
     amount: Mapped[Decimal] = mapped_column(Amount)
+    amount_company: Mapped[Decimal | None] = mapped_column(Amount)  # payable cleared at the bill's rate

@@ -17,11 +17,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 
+from opensupply.accounting import fx
 from opensupply.accounting import service as gl
 from opensupply.core.auth import Role, UserRole
 from opensupply.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from opensupply.core.i18n import _
 from opensupply.core.i18n import lazy_gettext as _l
+from opensupply.core.money import company_currency
 from opensupply.core.sequences import company_today, next_number, register_sequence
 from opensupply.core.types import ZERO, to_decimal, utcnow
 from opensupply.core.uow import UnitOfWork
@@ -127,10 +129,6 @@ def resolve_supplier(uow: UnitOfWork, ref: int | str | None) -> md.Partner:
         raise ValidationFailed(_("{name} 不是供应商", name=partner.name), field="supplier")
     if not partner.active:
         raise ValidationFailed(_("供应商已停用：{name}", name=partner.name), field="supplier")
-    company_currency = uow.session.scalar(select(md.Company.currency_code).where(md.Company.id == uow.company_id))
-    if (partner.currency_code or "CNY") != (company_currency or "CNY"):
-        raise ValidationFailed(_("暂不支持外币采购：供应商 {name} 的币种为 {cur}", name=partner.name,
-                                 cur=partner.currency_code), field="supplier")
     return partner
 
 
@@ -401,8 +399,10 @@ def create_order(uow: UnitOfWork, supplier: int | str, lines: list[OrderLineIn],
                                 ("price_tolerance_pct", price_tolerance_pct, conf.price_tolerance_pct),
                                 ("qty_tolerance_pct", qty_tolerance_pct, conf.qty_tolerance_pct)):
         tol[key] = default if value in (None, "") else _dec(value, key, positive=True)
+    currency = (sup.currency_code or "CNY").upper()
     po = PurchaseOrder(number=next_number(uow, "PO", on=day), state="draft", supplier_id=sup.id, order_date=day,
-                       expected_date=expected_date, currency_code=sup.currency_code or "CNY", request_id=request_id,
+                       expected_date=expected_date, currency_code=currency, request_id=request_id,
+                       currency_rate=fx.document_rate(uow, currency, day),
                        location_id=loc.id if loc else None, notes=notes, lines=rows, **tol)
     _order_totals(po)
     uow.add(po)
@@ -516,11 +516,16 @@ def receive_order(uow: UnitOfWork, order_id: int, lines: list[ReceiptLineIn] | N
         except (ValidationFailed, NotFound) as exc:
             raise _at_line(exc, i, len(lines)) from None
         planned.append((ol, qty, ln))
+    # a foreign-currency order's goods enter stock in company currency at the receipt-date rate
+    foreign = fx.is_foreign(uow, po.currency_code)
+    rate = fx.document_rate(uow, po.currency_code, day)
     receipt = GoodsReceipt(number=next_number(uow, "GR", on=day), state="done", order_id=po.id,
-                           supplier_id=po.supplier_id, receipt_date=day, location_id=loc.id, notes=notes)
+                           supplier_id=po.supplier_id, receipt_date=day, location_id=loc.id, notes=notes,
+                           currency_rate=rate)
     uow.add(receipt)
     uow.flush()
-    stock_lines = [inv.StockLine(product=ol.product_id, quantity=qty, lot=ln.lot, unit_cost=ol.unit_price,
+    stock_lines = [inv.StockLine(product=ol.product_id, quantity=qty, lot=ln.lot,
+                                 unit_cost=inv.q6(to_decimal(ol.unit_price) * rate) if foreign else ol.unit_price,
                                  expiry_date=ln.expiry_date) for ol, qty, ln in planned]
     move_ids = inv.receive(uow, stock_lines, loc.id, reference=receipt.number, ref_type="erp.goods_receipt",
                            ref_id=receipt.id, date_done=_moment(uow, day))
@@ -647,7 +652,8 @@ def create_vendor_bill(uow: UnitOfWork, order_id: int, lines: list[BillLineIn] |
                       due_date=due_date or day + dt.timedelta(days=partner.payment_terms_days or 0),
                       untaxed=sum((r.amount for r in rows), ZERO), tax=sum((r.tax for r in rows), ZERO),
                       lines=rows, match_ok=not issues, match_issues="\n".join(issues) or None,
-                      state="blocked" if issues else "posted")
+                      state="blocked" if issues else "posted", currency_code=po.currency_code or "CNY",
+                      currency_rate=fx.document_rate(uow, po.currency_code, day))
     bill.total = bill.untaxed + bill.tax
     uow.add(bill)
     uow.flush()
@@ -666,23 +672,54 @@ def _blocked_quantities(uow: UnitOfWork, order_id: int) -> dict[int, Decimal]:
     return {lid: to_decimal(q or 0) for lid, q in rows}
 
 
+def _received_value(uow: UnitOfWork, order_line_ids: list[int]) -> dict[int, Decimal]:
+    """Company-currency value the standing receipts of order lines brought into stock (and 暂估)."""
+    from opensupply.inventory.models import StockMove
+
+    rows = uow.session.execute(
+        select(GoodsReceiptLine.order_line_id, func.sum(StockMove.value))
+        .join(GoodsReceipt, GoodsReceipt.id == GoodsReceiptLine.receipt_id)
+        .join(StockMove, StockMove.id == GoodsReceiptLine.move_id)
+        .where(GoodsReceipt.company_id == uow.company_id, GoodsReceipt.state == "done",
+               GoodsReceiptLine.order_line_id.in_(order_line_ids))
+        .group_by(GoodsReceiptLine.order_line_id)).all()
+    return {lid: to_decimal(v or 0) for lid, v in rows}
+
+
 def _post_bill(uow: UnitOfWork, bill: VendorBill, po: PurchaseOrder) -> None:
+    """Dr 220201 暂估 (the received value) + Dr 222101 VAT + Dr/Cr 6401 price difference / Cr 2202.
+    A foreign bill books the payable at its own rate with the foreign amount beside it; 暂估 is
+    cleared at what the goods were received at (receipt-date rate), the rest is price difference."""
     by_id = {ln.id: ln for ln in po.lines}
+    foreign = fx.is_foreign(uow, bill.currency_code)
+    received = _received_value(uow, [ln.order_line_id for ln in bill.lines]) if foreign else {}
     grni = diff = ZERO
     for line in bill.lines:
         ol = by_id[line.order_line_id]
         uncleared = max(ol.qty_received - ol.qty_billed, ZERO)
         cleared_qty = min(line.quantity, uncleared)
-        value = money(cleared_qty * ol.unit_price)
+        if foreign:
+            open_value = max(received.get(ol.id, ZERO) - to_decimal(ol.value_billed), ZERO)
+            value = money(open_value) if cleared_qty >= uncleared else \
+                money(open_value * cleared_qty / uncleared)
+        else:
+            value = money(cleared_qty * ol.unit_price)
         line.grni_value = value
         ol.qty_billed += line.quantity
         ol.value_billed += value
         grni += value
         diff += line.amount - value
+    if foreign:
+        rate = to_decimal(bill.currency_rate)
+        total, tax = fx.to_company(bill.total, rate), fx.to_company(bill.tax, rate)
+        diff = total - tax - grni
+    else:
+        total, tax = bill.total, bill.tax
     lines = [gl.EntryLine(account="grni", debit=grni, memo=_("冲暂估")),
              gl.EntryLine(account="cogs", debit=diff, memo=_("采购价差")),
-             gl.EntryLine(account="vat_input", debit=bill.tax, memo=_("进项税额")),
-             gl.EntryLine(account="payable", credit=bill.total, partner_id=bill.supplier_id)]
+             gl.EntryLine(account="vat_input", debit=tax, memo=_("进项税额")),
+             gl.EntryLine(account="payable", credit=total, partner_id=bill.supplier_id,
+                          **fx.currency_fields(uow, bill.currency_code, -to_decimal(bill.total)))]
     gl.post_entry(uow, journal="PUR", date=bill.bill_date, lines=lines, memo=_("供应商发票 {n}", n=bill.number),
                   reference=bill.number, ref_type="erp.vendor_bill", ref_id=bill.id)
     bill.posted_date = bill.bill_date
@@ -741,7 +778,11 @@ class AllocationIn:
 def create_payment(uow: UnitOfWork, supplier: int | str, allocations: list[AllocationIn], *,
                    payment_date: dt.date | None = None, amount=None, account: str = "bank",
                    reference: str | None = None, notes: str | None = None) -> SupplierPayment:
-    """Pay one or several posted bills of a supplier, fully or partly: Dr 2202 / Cr bank."""
+    """Pay one or several posted bills of a supplier, fully or partly: Dr 2202 / Cr bank.
+
+    Bills in a foreign currency are paid in that currency at the payment-date rate: 2202 is
+    cleared at each bill's own rate, the bank pays at today's, and the difference is the realised
+    exchange difference on 660301 (Dr a loss, Cr a gain)."""
     sup = resolve_supplier(uow, supplier)
     if not allocations:
         raise ValidationFailed(_("请选择要付款的发票"), field="allocations")
@@ -771,6 +812,9 @@ def create_payment(uow: UnitOfWork, supplier: int | str, allocations: list[Alloc
                                        field="amount")
             if day < bill.bill_date:
                 raise ValidationFailed(_("付款日期不能早于发票日期 {d}", d=bill.bill_date), field="payment_date")
+            if rows and (bill.currency_code or "CNY") != (rows[0][0].currency_code or "CNY"):
+                raise ValidationFailed(_("一张付款单只能支付同一币种的发票：{a} 与 {b}",
+                                         a=rows[0][0].currency_code, b=bill.currency_code), field="bill_id")
         except (ValidationFailed, Conflict, NotFound) as exc:
             raise _at_line(exc, i, len(allocations)) from None
         rows.append((bill, pay))
@@ -778,41 +822,105 @@ def create_payment(uow: UnitOfWork, supplier: int | str, allocations: list[Alloc
     if amount not in (None, "") and money(_dec(amount, "amount", positive=True)) != total:
         raise ValidationFailed(_("付款金额 {a} 与分配合计 {t} 不一致", a=money(to_decimal(amount)), t=total),
                                field="amount")
+    currency = (rows[0][0].currency_code or "CNY").upper()
+    rate = fx.document_rate(uow, currency, day)
+    cleared = {}
+    for bill, pay in rows:
+        cleared[bill.id] = fx.settle_company(bill.total, bill.currency_rate or 1, bill.paid_amount,
+                                             bill.paid_company, pay) if fx.is_foreign(uow, currency) else pay
+    paid_company = sum(cleared.values(), ZERO)
+    bank = fx.to_company(total, rate)
     payment = SupplierPayment(number=next_number(uow, "PAY", on=day), state="posted", supplier_id=sup.id,
                               payment_date=day, amount=total, account=account, reference=reference, notes=notes,
-                              allocations=[PaymentAllocation(company_id=uow.company_id, bill_id=b.id, amount=p)
-                                           for b, p in rows])
+                              currency_code=currency, currency_rate=rate, fx_difference=bank - paid_company,
+                              allocations=[PaymentAllocation(company_id=uow.company_id, bill_id=b.id, amount=p,
+                                                             amount_company=cleared[b.id]) for b, p in rows])
     uow.add(payment)
     for bill, pay in rows:
         bill.paid_amount = money(bill.paid_amount) + pay
+        bill.paid_company = money(bill.paid_company or 0) + cleared[bill.id]
         if bill.paid_amount >= money(bill.total):
             bill.state = "paid"
     uow.flush()
     gl.post_entry(uow, journal="BNK" if account != "cash" else "CSH", date=day,
-                  lines=[gl.EntryLine(account="payable", debit=total, partner_id=sup.id),
-                         gl.EntryLine(account=account, credit=total)],
+                  lines=[gl.EntryLine(account="payable", debit=paid_company, partner_id=sup.id,
+                                      **fx.currency_fields(uow, currency, total)),
+                         gl.EntryLine(account=account, credit=bank),
+                         fx.fx_line(bank - paid_company, _("汇兑损益 {n}", n=payment.number))],
                   memo=_("付款 {n}", n=payment.number), reference=payment.number, ref_type="erp.supplier_payment",
                   ref_id=payment.id)
     uow.emit("erp.supplier_payment_posted", payment_id=payment.id, supplier_id=sup.id, amount=total)
     return payment
 
 
+def _unsettle_bills(uow: UnitOfWork, payment: SupplierPayment) -> None:
+    for a in payment.allocations:
+        bill = uow.get(VendorBill, a.bill_id, for_update=True)
+        bill.paid_amount = money(bill.paid_amount) - money(a.amount)
+        bill.paid_company = money(bill.paid_company or 0) - money(
+            a.amount_company if a.amount_company is not None else a.amount)
+        if bill.state == "paid":
+            bill.state = "posted"
+
+
 def cancel_payment(uow: UnitOfWork, payment_id: int) -> SupplierPayment:
     payment = uow.get(SupplierPayment, payment_id, for_update=True)
     if payment.state != "posted":
         raise Conflict(_("付款单 {n} 已取消", n=payment.number), field="state")
-    for a in payment.allocations:
-        bill = uow.get(VendorBill, a.bill_id, for_update=True)
-        bill.paid_amount = money(bill.paid_amount) - money(a.amount)
-        if bill.state == "paid":
-            bill.state = "posted"
+    _unsettle_bills(uow, payment)
     gl.reverse_document(uow, "erp.supplier_payment", payment.id, memo=_("取消付款 {n}", n=payment.number))
     payment.state = "cancelled"
     uow.flush()
     return payment
 
 
+def reverse_payment(uow: UnitOfWork, payment_id: int, reason: str) -> SupplierPayment:
+    """Undo a supplier payment made in error (wrong supplier, bounced transfer): a reversing
+    voucher dated as the payment (the original is never edited), the bills it paid are open
+    again (their paid amounts restored, in document and company currency). Refused when the
+    payment's accounting period is closed. The payment keeps its number, marked cancelled with
+    the reason; the audit trail records who did it."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("请填写冲销原因"), field="reason")
+    payment = uow.get(SupplierPayment, payment_id, for_update=True)
+    if payment.state != "posted":
+        raise Conflict(_("付款单 {n} 已冲销或已取消", n=payment.number), field="state")
+    if gl.period_state(uow, payment.payment_date) == "closed":
+        raise Conflict(_("付款单 {n} 所在会计期间 {y}-{m:02d} 已结账，不能冲销", n=payment.number,
+                         y=payment.payment_date.year, m=payment.payment_date.month), field="payment_date")
+    _unsettle_bills(uow, payment)
+    memo = _("冲销付款 {n}：{reason}", n=payment.number, reason=reason)[:300]
+    entries = [e for e in gl.entries_for(uow, "erp.supplier_payment", payment.id)
+               if not e.reversed and e.reversal_of_id is None]
+    for entry in entries:
+        gl.reverse_entry(uow, entry.id, date=entry.date, memo=memo)
+    payment.state = "cancelled"
+    payment.reversal_reason = reason[:300]
+    uow.flush()
+    uow.emit("erp.supplier_payment_reversed", payment_id=payment.id, supplier_id=payment.supplier_id,
+             amount=payment.amount, reason=reason[:300])
+    return payment
+
+
 # ------------------------------------------------------------------- reports
+def _paid_company_until(uow: UnitOfWork, as_of: dt.date, supplier_id: int | None = None) -> dict[int, Decimal]:
+    """Payable cleared per bill by payments up to a date, in company currency."""
+    stmt = (select(PaymentAllocation.bill_id,
+                   func.sum(func.coalesce(PaymentAllocation.amount_company, PaymentAllocation.amount)))
+            .join(SupplierPayment, SupplierPayment.id == PaymentAllocation.payment_id)
+            .where(SupplierPayment.company_id == uow.company_id, SupplierPayment.state == "posted",
+                   SupplierPayment.payment_date <= as_of).group_by(PaymentAllocation.bill_id))
+    if supplier_id:
+        stmt = stmt.where(SupplierPayment.supplier_id == supplier_id)
+    return {b: money(a or 0) for b, a in uow.session.execute(stmt)}
+
+
+def bill_total_company(bill: VendorBill) -> Decimal:
+    """The payable a bill booked, in company currency."""
+    return fx.to_company(bill.total, bill.currency_rate or 1)
+
+
 def _paid_until(uow: UnitOfWork, as_of: dt.date, supplier_id: int | None = None) -> dict[int, Decimal]:
     stmt = (select(PaymentAllocation.bill_id, func.sum(PaymentAllocation.amount))
             .join(SupplierPayment, SupplierPayment.id == PaymentAllocation.payment_id)
@@ -833,12 +941,14 @@ def ap_aging(uow: UnitOfWork, as_of: dt.date | None = None, supplier: int | str 
         stmt = stmt.where(VendorBill.supplier_id == sup_id)
     bills = list(uow.session.scalars(stmt.order_by(VendorBill.due_date, VendorBill.id)))
     paid = _paid_until(uow, as_of, sup_id)
+    paid_company = _paid_company_until(uow, as_of, sup_id)
     per: dict[int, dict] = {}
     detail = []
     for b in bills:
-        open_ = money(b.total) - paid.get(b.id, ZERO)
-        if open_ <= 0:
+        open_currency = money(b.total) - paid.get(b.id, ZERO)
+        if open_currency <= 0:
             continue
+        open_ = bill_total_company(b) - paid_company.get(b.id, ZERO)  # company currency (= the GL)
         days = (as_of - b.due_date).days
         bucket = AGING_BUCKETS[0] if days <= 30 else AGING_BUCKETS[1] if days <= 60 else \
             AGING_BUCKETS[2] if days <= 90 else AGING_BUCKETS[3]
@@ -846,8 +956,14 @@ def ap_aging(uow: UnitOfWork, as_of: dt.date | None = None, supplier: int | str 
                                              "total": ZERO})
         row[bucket] += open_
         row["total"] += open_
+        currency = b.currency_code or "CNY"
+        if currency != company_currency(uow):
+            foreign = row.setdefault("currencies", {})
+            foreign[currency] = foreign.get(currency, ZERO) + open_currency
         detail.append({"bill_id": b.id, "number": b.number, "supplier_id": b.supplier_id, "bill_date": b.bill_date,
-                       "due_date": b.due_date, "days_overdue": max(days, 0), "bucket": bucket, "open_amount": open_})
+                       "due_date": b.due_date, "days_overdue": max(days, 0), "bucket": bucket, "open_amount": open_,
+                       "currency_code": currency, "currency_rate": to_decimal(b.currency_rate or 1),
+                       "open_amount_currency": open_currency})
     partners, _pr = _names(uow, partner_ids=list(per))
     items = []
     for sid, row in sorted(per.items(), key=lambda kv: partners[kv[0]].code):
@@ -892,14 +1008,26 @@ def supplier_statement(uow: UnitOfWork, supplier: int | str, date_from: dt.date 
     payments = list(uow.session.scalars(select(SupplierPayment).where(
         SupplierPayment.company_id == uow.company_id, SupplierPayment.supplier_id == sup.id,
         SupplierPayment.state == "posted", SupplierPayment.payment_date <= date_to)))
-    opening = sum((money(b.total) for b in bills if b.bill_date < date_from), ZERO) - \
-        sum((money(p.amount) for p in payments if p.payment_date < date_from), ZERO)
+    def cleared(p: SupplierPayment) -> Decimal:  # what the payment took off 2202, company currency
+        return sum((money(a.amount_company if a.amount_company is not None else a.amount) for a in p.allocations),
+                   ZERO)
+
+    def foreign(doc, amount) -> dict:
+        currency = doc.currency_code or "CNY"
+        if currency == company_currency(uow):
+            return {"currency_code": currency, "amount_currency": None, "currency_rate": None}
+        return {"currency_code": currency, "amount_currency": money(amount),
+                "currency_rate": to_decimal(doc.currency_rate or 1)}
+
+    opening = sum((bill_total_company(b) for b in bills if b.bill_date < date_from), ZERO) - \
+        sum((cleared(p) for p in payments if p.payment_date < date_from), ZERO)
     events = [(b.bill_date, 0, b.id, {"date": b.bill_date, "kind": "bill", "number": b.number, "id": b.id,
                                       "description": _("供应商发票 {inv}", inv=b.supplier_invoice_no or b.number),
-                                      "debit": ZERO, "credit": money(b.total)})
+                                      "debit": ZERO, "credit": bill_total_company(b), **foreign(b, b.total)})
               for b in bills if b.bill_date >= date_from]
     events += [(p.payment_date, 1, p.id, {"date": p.payment_date, "kind": "payment", "number": p.number, "id": p.id,
-                                          "description": _("付款"), "debit": money(p.amount), "credit": ZERO})
+                                          "description": _("付款"), "debit": cleared(p), "credit": ZERO,
+                                          **foreign(p, p.amount)})
                for p in payments if p.payment_date >= date_from]
     balance, lines = opening, []
     for _d, _k, _i, row in sorted(events, key=lambda e: e[:3]):
