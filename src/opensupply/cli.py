@@ -19,6 +19,7 @@ user_app = typer.Typer(no_args_is_help=True, help="Users")
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(bench_app, name="bench")
+app.add_typer(__import__("opensupply.oms.cli", fromlist=["app"]).app, name="import")
 err = Console(stderr=True, soft_wrap=True)
 
 
