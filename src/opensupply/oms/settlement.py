@@ -19,7 +19,7 @@ Exceptions (``kind``), one per order and kind:
 * ``unknown_order`` — the bill names an order number this shop does not have.
 * ``amount_diff`` — for an order with income/refund lines: income + refunds in the bill ≠ the order's
   实付款 less what the OMS knows was refunded (a refunded or cancelled order: everything; else the
-  returns' refund amounts), beyond 0.01.
+  returns' refund amounts) less what the shop's other bills already brought for it, beyond 0.01.
 * ``fee_diff`` — the fees of an order differ from what the shop expects, beyond ``fee_tolerance``
   (default 0.01). Expectations live in the shop's settings: ``{"fee_rate": "0.05"}`` — all fee lines
   of an order together are expected to be 5 % of the order's net income in the bill (its 实付款 when
@@ -200,6 +200,20 @@ def _known_refunds(uow: UnitOfWork, orders: dict[int, OmsOrder]) -> dict[int, De
     return {oid: to_decimal(total or 0) for oid, total in rows}
 
 
+def _other_bills(uow: UnitOfWork, st: OmsSettlement, order_ids: list[int]) -> dict[int, Decimal]:
+    """Income + refunds per order in the shop's other settlements (a refund often comes a bill later)."""
+    if not order_ids:
+        return {}
+    rows = uow.session.execute(
+        select(OmsSettlementLine.order_id, func.sum(OmsSettlementLine.amount))
+        .join(OmsSettlement, OmsSettlement.id == OmsSettlementLine.settlement_id)
+        .where(OmsSettlement.company_id == uow.company_id, OmsSettlement.shop_id == st.shop_id,
+               OmsSettlement.id != st.id, OmsSettlementLine.order_id.in_(order_ids),
+               OmsSettlementLine.kind.in_(("income", "refund")))
+        .group_by(OmsSettlementLine.order_id))
+    return {oid: to_decimal(total or 0) for oid, total in rows}
+
+
 def _effective_status(uow: UnitOfWork, order: OmsOrder) -> str:
     if order.merged_into_id:
         target = uow.session.get(OmsOrder, order.merged_into_id)
@@ -236,6 +250,7 @@ def _compute(uow: UnitOfWork, st: OmsSettlement) -> tuple[list[dict], dict[int, 
         OmsOrder.id.in_([ln.order_id for ln in st.lines if ln.order_id])))} if any(
         ln.order_id for ln in st.lines) else {}
     refunds_known = _known_refunds(uow, orders)
+    earlier = _other_bills(uow, st, list(orders))
     tolerance = _dec(settings.get("fee_tolerance"), CENT)
     fee_rate = _dec(settings.get("fee_rate"))
     item_rates = {str(k): _dec(v) for k, v in (settings.get("fee_rates") or {}).items()
@@ -267,7 +282,7 @@ def _compute(uow: UnitOfWork, st: OmsSettlement) -> tuple[list[dict], dict[int, 
         for ln in lines:
             marks[ln.id] = ({"income": "matched", "refund": "refund", "fee": "fee"}.get(ln.kind, "other"), None, "")
         if money:
-            expected = _expected_net(order, refunds_known.get(oid, ZERO))
+            expected = _expected_net(order, refunds_known.get(oid, ZERO)) - earlier.get(oid, ZERO)
             status = _effective_status(uow, order)
             if abs(net - expected) > CENT:
                 msg = _("订单 {o} 实收 {a}，应收 {e}（实付款 {p}）", o=order.channel_order_id, a=m(net), e=m(expected),

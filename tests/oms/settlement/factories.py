@@ -34,12 +34,14 @@ class Shop:
         return UnitOfWork(Actor.system(self.company), db=self.db, readonly=readonly)
 
 
-def shop(db, *, channel: str = "taobao", settings: dict | None = None, company: int | None = None) -> Shop:
+def shop(db, *, channel: str = "taobao", settings: dict | None = None, company: int | None = None,
+         customer: int | None = None) -> Shop:
+    """An OMS shop whose ERP orders are made out to `customer` (a new platform customer by default)."""
     company = company or f.company(db)
     n = next(_seq)
     with UnitOfWork(Actor.system(company), db=db) as uow:
-        customer = rs.create_record(uow, resources.partners, {"code": f"PLAT-{n}", "name": f"淘宝平台消费者{n}",
-                                                              "is_customer": True}).id
+        customer = customer or rs.create_record(uow, resources.partners, {
+            "code": f"PLAT-{n}", "name": f"淘宝平台消费者{n}", "is_customer": True}).id
         s = OmsShop(code=f"TB{n}", name=f"佳源淘宝旗舰店{n}", channel=channel, customer_id=customer,
                     settings=settings)
         uow.add(s)
