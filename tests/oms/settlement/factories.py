@@ -83,7 +83,8 @@ def alipay_bill(rows: list[dict], *, month: str = "2026-05", encoding: str = "gb
     income_total = expense_total = D(0)
     n_in = n_out = 0
     for i, r in enumerate(rows, start=1):
-        inc, exp = D(r.get("income", "0")), D(r.get("expense", "0"))
+        inc_text, exp_text = r.get("income", "0.00"), r.get("expense", "0.00")  # written as given
+        inc, exp = D(inc_text.replace(",", "")), abs(D(exp_text.replace(",", "")))
         balance += inc - exp
         income_total += inc
         expense_total += exp
@@ -93,7 +94,7 @@ def alipay_bill(rows: list[dict], *, month: str = "2026-05", encoding: str = "gb
         merchant = r.get("merchant", f"T200P{tid}" if tid and r["type"] in ("交易付款", "在线支付", "交易退款") else "")
         w.writerow([f"2026{i:011d}\t", f"2026051022001{i:06d}\t", f"{merchant}\t" if merchant else "",
                     r.get("goods", "不锈钢保温杯 350ml"), r.get("at", f"{month}-12 10:{i % 60:02d}:00"),
-                    r.get("party", "张三 (138****8000)"), f"{inc:.2f}", f"{exp:.2f}", f"{balance:.2f}", "支付宝",
+                    r.get("party", "张三 (138****8000)"), inc_text, exp_text, f"{balance:.2f}\t", "支付宝",
                     r["type"], r.get("remark", "")])
     buf.write("#-----------------------------------------账务明细列表结束------------------------------------\n")
     buf.write(f"#支出合计：{n_out}笔，共{expense_total:.2f}元\n#收入合计：{n_in}笔，共{income_total:.2f}元\n")
