@@ -364,6 +364,20 @@ def partner_balances(uow: UnitOfWork, role: str) -> dict[int, Decimal]:
     return {pid: money(v) for pid, v in uow.session.execute(stmt)}
 
 
+def partner_currency_balance(uow: UnitOfWork, role: str, partner_id: int,
+                             currency: str | None) -> tuple[Decimal, Decimal]:
+    """(company-currency, foreign) debit-minus-credit balance of one partner on a receivable/payable
+    account, over the lines carrying `currency` (None: the lines without a foreign amount)."""
+    cond = JournalLine.currency_code.is_(None) if currency is None else JournalLine.currency_code == currency
+    row = uow.session.execute(
+        select(func.coalesce(func.sum(JournalLine.debit - JournalLine.credit), 0),
+               func.coalesce(func.sum(JournalLine.amount_currency), 0))
+        .join(Account, Account.id == JournalLine.account_id)
+        .where(JournalLine.company_id == uow.company_id, Account.code == account_code(role),
+               JournalLine.partner_id == partner_id, cond)).one()
+    return money(row[0]), to_decimal(row[1] or 0)
+
+
 def get_entry(uow: UnitOfWork, entry_id: int) -> JournalEntry:
     entry = uow.session.scalar(select(JournalEntry).where(JournalEntry.id == entry_id,
                                                           JournalEntry.company_id == uow.company_id))

@@ -120,6 +120,7 @@ class SalesOrder(_Amounts, CompanyEntity, Base):
     warehouse_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("warehouse.id"))
     price_includes_tax: Mapped[bool] = mapped_column(Boolean, default=False)
     currency_code: Mapped[str] = mapped_column(String(3), default="CNY")
+    currency_rate: Mapped[Decimal] = mapped_column(Qty, default=Decimal(1))  # company currency per unit, order date
     quote_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("sales_quote.id"))
     notes: Mapped[str | None] = mapped_column(Text)
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -213,6 +214,8 @@ class CustomerInvoice(_Amounts, CompanyEntity, Base):
     buyer_bank_account: Mapped[str | None] = mapped_column(String(120))
     currency_code: Mapped[str] = mapped_column(String(3), default="CNY")
     amount_paid: Mapped[Decimal] = mapped_column(Amount, default=Decimal(0))  # receipts and credit applied
+    currency_rate: Mapped[Decimal] = mapped_column(Qty, default=Decimal(1))  # invoice-date rate of the receivable
+    paid_company: Mapped[Decimal] = mapped_column(Amount, default=Decimal(0))  # receivable cleared, company currency
     reversed_invoice_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("customer_invoice.id"))
     credit_note_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("customer_invoice.id"))
     reason: Mapped[str | None] = mapped_column(String(300))
@@ -262,6 +265,10 @@ class CustomerReceipt(CompanyEntity, Base):
     method: Mapped[str | None] = mapped_column(String(40))  # 银行转账 / 支付宝 / 承兑汇票 …
     reference: Mapped[str | None] = mapped_column(String(80))  # bank slip / transaction number
     notes: Mapped[str | None] = mapped_column(String(300))
+    currency_code: Mapped[str] = mapped_column(String(3), default="CNY")
+    currency_rate: Mapped[Decimal] = mapped_column(Qty, default=Decimal(1))  # receipt-date rate
+    fx_difference: Mapped[Decimal] = mapped_column(Amount, default=Decimal(0))  # realised: + loss, - gain
+    reversal_reason: Mapped[str | None] = mapped_column(String(300))
 
     customer: Mapped[Partner] = relationship(lazy="joined")
 
@@ -278,6 +285,7 @@ class ReceiptAllocation(CompanyEntity, Base):
     invoice_id: Mapped[int] = mapped_column(BigId, ForeignKey("customer_invoice.id"))
     customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("partner.id"))
     amount: Mapped[Decimal] = mapped_column(Amount)
+    amount_company: Mapped[Decimal | None] = mapped_column(Amount)  # receivable cleared at the invoice's rate
     allocation_date: Mapped[dt.date] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(10), default="receipt")  # receipt | credit
     journal_entry_id: Mapped[int | None] = mapped_column(BigInteger)

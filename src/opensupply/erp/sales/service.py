@@ -23,8 +23,16 @@ The service API other modules call (each takes the caller's unit of work first a
 * ``register_receipt(uow, customer_id, amount, allocations=None) -> CustomerReceipt`` — settles
   invoices (oldest first unless ``allocations=[(invoice_id, amount), …]``); any surplus stays as the
   customer's credit on 2203 预收账款 and is applied to the next invoices.
+* ``reverse_receipt(uow, receipt_id, reason) -> CustomerReceipt`` — undoes a receipt with a reversing
+  voucher; the invoices it settled are open again and its surplus leaves the customer's credit.
 * ``cancel_sales_order``, ``cancel_backorder``, ``cancel_invoice`` (issues a 红字发票 credit note),
   ``apply_customer_credit``, ``ar_aging``, ``collections``, ``record_reminder``.
+
+Foreign currency: a customer whose currency is not the company's (USD, EUR, JPY …) is sold to in
+that currency. Orders and invoices keep document-currency amounts and the rate of their date
+(``currency_rate``); the invoice books 1122 in company currency at its rate with the foreign amount
+beside it; a receipt in that currency at its own date's rate clears 1122 at the invoice's rate and
+realises the difference on 660301 汇兑损益 (see ``accounting.fx``). A missing rate is refused.
 
 Rules: confirmed documents are immutable (draft → confirmed → done / cancelled). Credit
 control: open receivables (less the customer's credit) + confirmed orders not yet invoiced +
@@ -46,11 +54,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, or_, select
 
+from opensupply.accounting import fx
 from opensupply.accounting import service as gl
 from opensupply.accounting.service import EntryLine
 from opensupply.core.errors import Conflict, InsufficientStock, NotFound, PermissionDenied, ValidationFailed
 from opensupply.core.i18n import _
 from opensupply.core.i18n import lazy_gettext as _l
+from opensupply.core.money import company_currency
 from opensupply.core.sequences import company_today, next_number, register_sequence
 from opensupply.core.types import ZERO, to_decimal, utcnow
 from opensupply.core.uow import UnitOfWork
@@ -376,11 +386,13 @@ def create_sales_order(uow: UnitOfWork, *, customer_id: int | str, lines: list[S
     if requested_date is not None and requested_date < day:
         raise ValidationFailed(_("要求交货日期不能早于订单日期"), field="requested_date")
     wh = _warehouse(uow, warehouse_id)
+    currency = (customer.currency_code or "CNY").upper()
+    rate = fx.document_rate(uow, currency, day)
     order = SalesOrder(number=next_number(uow, "SALES_SO", on=day), customer_id=customer.id, state="draft",
                        order_date=day, requested_date=requested_date, channel=channel, source_ref=source_ref,
                        created_by_module=(created_by_module or "erp")[:20],
                        salesperson_id=_salesperson(uow, salesperson_id), warehouse_id=wh.id,
-                       price_includes_tax=incl, currency_code=customer.currency_code or "CNY", quote_id=quote_id,
+                       price_includes_tax=incl, currency_code=currency, currency_rate=rate, quote_id=quote_id,
                        notes=notes)
     order.lines = [SalesOrderLine(**{k: v for k, v in r.items() if k != "product"}) for r in resolved]
     _set_totals(order, order.lines)
@@ -430,17 +442,19 @@ def customer_credit(uow: UnitOfWork, customer_id: int) -> Decimal:
 
 def uninvoiced_orders(uow: UnitOfWork, customer_id: int, exclude_order_id: int | None = None) -> Decimal:
     """Value of confirmed orders not yet invoiced (the part of the credit exposure not in AR yet)."""
-    stmt = (select(SalesOrderLine.amount_total, SalesOrderLine.quantity, SalesOrderLine.qty_invoiced)
+    stmt = (select(SalesOrderLine.amount_total, SalesOrderLine.quantity, SalesOrderLine.qty_invoiced,
+                   SalesOrder.currency_rate)
             .join(SalesOrder, SalesOrder.id == SalesOrderLine.order_id)
             .where(SalesOrder.company_id == uow.company_id, SalesOrder.customer_id == customer_id,
                    SalesOrder.state == "confirmed"))
     if exclude_order_id:
         stmt = stmt.where(SalesOrder.id != exclude_order_id)
     total = ZERO
-    for amount, qty, invoiced in uow.session.execute(stmt):
+    for amount, qty, invoiced, rate in uow.session.execute(stmt):
         qty, invoiced = to_decimal(qty), to_decimal(invoiced)
         if qty > invoiced:
-            total += to_decimal(amount) * (qty - invoiced) / qty
+            part = to_decimal(amount) * (qty - invoiced) / qty
+            total += part if rate in (None, 1) else part * to_decimal(rate)  # foreign orders in company currency
     return cents(total)
 
 
@@ -449,6 +463,8 @@ def credit_exposure(uow: UnitOfWork, customer_id: int, order: SalesOrder | None 
     ar = open_receivable(uow, customer_id)
     pending = uninvoiced_orders(uow, customer_id, exclude_order_id=order.id if order else None)
     this = to_decimal(order.amount_total) if order else ZERO
+    if order is not None and order.currency_rate not in (None, 1):
+        this = cents(this * to_decimal(order.currency_rate))
     limit = to_decimal(customer.credit_limit) if customer.credit_limit is not None else None
     total = ar + pending + this
     return {"credit_limit": limit, "open_receivable": ar, "open_orders": pending, "this_order": this,
@@ -850,7 +866,8 @@ def invoice_order(uow: UnitOfWork, order_id: int, *, invoice_type: str = "normal
         buyer_tax_id=tax_id, buyer_address_phone=" ".join(x for x in (
             (customer.province or "") + (customer.city or "") + (customer.district or "") + (customer.address or ""),
             customer.phone or "") if x) or None,
-        buyer_bank_account=customer.bank_account, currency_code=order.currency_code)
+        buyer_bank_account=customer.bank_account, currency_code=order.currency_code,
+        currency_rate=fx.document_rate(uow, order.currency_code, day))
     for ln, q in todo:
         part = pricing.part_of_line(q, to_decimal(ln.quantity) - to_decimal(ln.qty_invoiced), ln.unit_price,
                                     ln.tax_rate, ln.discount_pct, price_includes_tax=order.price_includes_tax,
@@ -875,7 +892,8 @@ def invoice_order(uow: UnitOfWork, order_id: int, *, invoice_type: str = "normal
     return invoice
 
 
-def _post_invoice(uow: UnitOfWork, invoice: CustomerInvoice, *, credit_note: bool, paid: Decimal = ZERO) -> None:
+def _post_invoice(uow: UnitOfWork, invoice: CustomerInvoice, *, credit_note: bool, paid: Decimal = ZERO,
+                  paid_company: Decimal | None = None) -> None:
     """Blue invoice: Dr 1122 gross / Cr 6001 net + Cr 222102 tax. Red (credit note): the mirror,
     except that what the customer already paid becomes their credit on 2203."""
     if invoice.amount_total == 0:
@@ -885,16 +903,31 @@ def _post_invoice(uow: UnitOfWork, invoice: CustomerInvoice, *, credit_note: boo
     for ln in invoice.lines:
         net, tax = net + to_decimal(ln.amount_untaxed), tax + to_decimal(ln.amount_tax)
     gross = to_decimal(invoice.amount_total)
+    cur: dict = {}
+    if fx.is_foreign(uow, invoice.currency_code):  # the ledger in company currency at the invoice's rate
+        rate = to_decimal(invoice.currency_rate or 1)
+        gross_currency, paid_currency = gross, paid
+        gross, tax = fx.to_company(gross, rate), fx.to_company(tax, rate)
+        net = gross - tax
+        paid = to_decimal(paid_company) if paid_company is not None else fx.to_company(paid, rate)
+        cur = {"currency_code": invoice.currency_code.upper(), "gross": gross_currency, "paid": paid_currency}
+
+    def currency(amount) -> dict:
+        return {"currency_code": cur["currency_code"], "amount_currency": amount} if cur else {}
+
     if not credit_note:
-        lines = [EntryLine("receivable", debit=gross, partner_id=pid, memo=invoice.number),
+        lines = [EntryLine("receivable", debit=gross, partner_id=pid, memo=invoice.number,
+                           **currency(cur.get("gross"))),
                  EntryLine("revenue", credit=net, partner_id=pid, memo=invoice.number),
                  EntryLine("vat_output", credit=tax, partner_id=pid, memo=invoice.number)]
         memo = _("销售发票 {n} {customer}", n=invoice.number, customer=invoice.buyer_name)
     else:
         lines = [EntryLine("revenue", debit=net, partner_id=pid, memo=invoice.number),
                  EntryLine("vat_output", debit=tax, partner_id=pid, memo=invoice.number),
-                 EntryLine("receivable", credit=gross - paid, partner_id=pid, memo=invoice.number),
-                 EntryLine("customer_advance", credit=paid, partner_id=pid, memo=invoice.number)]
+                 EntryLine("receivable", credit=gross - paid, partner_id=pid, memo=invoice.number,
+                           **currency(-(cur["gross"] - cur["paid"]) if cur else None)),
+                 EntryLine("customer_advance", credit=paid, partner_id=pid, memo=invoice.number,
+                           **currency(-cur["paid"] if cur else None))]
         memo = _("红字发票 {n} {customer}", n=invoice.number, customer=invoice.buyer_name)
     gl.post_entry(uow, journal="SAL", date=invoice.invoice_date, lines=lines, memo=memo, reference=invoice.number,
                   ref_type=INVOICE_REF, ref_id=invoice.id)
@@ -921,7 +954,8 @@ def cancel_invoice(uow: UnitOfWork, invoice_id: int, reason: str | None = None,
         customer_id=invoice.customer_id, order_id=invoice.order_id, state="posted", invoice_date=day, due_date=day,
         buyer_name=invoice.buyer_name, buyer_tax_id=invoice.buyer_tax_id,
         buyer_address_phone=invoice.buyer_address_phone, buyer_bank_account=invoice.buyer_bank_account,
-        currency_code=invoice.currency_code, reversed_invoice_id=invoice.id, reason=reason[:300],
+        currency_code=invoice.currency_code, currency_rate=invoice.currency_rate, reversed_invoice_id=invoice.id,
+        reason=reason[:300],
         amount_untaxed=invoice.amount_untaxed, amount_tax=invoice.amount_tax, amount_total=invoice.amount_total)
     note.lines = [CustomerInvoiceLine(order_line_id=ln.order_line_id, product_id=ln.product_id,
                                       description=ln.description, quantity=ln.quantity, unit_price=ln.unit_price,
@@ -930,7 +964,7 @@ def cancel_invoice(uow: UnitOfWork, invoice_id: int, reason: str | None = None,
                                       amount_total=ln.amount_total) for ln in invoice.lines]
     uow.add(note)
     uow.flush()
-    _post_invoice(uow, note, credit_note=True, paid=paid)
+    _post_invoice(uow, note, credit_note=True, paid=paid, paid_company=invoice.paid_company)
     invoice.state = "cancelled"
     invoice.credit_note_id = note.id
     invoice.reason = reason[:300]
@@ -951,38 +985,72 @@ def cancel_invoice(uow: UnitOfWork, invoice_id: int, reason: str | None = None,
 
 # ------------------------------------------------------------------ receipts and credit
 def _open_invoices(uow: UnitOfWork, customer_id: int, ids: list[int] | None = None, *,
-                   lock: bool = True) -> list[CustomerInvoice]:
+                   lock: bool = True, currency: str | None = None) -> list[CustomerInvoice]:
     stmt = (select(CustomerInvoice).where(CustomerInvoice.company_id == uow.company_id,
                                           CustomerInvoice.customer_id == customer_id,
                                           CustomerInvoice.kind == "invoice", CustomerInvoice.state == "posted")
             .order_by(CustomerInvoice.due_date, CustomerInvoice.id))
     if ids is not None:
         stmt = stmt.where(CustomerInvoice.id.in_(ids))
+    if currency is not None:
+        stmt = stmt.where(CustomerInvoice.currency_code == currency)
     if lock:
         stmt = stmt.with_for_update(of=CustomerInvoice)
     return list(uow.session.scalars(stmt))
 
 
-def _settle(invoice: CustomerInvoice, amount: Decimal) -> None:
+def _clears(invoice: CustomerInvoice, amount: Decimal) -> Decimal:
+    """Company-currency receivable that settling `amount` of the invoice clears (its own rate)."""
+    if invoice.currency_rate in (None, 1):
+        return amount
+    return fx.settle_company(invoice.amount_total, invoice.currency_rate, invoice.amount_paid,
+                             invoice.paid_company, amount)
+
+
+def _settle(invoice: CustomerInvoice, amount: Decimal, company: Decimal | None = None) -> None:
     invoice.amount_paid = to_decimal(invoice.amount_paid) + amount
+    invoice.paid_company = to_decimal(invoice.paid_company or 0) + (amount if company is None else company)
     if invoice.amount_paid >= to_decimal(invoice.amount_total):
         invoice.state = "paid"
 
 
+def _unsettle(invoice: CustomerInvoice, amount: Decimal, company: Decimal | None = None) -> None:
+    invoice.amount_paid = to_decimal(invoice.amount_paid) - amount
+    invoice.paid_company = to_decimal(invoice.paid_company or 0) - (amount if company is None else company)
+    if invoice.state == "paid" and invoice.amount_paid < to_decimal(invoice.amount_total):
+        invoice.state = "posted"
+
+
 def open_amount(invoice: CustomerInvoice) -> Decimal:
+    """What is still open on an invoice, in the invoice's currency."""
     if invoice.kind != "invoice" or invoice.state == "cancelled":
         return ZERO
     return cents(to_decimal(invoice.amount_total) - to_decimal(invoice.amount_paid))
 
 
+def open_amount_company(invoice: CustomerInvoice) -> Decimal:
+    """What is still open on an invoice in company currency — what it leaves on 1122."""
+    if invoice.currency_rate in (None, 1):
+        return open_amount(invoice)
+    if open_amount(invoice) <= 0:
+        return ZERO
+    return fx.open_company(invoice.amount_total, invoice.currency_rate, invoice.amount_paid, invoice.paid_company)
+
+
 def register_receipt(uow: UnitOfWork, customer_id: int | str, amount, allocations=None, *,
                      receipt_date: dt.date | None = None, account: str = "bank", method: str | None = None,
-                     reference: str | None = None, notes: str | None = None) -> CustomerReceipt:
+                     reference: str | None = None, notes: str | None = None,
+                     currency_code: str | None = None) -> CustomerReceipt:
     """Money received from a customer. `allocations`: [(invoice_id, amount), …] (or dicts with
     invoice_id/amount); None settles the oldest open invoices first. Posts Dr bank/cash / Cr 1122
-    for what settles invoices and Cr 2203 预收账款 for the rest (the customer's credit)."""
+    for what settles invoices and Cr 2203 预收账款 for the rest (the customer's credit).
+
+    The receipt is in the customer's currency (or `currency_code`) and settles invoices of that
+    currency only. In a foreign currency it is booked at the receipt-date rate: 1122 is cleared at
+    each invoice's own rate, and the difference is the realised exchange difference on 660301."""
     customer = _customer(uow, customer_id)
     _lock_customer(uow, customer.id)
+    currency = (currency_code or customer.currency_code or company_currency(uow)).strip().upper()
     amount = _dec(amount, "amount")
     if amount <= 0:
         raise ValidationFailed(_("收款金额必须大于 0"), field="amount")
@@ -991,10 +1059,11 @@ def register_receipt(uow: UnitOfWork, customer_id: int | str, amount, allocation
     if account not in RECEIPT_ACCOUNTS:
         raise ValidationFailed(_("收款账户只能是：{v}", v="bank / cash / platform_cash"), field="account")
     day = receipt_date or company_today(uow)
+    rate = fx.document_rate(uow, currency, day)
     pairs: list[tuple[CustomerInvoice, Decimal]] = []
     if allocations is None:
         left = amount
-        for invoice in _open_invoices(uow, customer.id):
+        for invoice in _open_invoices(uow, customer.id, currency=currency):
             if left <= 0:
                 break
             take = min(left, open_amount(invoice))
@@ -1024,6 +1093,9 @@ def register_receipt(uow: UnitOfWork, customer_id: int | str, amount, allocation
                     raise ValidationFailed(_("发票 {n} 不是该客户的", n=other.number), field="allocations")
                 raise Conflict(_("发票 {n} 状态为{s}，不能核销", n=other.number,
                                  s=label(INVOICE_STATE_LABELS, other.state)), field="allocations")
+            if (invoice.currency_code or "CNY").upper() != currency:
+                raise ValidationFailed(_("发票 {n} 的币种为 {a}，收款币种为 {b}，不能核销", n=invoice.number,
+                                         a=invoice.currency_code, b=currency), field="allocations")
             if amt > open_amount(invoice):
                 raise ValidationFailed(_("发票 {n} 未收金额 {open}，核销 {a} 超出", n=invoice.number,
                                          open=open_amount(invoice), a=amt), field="allocations")
@@ -1031,29 +1103,97 @@ def register_receipt(uow: UnitOfWork, customer_id: int | str, amount, allocation
         if sum((a for _i, a in pairs), ZERO) > amount:
             raise ValidationFailed(_("核销合计超过收款金额 {a}", a=amount), field="allocations")
     allocated = sum((a for _i, a in pairs), ZERO)
+    foreign = fx.is_foreign(uow, currency)
+    cleared = [_clears(invoice, amt) if foreign else amt for invoice, amt in pairs]
+    if foreign:  # company currency: the bank at today's rate, 1122 at the invoices' rates
+        bank = fx.to_company(amount, rate)
+        settled = fx.to_company(allocated, rate)
+        ar_cleared = sum(cleared, ZERO)
+        difference = ar_cleared - settled  # + a loss (less came in than 1122 held), − a gain
+    else:
+        bank, settled, ar_cleared, difference = amount, allocated, allocated, ZERO
     receipt = CustomerReceipt(number=next_number(uow, "SALES_RC", on=day), customer_id=customer.id, state="posted",
                               receipt_date=day, amount=amount, amount_allocated=allocated, account=account,
                               method=(method or "").strip()[:40] or None,
                               reference=(reference or "").strip()[:80] or None,
-                              notes=(notes or "").strip()[:300] or None)
+                              notes=(notes or "").strip()[:300] or None, currency_code=currency,
+                              currency_rate=rate, fx_difference=difference)
     uow.add(receipt)
     uow.flush()
+
+    def cur(value) -> dict:
+        return fx.currency_fields(uow, currency, value)
+
     entry = gl.post_entry(
         uow, journal="CSH" if account == "cash" else "BNK", date=day, reference=receipt.number,
         ref_type=RECEIPT_REF, ref_id=receipt.id,
         memo=_("收款 {n} {customer}", n=receipt.number, customer=customer.name),
-        lines=[EntryLine(account, debit=amount, memo=receipt.reference or ""),
-               EntryLine("receivable", credit=allocated, partner_id=customer.id,
-                         memo=", ".join(i.number for i, _a in pairs)[:500]),
-               EntryLine("customer_advance", credit=amount - allocated, partner_id=customer.id,
-                         memo=_("预收/多收款"))])
-    for invoice, amt in pairs:
+        lines=[EntryLine(account, debit=bank, memo=receipt.reference or ""),
+               EntryLine("receivable", credit=ar_cleared, partner_id=customer.id,
+                         memo=", ".join(i.number for i, _a in pairs)[:500], **cur(-allocated)),
+               EntryLine("customer_advance", credit=bank - settled, partner_id=customer.id, memo=_("预收/多收款"),
+                         **cur(-(amount - allocated))),
+               fx.fx_line(difference, _("汇兑损益 {n}", n=receipt.number))])
+    for (invoice, amt), company in zip(pairs, cleared, strict=True):
         uow.add(ReceiptAllocation(receipt_id=receipt.id, invoice_id=invoice.id, customer_id=customer.id, amount=amt,
-                                  allocation_date=day, source="receipt", journal_entry_id=entry.id))
-        _settle(invoice, amt)
+                                  amount_company=company, allocation_date=day, source="receipt",
+                                  journal_entry_id=entry.id))
+        _settle(invoice, amt, company)
     uow.flush()
     uow.emit("erp.customer_receipt_registered", receipt_id=receipt.id, number=receipt.number,
              customer_id=customer.id, amount=amount, allocated=allocated)
+    return receipt
+
+
+def reverse_receipt(uow: UnitOfWork, receipt_id: int, reason: str) -> CustomerReceipt:
+    """Undo a receipt registered in error (wrong customer, bounced transfer): a reversing voucher
+    dated as the receipt (the original is never edited); the invoices it settled are open again
+    (document and company currency) and its surplus leaves the customer's credit. Refused when the
+    receipt's accounting period is closed, when an invoice it settled was credited (红冲) since, or
+    when its surplus credit was already used on other invoices. The receipt keeps its number,
+    marked cancelled with the reason; the audit trail records who did it."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("请填写冲销原因"), field="reason")
+    receipt = uow.get(CustomerReceipt, receipt_id, for_update=True)
+    if receipt.state != "posted":
+        raise Conflict(_("收款单 {n} 已冲销", n=receipt.number), field="state")
+    if gl.period_state(uow, receipt.receipt_date) == "closed":
+        raise Conflict(_("收款单 {n} 所在会计期间 {y}-{m:02d} 已结账，不能冲销", n=receipt.number,
+                         y=receipt.receipt_date.year, m=receipt.receipt_date.month), field="receipt_date")
+    _lock_customer(uow, receipt.customer_id)
+    allocations = list(uow.session.scalars(select(ReceiptAllocation).where(
+        ReceiptAllocation.company_id == uow.company_id, ReceiptAllocation.receipt_id == receipt.id)
+        .order_by(ReceiptAllocation.id)))
+    invoices = {i.id: i for i in uow.session.scalars(
+        select(CustomerInvoice).where(CustomerInvoice.company_id == uow.company_id,
+                                      CustomerInvoice.id.in_({a.invoice_id for a in allocations}))
+        .with_for_update(of=CustomerInvoice))} if allocations else {}
+    for invoice in invoices.values():
+        if invoice.state == "cancelled":
+            raise Conflict(_("收款单 {n} 核销的发票 {inv} 已红冲，不能冲销收款", n=receipt.number, inv=invoice.number),
+                           field="state")
+    surplus = to_decimal(receipt.amount) - to_decimal(receipt.amount_allocated)
+    if surplus > 0:
+        if fx.is_foreign(uow, receipt.currency_code):
+            credit, _company = customer_credit_in(uow, receipt.customer_id, receipt.currency_code)
+        else:
+            credit = customer_credit(uow, receipt.customer_id)
+        if credit < surplus:
+            raise Conflict(_("收款单 {n} 的多收款 {s} 已用于冲抵其他发票（剩余预收 {c}），不能冲销", n=receipt.number,
+                             s=surplus, c=credit), field="state")
+    for a in allocations:
+        _unsettle(invoices[a.invoice_id], to_decimal(a.amount),
+                  to_decimal(a.amount_company) if a.amount_company is not None else None)
+    memo = _("冲销收款 {n}：{reason}", n=receipt.number, reason=reason)[:300]
+    for entry in gl.entries_for(uow, RECEIPT_REF, receipt.id):
+        if not entry.reversed and entry.reversal_of_id is None:
+            gl.reverse_entry(uow, entry.id, date=entry.date, memo=memo)
+    receipt.state = "cancelled"
+    receipt.reversal_reason = reason[:300]
+    uow.flush()
+    uow.emit("erp.customer_receipt_reversed", receipt_id=receipt.id, number=receipt.number,
+             customer_id=receipt.customer_id, amount=receipt.amount, reason=reason[:300])
     return receipt
 
 
@@ -1063,12 +1203,22 @@ def apply_customer_credit(uow: UnitOfWork, customer_id: int, invoice_ids: list[i
     Returns the amount applied."""
     customer = _customer(uow, customer_id)
     _lock_customer(uow, customer.id)
+    day = on or company_today(uow)
+    invoices = _open_invoices(uow, customer.id, invoice_ids)
+    foreign = defaultdict(list)
+    for invoice in invoices:
+        if fx.is_foreign(uow, invoice.currency_code):
+            foreign[invoice.currency_code.upper()].append(invoice)
+    if foreign:  # credit held in a foreign currency settles invoices of that currency
+        applied = sum((_apply_foreign_credit(uow, customer, cur, group, day) for cur, group in foreign.items()),
+                      ZERO)
+        rest = [i.id for i in invoices if not fx.is_foreign(uow, i.currency_code)]
+        return applied + (apply_customer_credit(uow, customer.id, rest, on=day) if rest else ZERO)
     credit = customer_credit(uow, customer.id)
     if credit <= 0:
         return ZERO
-    day = on or company_today(uow)
     pairs = []
-    for invoice in _open_invoices(uow, customer.id, invoice_ids):
+    for invoice in invoices:
         if credit <= 0:
             break
         take = min(credit, open_amount(invoice))
@@ -1089,6 +1239,49 @@ def apply_customer_credit(uow: UnitOfWork, customer_id: int, invoice_ids: list[i
         _settle(invoice, amt)
     uow.flush()
     return applied
+
+
+def customer_credit_in(uow: UnitOfWork, customer_id: int, currency: str) -> tuple[Decimal, Decimal]:
+    """The customer's unused credit held in a foreign currency: (foreign amount, company-currency value)."""
+    company, foreign = gl.partner_currency_balance(uow, "customer_advance", customer_id, currency.upper())
+    return -foreign, -company
+
+
+def _apply_foreign_credit(uow: UnitOfWork, customer: md.Partner, currency: str, invoices: list[CustomerInvoice],
+                          day: dt.date) -> Decimal:
+    """Dr 2203 (the credit's booked value) / Cr 1122 (the invoices' rates) ± 660301; returns the
+    company-currency credit used."""
+    credit, credit_company = customer_credit_in(uow, customer.id, currency)
+    if credit <= 0:
+        return ZERO
+    left, pairs = credit, []
+    for invoice in invoices:
+        if left <= 0:
+            break
+        take = min(left, open_amount(invoice))
+        if take > 0:
+            pairs.append((invoice, take, _clears(invoice, take)))
+            left -= take
+    applied = sum((a for _i, a, _c in pairs), ZERO)
+    if applied <= 0:
+        return ZERO
+    used = credit_company if applied >= credit else gl.money(credit_company * applied / credit)
+    cleared = sum((c for _i, _a, c in pairs), ZERO)
+    numbers = ", ".join(i.number for i, _a, _c in pairs)
+    entry = gl.post_entry(uow, journal="SAL", date=day, reference=pairs[0][0].number, ref_type=CREDIT_REF,
+                          ref_id=customer.id, memo=_("预收款冲抵应收 {numbers}", numbers=numbers)[:300],
+                          lines=[EntryLine("customer_advance", debit=used, partner_id=customer.id,
+                                           currency_code=currency, amount_currency=applied),
+                                 EntryLine("receivable", credit=cleared, partner_id=customer.id, memo=numbers[:500],
+                                           currency_code=currency, amount_currency=-applied),
+                                 fx.fx_line(cleared - used, _("汇兑损益 {n}", n=numbers[:200]))])
+    for invoice, amt, company in pairs:
+        uow.add(ReceiptAllocation(receipt_id=None, invoice_id=invoice.id, customer_id=customer.id, amount=amt,
+                                  amount_company=company, allocation_date=day, source="credit",
+                                  journal_entry_id=entry.id))
+        _settle(invoice, amt, company)
+    uow.flush()
+    return used
 
 
 # ------------------------------------------------------------------ aging and collections
@@ -1119,10 +1312,11 @@ def ar_aging(uow: UnitOfWork, *, as_of: dt.date | None = None, customer_id: int 
     if customer_id:
         stmt = stmt.where(CustomerInvoice.customer_id == customer_id)
     rows: dict[int, dict] = {}
+    home = company_currency(uow)
     for invoice in uow.session.scalars(stmt):
-        amount = open_amount(invoice)
-        if amount <= 0:
+        if open_amount(invoice) <= 0:
             continue
+        amount = open_amount_company(invoice)  # company currency, as on 1122; the foreign amount beside it
         row = rows.setdefault(invoice.customer_id, {
             "customer_id": invoice.customer_id, "customer_code": invoice.customer.code,
             "customer_name": invoice.customer.name, "invoices": 0, "max_days_overdue": 0,
@@ -1132,6 +1326,9 @@ def ar_aging(uow: UnitOfWork, *, as_of: dt.date | None = None, customer_id: int 
         row["total"] += amount
         row["invoices"] += 1
         row["max_days_overdue"] = max(row["max_days_overdue"], days)
+        if (invoice.currency_code or home).upper() != home:
+            foreign = row.setdefault("currencies", {})
+            foreign[invoice.currency_code] = foreign.get(invoice.currency_code, ZERO) + open_amount(invoice)
     credits = {pid: -bal for pid, bal in gl.partner_balances(uow, "customer_advance").items() if bal < 0}
     for pid in credits:
         if customer_id and pid != customer_id:
@@ -1159,8 +1356,10 @@ def collections(uow: UnitOfWork, customer_id: int, *, as_of: dt.date | None = No
             continue
         overdue.append({"invoice_id": invoice.id, "number": invoice.number, "invoice_date": invoice.invoice_date,
                         "due_date": invoice.due_date, "days_overdue": _days_overdue(invoice, as_of),
-                        "amount_total": to_decimal(invoice.amount_total), "open_amount": open_amount(invoice),
-                        "order_id": invoice.order_id})
+                        "amount_total": to_decimal(invoice.amount_total), "open_amount": open_amount_company(invoice),
+                        "order_id": invoice.order_id, "currency_code": invoice.currency_code,
+                        "currency_rate": to_decimal(invoice.currency_rate or 1),
+                        "open_amount_currency": open_amount(invoice)})
     overdue.sort(key=lambda r: -r["days_overdue"])
     reminders = list(uow.session.scalars(select(CollectionReminder).where(
         CollectionReminder.company_id == uow.company_id, CollectionReminder.customer_id == customer.id)
@@ -1179,8 +1378,8 @@ def overdue_customers(uow: UnitOfWork, *, as_of: dt.date | None = None) -> list[
     for invoice in uow.session.scalars(select(CustomerInvoice).where(
             CustomerInvoice.company_id == uow.company_id, CustomerInvoice.kind == "invoice",
             CustomerInvoice.state == "posted", CustomerInvoice.due_date < as_of)):
-        amount = open_amount(invoice)
-        if amount <= 0:
+        amount = open_amount_company(invoice)
+        if open_amount(invoice) <= 0:
             continue
         r = rows.setdefault(invoice.customer_id, {"customer_id": invoice.customer_id,
                                                   "customer_code": invoice.customer.code,
@@ -1323,7 +1522,8 @@ def invoices_of(uow: UnitOfWork, order_id: int) -> list[CustomerInvoice]:
 
 def allocations_of(uow: UnitOfWork, *, invoice_id: int | None = None, receipt_id: int | None = None) -> list[dict]:
     a = ReceiptAllocation
-    stmt = (select(a, CustomerInvoice.number.label("invoice_number"), CustomerReceipt.number.label("receipt_number"))
+    stmt = (select(a, CustomerInvoice.number.label("invoice_number"), CustomerReceipt.number.label("receipt_number"),
+                   CustomerReceipt.state.label("receipt_state"))
             .join(CustomerInvoice, CustomerInvoice.id == a.invoice_id)
             .outerjoin(CustomerReceipt, CustomerReceipt.id == a.receipt_id)
             .where(a.company_id == uow.company_id).order_by(a.id))
@@ -1333,7 +1533,9 @@ def allocations_of(uow: UnitOfWork, *, invoice_id: int | None = None, receipt_id
         stmt = stmt.where(a.receipt_id == receipt_id)
     return [{"id": al.id, "invoice_id": al.invoice_id, "invoice_number": inv_no, "receipt_id": al.receipt_id,
              "receipt_number": rc_no, "amount": to_decimal(al.amount), "date": al.allocation_date,
-             "source": al.source} for al, inv_no, rc_no in uow.session.execute(stmt)]
+             "source": al.source, "amount_company": to_decimal(al.amount_company if al.amount_company is not None
+                                                                 else al.amount),
+             "reversed": rc_state == "cancelled"} for al, inv_no, rc_no, rc_state in uow.session.execute(stmt)]
 
 
 def reserved_quantities(uow: UnitOfWork, order: SalesOrder) -> dict[int, Decimal]:
