@@ -56,3 +56,24 @@ def setup(db, *, aisles: int = 2, bins_per_side: int = 3, capacity_units=None) -
     s.products["towel"] = f.product(db, c, "YS-TOWEL-01", name="纯棉毛巾", cost=D("18"), tracking="lot")
     s.products["mug"] = f.product(db, c, "YS-MUG-01", name="陶瓷马克杯", cost=D("12"))
     return s
+
+
+def stock(s: Inbound, key: str, code: str, qty, lot: str | None = None) -> None:
+    """Put `qty` of a product straight into a bin (a plain inventory receipt)."""
+    from opensupply.inventory import service as inv
+
+    loc = {"RCV": s.wh.dock, "QC": s.wh.qc}.get(code) or s.wh.bins[code]
+    with s.uow() as uow:
+        inv.receive(uow, [inv.StockLine(s.products[key], D(qty), lot=lot, unit_cost=D("10"))], loc.location_id)
+
+
+def clerk(s: Inbound, username: str | None = None, *, approve: bool = False):
+    """A warehouse user with wms.read/write (and wms.approve when asked), as an Actor."""
+    from opensupply.core import auth
+
+    role = "wms_lead" if approve else "wms_clerk"
+    perms = ["wms.read", "wms.write", "inventory.read"] + (["wms.approve"] if approve else [])
+    with s.uow() as uow:
+        auth.ensure_role(uow, role, "仓库主管" if approve else "仓库员", perms)
+    name = f.user(s.db, s.company, username, roles=(role,))
+    return f.actor(s.db, s.company, name)
