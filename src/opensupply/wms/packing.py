@@ -329,7 +329,8 @@ def ship_confirm(uow: UnitOfWork, fulfilment_id: int, *, tracking_number: str | 
         if not partner.is_carrier:
             raise ValidationFailed(_("{name} 不是承运商", name=partner.name), field="carrier_id")
         carrier = partner.id
-    tracking = (tracking_number or "").strip()[:80] or waybill_number(uow, carrier)
+    printed = next((p.tracking_number for p in pkgs if p.tracking_number), None)  # on the label already
+    tracking = (tracking_number or "").strip()[:80] or printed or waybill_number(uow, carrier)
     weights = [Decimal(p.weight_kg) for p in pkgs if p.weight_kg is not None]
     weight = sum(weights, ZERO) if weights else None
     if f.status == "picking":

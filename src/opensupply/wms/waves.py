@@ -32,6 +32,7 @@ from opensupply.core.i18n import _
 from opensupply.core.sequences import next_number, register_sequence
 from opensupply.core.types import utcnow
 from opensupply.core.uow import UnitOfWork
+from opensupply.inventory.service import fmt_qty
 from opensupply.masterdata import models as md
 from opensupply.oms import fulfilments as oms_ful
 from opensupply.oms.models import OmsFulfilment
@@ -444,8 +445,8 @@ def task_dicts(uow: UnitOfWork, tasks: list[WmsTask]) -> list[dict]:
                     "bin": b.code if b else loc_codes.get(t.source_location_id), "bin_id": b.id if b else None,
                     "x": b.x if b else None, "y": b.y if b else None, "zone": b.zone if b else None,
                     "product_id": t.product_id, "sku": p.sku if p else None, "product_name": p.name if p else None,
-                    "barcode": p.barcode if p else None, "lot": lots.get(t.lot_id), "quantity": str(t.quantity),
-                    "qty_done": str(t.qty_done), "slot": t.slot, "fulfilment_id": t.fulfilment_id,
+                    "barcode": p.barcode if p else None, "lot": lots.get(t.lot_id), "quantity": fmt_qty(t.quantity),
+                    "qty_done": fmt_qty(t.qty_done), "slot": t.slot, "fulfilment_id": t.fulfilment_id,
                     "fulfilment": fnums.get(t.fulfilment_id), "fulfilment_line_id": t.fulfilment_line_id,
                     "note": t.note})
     return out

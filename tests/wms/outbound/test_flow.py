@@ -255,3 +255,44 @@ def test_a_wave_never_takes_a_fulfilment_of_another_live_wave(db):
         assert [m.fulfilment_id for m in waves.live_members(uow, w2)] == fids[2:]
     with pytest.raises(Conflict), fl.uow() as uow:
         waves.build_wave(uow, fl.wh.warehouse_id)
+
+
+def pdf_text(data: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_label_slip_and_pick_list_pdfs_read_back(db):
+    from opensupply.wms import labels
+
+    fl = fo.floor(db)
+    fid = fo.order(fl, {"YS-CUP-350": 1, "YS-MUG-01": 2})
+    wid = build_and_release(fl)
+    with fl.uow(readonly=True) as uow:
+        data, _name = labels.pick_list_pdf(uow, wid)
+        wave_no = uow.get(waves.WmsWave, wid).number
+    text = pdf_text(data)
+    assert wave_no in text and "A-01-02" in text and text.index("A-01-02") < text.index("A-04-03")
+    pick_all(fl, wid)
+    pack_all(fl, fid, weight="0.8")
+    with fl.uow() as uow:
+        tracking = labels.assign_waybill(uow, fid, carrier_id=fl.carrier)
+    with fl.uow(readonly=True) as uow:
+        label, _name = labels.shipping_label_pdf(uow, fid)
+        slip, _name = labels.packing_slip_pdf(uow, fid)
+        f = uow.get(OmsFulfilment, fid)
+        so_number = labels.order_numbers(uow, fid)[0]["number"]
+    text = pdf_text(label)
+    assert tracking in text and f.number in text and so_number in text and "王小明" in text
+    import io
+
+    from pypdf import PdfReader
+
+    box = PdfReader(io.BytesIO(label)).pages[0].mediabox
+    assert round(float(box.width) / 72 * 25.4) == 100 and round(float(box.height) / 72 * 25.4) == 150
+    assert f.number in pdf_text(slip) and "YS-MUG-01" in pdf_text(slip)
+    with fl.uow() as uow:  # ship confirm keeps the waybill printed on the label
+        assert packing.ship_confirm(uow, fid)["tracking_number"] == tracking
