@@ -217,22 +217,26 @@ class Geometry:
         return horizontal + abs(self.cross_y[c1] - self.cross_y[c2])
 
     def distance(self, a: tuple[float, float], b: tuple[float, float]) -> float:
-        ka, ia, ba = self.locate(a)
-        kb, ib, bb = self.locate(b)
-        if ka == kb == "aisle" and ia == ib and ba == bb:
+        return self._between(a, self.locate(a), self._exits(a), b, self.locate(b), self._exits(b))
+
+    def _between(self, a, la, ea, b, lb, eb) -> float:
+        if la[0] == lb[0] == "aisle" and la[1] == lb[1] and la[2] == lb[2]:
             return abs(a[1] - b[1])
         best = math.inf
-        for xa, ca, da in self._exits(a):
-            for xb, cb, db in self._exits(b):
+        for xa, ca, da in ea:
+            for xb, cb, db in eb:
                 best = min(best, da + self._across(xa, ca, xb, cb) + db)
         return best
 
     def matrix(self, points: list[tuple[float, float]]) -> list[list[float]]:
+        """All pairwise walking distances (each point located once)."""
         n = len(points)
+        locs = [self.locate(p) for p in points]
+        exits = [self._exits(p) for p in points]
         out = [[0.0] * n for _ in range(n)]
         for i in range(n):
             for j in range(i + 1, n):
-                out[i][j] = out[j][i] = self.distance(points[i], points[j])
+                out[i][j] = out[j][i] = self._between(points[i], locs[i], exits[i], points[j], locs[j], exits[j])
         return out
 
     def tour_length(self, points: list[tuple[float, float]], order: list[int],
