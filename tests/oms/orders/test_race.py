@@ -85,5 +85,4 @@ def test_refund_racing_the_warehouse_never_ends_shipped_and_refunded(db):
                 assert o.refund_status == "refunded"
                 assert f.intercepted or f.status == "cancelled"
         outcomes.append(f.status)
-    print(sorted(outcomes))
     assert len(outcomes) == rounds

@@ -66,7 +66,7 @@ def test_refund_before_picking_cancels_the_sales_order_and_frees_the_stock(db):
 
 def test_refund_of_one_line_reallocates_the_rest(db):
     w = fo.world(db)
-    oid, f = _allocated(w, [("CUP", 1, "50"), ("TOWEL", 1, "20")])
+    oid, _f = _allocated(w, [("CUP", 1, "50"), ("TOWEL", 1, "20")])
     towel = next(ln for ln in _order(w, oid).lines if ln.channel_sku == "TOWEL")
     with w.uow() as uow:
         assert oo.apply_platform_refund(uow, oid, line_ids=[towel.id], reason="毛巾缺货退款") == "reallocated"
@@ -113,7 +113,7 @@ def test_refund_after_shipping_is_an_after_sales_case(db):
 
 def test_user_cancel_and_deallocate(db):
     w = fo.world(db)
-    oid, f = _allocated(w, [("CUP", 1, "50")])
+    oid, _f = _allocated(w, [("CUP", 1, "50")])
     with w.uow() as uow:
         allocation.deallocate_order(uow, oid, "换仓")
     assert _order(w, oid).status == "approved"
@@ -147,7 +147,7 @@ def test_sales_order_entered_in_erp_becomes_a_fulfilment(db):
 
 def test_oms_created_sales_orders_do_not_get_a_second_fulfilment(db):
     w = fo.world(db)
-    oid, f = _allocated(w, [("CUP", 1, "50")])
+    _oid, _f = _allocated(w, [("CUP", 1, "50")])
     with w.uow(readonly=True) as uow:
         from sqlalchemy import func, select
 
