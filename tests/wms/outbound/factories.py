@@ -13,6 +13,7 @@ from opensupply.core.uow import Actor, UnitOfWork
 from opensupply.erp.sales import service as sales
 from opensupply.inventory import service as inv
 from opensupply.masterdata import resources
+from opensupply.oms import fulfilments as _oms_fulfilments  # noqa: F401  (subscribes: ERP order → fulfilment)
 from opensupply.oms.models import OmsFulfilment, OmsFulfilmentLine
 from tests import factories as f
 from tests.erp.sales import factories as fs
