@@ -237,6 +237,13 @@ def cancel_payment(payment_id: int, actor: Actor = PAY) -> dict:
         return s.payment_out(uow, svc.cancel_payment(uow, payment_id), detail=True)
 
 
+@router.post("/payments/{payment_id}/reverse",
+             summary="Reverse a payment with a reason: reversing voucher, the bills it paid open again")
+def reverse_payment(payment_id: int, body: s.ReverseBody, actor: Actor = PAY) -> dict:
+    with UnitOfWork(actor) as uow:
+        return s.payment_out(uow, svc.reverse_payment(uow, payment_id, body.reason), detail=True)
+
+
 # ----------------------------------------------------------------- reports
 @router.get("/reports/ap-aging", summary="Open payables per supplier: 0-30 / 31-60 / 61-90 / 90+ days past due")
 def ap_aging(as_of: dt.date | None = None, supplier: str | None = None, actor: Actor = READ) -> dict:

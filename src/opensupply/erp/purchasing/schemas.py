@@ -69,6 +69,10 @@ class OrderBody(BaseModel):
     confirm: bool = False
 
 
+class ReverseBody(BaseModel):
+    reason: str = Field(..., max_length=300, description="why the payment is reversed (required)")
+
+
 class ReceiptLineBody(BaseModel):
     quantity: Num
     order_line_id: int | None = None
@@ -168,7 +172,8 @@ def order_out(uow: UnitOfWork, po: PurchaseOrder, *, detail: bool = False) -> di
     partners, products = svc._names(uow, [po.supplier_id], [ln.product_id for ln in po.lines])
     out = {"id": po.id, "number": po.number, "state": po.state, "state_label": svc.state_label("order", po.state),
            **_partner(partners, po.supplier_id), "order_date": po.order_date, "expected_date": po.expected_date,
-           "currency": po.currency_code, "request_id": po.request_id, "untaxed": amt(po.untaxed), "tax": amt(po.tax),
+           "currency": po.currency_code, "currency_rate": dec(po.currency_rate), "request_id": po.request_id,
+           "untaxed": amt(po.untaxed), "tax": amt(po.tax),
            "total": amt(po.total), "receipt_tolerance_pct": dec(po.receipt_tolerance_pct),
            "price_tolerance_pct": dec(po.price_tolerance_pct), "qty_tolerance_pct": dec(po.qty_tolerance_pct),
            "notes": po.notes}
@@ -187,7 +192,8 @@ def receipt_out(uow: UnitOfWork, r: GoodsReceipt, *, detail: bool = False) -> di
     po = uow.session.get(PurchaseOrder, r.order_id)
     out = {"id": r.id, "number": r.number, "state": r.state, "state_label": svc.state_label("receipt", r.state),
            "order_id": r.order_id, "order_number": po.number if po else None, **_partner(partners, r.supplier_id),
-           "receipt_date": r.receipt_date, "total": amt(r.total), "notes": r.notes}
+           "receipt_date": r.receipt_date, "total": amt(r.total), "notes": r.notes,
+           "currency": po.currency_code if po else None, "currency_rate": dec(r.currency_rate)}
     if detail:
         out["lines"] = [{"id": ln.id, "order_line_id": ln.order_line_id, "product_id": ln.product_id,
                          "sku": products[ln.product_id].sku, "product_name": products[ln.product_id].name,
@@ -205,6 +211,8 @@ def bill_out(uow: UnitOfWork, b: VendorBill, *, detail: bool = False) -> dict:
            "order_number": po.number if po else None, **_partner(partners, b.supplier_id), "bill_date": b.bill_date,
            "due_date": b.due_date, "untaxed": amt(b.untaxed), "tax": amt(b.tax), "total": amt(b.total),
            "paid_amount": amt(b.paid_amount), "open_amount": amt(svc.open_amount(b)), "match_ok": b.match_ok,
+           "currency": b.currency_code, "currency_rate": dec(b.currency_rate),
+           "total_company": amt(svc.bill_total_company(b)),
            "match_issues": b.match_issues.split("\n") if b.match_issues else [],
            "match_approved_by": b.match_approved_by,
            "match_approved_at": b.match_approved_at.isoformat() if b.match_approved_at else None,
@@ -222,12 +230,15 @@ def payment_out(uow: UnitOfWork, p: SupplierPayment, *, detail: bool = False) ->
     partners, _pr = svc._names(uow, [p.supplier_id])
     out = {"id": p.id, "number": p.number, "state": p.state, "state_label": svc.state_label("payment", p.state),
            **_partner(partners, p.supplier_id), "payment_date": p.payment_date, "amount": amt(p.amount),
-           "account": p.account, "reference": p.reference, "notes": p.notes}
+           "account": p.account, "reference": p.reference, "notes": p.notes, "currency": p.currency_code,
+           "currency_rate": dec(p.currency_rate), "fx_difference": amt(p.fx_difference),
+           "reversal_reason": p.reversal_reason}
     if detail:
         bills = {b.id: b for b in uow.session.scalars(
             select(VendorBill).where(VendorBill.id.in_([a.bill_id for a in p.allocations])))}
         out["allocations"] = [{"bill_id": a.bill_id, "bill_number": bills[a.bill_id].number,
-                               "amount": amt(a.amount)} for a in p.allocations]
+                               "amount": amt(a.amount), "amount_company": amt(a.amount_company),
+                               "bill_rate": dec(bills[a.bill_id].currency_rate)} for a in p.allocations]
         out["audit"] = _audit(uow, "erp_supplier_payment", p.id)
     return out
 
@@ -245,8 +256,9 @@ def money_tree(value):
     """Decimals anywhere in a report become strings (amounts to the cent)."""
     if isinstance(value, Decimal):
         return str(svc.money(value))
-    if isinstance(value, dict):
-        return {k: money_tree(v) for k, v in value.items()}
+    if isinstance(value, dict):  # rates keep their six places
+        return {k: dec(v) if k == "currency_rate" and isinstance(v, Decimal) else money_tree(v)
+                for k, v in value.items()}
     if isinstance(value, list):
         return [money_tree(v) for v in value]
     return value

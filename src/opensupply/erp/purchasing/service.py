@@ -19,6 +19,7 @@ from sqlalchemy import func, or_, select
 
 from opensupply.accounting import fx
 from opensupply.accounting import service as gl
+from opensupply.core.audit import record
 from opensupply.core.auth import Role, UserRole
 from opensupply.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from opensupply.core.i18n import _
@@ -898,6 +899,8 @@ def reverse_payment(uow: UnitOfWork, payment_id: int, reason: str) -> SupplierPa
     payment.state = "cancelled"
     payment.reversal_reason = reason[:300]
     uow.flush()
+    record(uow.session, "reverse", "erp_supplier_payment", payment.id,
+           after={"reason": reason[:300], "number": payment.number})
     uow.emit("erp.supplier_payment_reversed", payment_id=payment.id, supplier_id=payment.supplier_id,
              amount=payment.amount, reason=reason[:300])
     return payment

@@ -281,7 +281,7 @@ def create_receipt(body: s.ReceiptIn, actor: Actor = PAYMENTS) -> dict:
     with UnitOfWork(actor) as uow:
         receipt = svc.register_receipt(uow, body.customer_id, body.amount, allocations, receipt_date=body.receipt_date,
                                        account=body.account, method=body.method, reference=body.reference,
-                                       notes=body.notes)
+                                       notes=body.notes, currency_code=body.currency_code)
         out = s.receipt_out(receipt, allocations=svc.allocations_of(uow, receipt_id=receipt.id))
         out["customer_credit"] = s.money(svc.customer_credit(uow, receipt.customer_id))
         return out
@@ -292,6 +292,16 @@ def get_receipt(receipt_id: int, actor: Actor = READ) -> dict:
     with UnitOfWork(actor, readonly=True) as uow:
         receipt = uow.get(CustomerReceipt, receipt_id)
         return s.receipt_out(receipt, allocations=svc.allocations_of(uow, receipt_id=receipt.id))
+
+
+@router.post("/customer-receipts/{receipt_id}/reverse",
+             summary="Reverse a receipt: reversing voucher, the invoices it settled open again")
+def reverse_receipt(receipt_id: int, body: s.ReverseIn, actor: Actor = PAYMENTS) -> dict:
+    with UnitOfWork(actor) as uow:
+        receipt = svc.reverse_receipt(uow, receipt_id, body.reason)
+        out = s.receipt_out(receipt, allocations=svc.allocations_of(uow, receipt_id=receipt.id))
+        out["customer_credit"] = s.money(svc.customer_credit(uow, receipt.customer_id))
+        return out
 
 
 # ------------------------------------------------------------------ receivables

@@ -122,6 +122,11 @@ class ReceiptIn(_In):
     method: str | None = Field(None, max_length=40)
     reference: str | None = Field(None, max_length=80)
     notes: str | None = Field(None, max_length=300)
+    currency_code: str | None = Field(None, max_length=3, description="default: the customer's currency")
+
+
+class ReverseIn(_In):
+    reason: str = Field(..., max_length=300, description="why the receipt is reversed (required)")
 
 
 class ReminderIn(_In):
@@ -183,7 +188,8 @@ def order_out(o: SalesOrder, *, lines: bool = True, reserved: dict | None = None
            "requested_date": iso(o.requested_date), "channel": o.channel, "channel_label": svc.channel_label(o.channel),
            "source_ref": o.source_ref, "created_by_module": o.created_by_module, "salesperson_id": o.salesperson_id,
            "warehouse_id": o.warehouse_id, "price_includes_tax": o.price_includes_tax,
-           "currency_code": o.currency_code, "quote_id": o.quote_id, "notes": o.notes,
+           "currency_code": o.currency_code, "currency_rate": dec(o.currency_rate), "quote_id": o.quote_id,
+           "notes": o.notes,
            "confirmed_at": iso(o.confirmed_at), "credit_override_by_id": o.credit_override_by_id,
            "credit_override_reason": o.credit_override_reason, "cancel_reason": o.cancel_reason,
            "delivery_status": svc.delivery_status(o), "invoice_status": svc.invoice_status(o), **_totals(o)}
@@ -212,8 +218,9 @@ def invoice_out(i: CustomerInvoice, *, lines: bool = True, allocations: list[dic
            "state_label": svc.label(svc.INVOICE_STATE_LABELS, i.state) if i.kind == "invoice" else
            svc.label(svc.INVOICE_KIND_LABELS, i.kind),
            "invoice_date": iso(i.invoice_date), "due_date": iso(i.due_date), "buyer_name": i.buyer_name,
-           "buyer_tax_id": i.buyer_tax_id, "currency_code": i.currency_code, "amount_paid": money(i.amount_paid),
-           "open_amount": money(svc.open_amount(i)), "reversed_invoice_id": i.reversed_invoice_id,
+           "buyer_tax_id": i.buyer_tax_id, "currency_code": i.currency_code, "currency_rate": dec(i.currency_rate),
+           "amount_paid": money(i.amount_paid), "open_amount": money(svc.open_amount(i)),
+           "open_amount_company": money(svc.open_amount_company(i)), "reversed_invoice_id": i.reversed_invoice_id,
            "credit_note_id": i.credit_note_id, "reason": i.reason, **_totals(i)}
     if lines:
         out["lines"] = [{**_line(ln), "order_line_id": ln.order_line_id} for ln in i.lines]
@@ -223,14 +230,17 @@ def invoice_out(i: CustomerInvoice, *, lines: bool = True, allocations: list[dic
 
 
 def allocation_out(a: dict) -> dict:
-    return {**a, "amount": money(a["amount"]), "date": iso(a["date"])}
+    return {**a, "amount": money(a["amount"]), "date": iso(a["date"]),
+            "amount_company": money(a.get("amount_company"))}
 
 
 def receipt_out(r: CustomerReceipt, *, allocations: list[dict] | None = None) -> dict:
     out = {"id": r.id, "number": r.number, **_customer(r), "state": r.state, "receipt_date": iso(r.receipt_date),
            "amount": money(r.amount), "amount_allocated": money(r.amount_allocated),
            "amount_unallocated": money(Decimal(r.amount) - Decimal(r.amount_allocated)), "account": r.account,
-           "method": r.method, "reference": r.reference, "notes": r.notes}
+           "method": r.method, "reference": r.reference, "notes": r.notes, "currency_code": r.currency_code,
+           "currency_rate": dec(r.currency_rate), "fx_difference": money(r.fx_difference),
+           "reversal_reason": r.reversal_reason}
     if allocations is not None:
         out["allocations"] = [allocation_out(a) for a in allocations]
     return out
@@ -239,7 +249,8 @@ def receipt_out(r: CustomerReceipt, *, allocations: list[dict] | None = None) ->
 def aging_out(a: dict) -> dict:
     keys = [b["key"] for b in a["buckets"]] + ["total", "credit", "net"]
     return {"as_of": iso(a["as_of"]), "buckets": a["buckets"],
-            "items": [{**r, **{k: money(r[k]) for k in keys}} for r in a["items"]],
+            "items": [{**r, **{k: money(r[k]) for k in keys},
+                       "currencies": {c: money(v) for c, v in r.get("currencies", {}).items()}} for r in a["items"]],
             "totals": {k: money(v) for k, v in a["totals"].items()}}
 
 
@@ -248,7 +259,9 @@ def collections_out(c: dict) -> dict:
             "as_of": iso(c["as_of"]), "total_overdue": money(c["total_overdue"]),
             "open_receivable": money(c["open_receivable"]), "credit": money(c["credit"]),
             "overdue": [{**r, "invoice_date": iso(r["invoice_date"]), "due_date": iso(r["due_date"]),
-                         "amount_total": money(r["amount_total"]), "open_amount": money(r["open_amount"])}
+                         "amount_total": money(r["amount_total"]), "open_amount": money(r["open_amount"]),
+                         "currency_rate": dec(r.get("currency_rate")),
+                         "open_amount_currency": money(r.get("open_amount_currency"))}
                         for r in c["overdue"]],
             "reminders": [reminder_out(r) for r in c["reminders"]]}
 

@@ -57,6 +57,7 @@ from sqlalchemy import Select, func, or_, select
 from opensupply.accounting import fx
 from opensupply.accounting import service as gl
 from opensupply.accounting.service import EntryLine
+from opensupply.core.audit import record
 from opensupply.core.errors import Conflict, InsufficientStock, NotFound, PermissionDenied, ValidationFailed
 from opensupply.core.i18n import _
 from opensupply.core.i18n import lazy_gettext as _l
@@ -1192,6 +1193,8 @@ def reverse_receipt(uow: UnitOfWork, receipt_id: int, reason: str) -> CustomerRe
     receipt.state = "cancelled"
     receipt.reversal_reason = reason[:300]
     uow.flush()
+    record(uow.session, "reverse", "customer_receipt", receipt.id,
+           after={"reason": reason[:300], "number": receipt.number})
     uow.emit("erp.customer_receipt_reversed", receipt_id=receipt.id, number=receipt.number,
              customer_id=receipt.customer_id, amount=receipt.amount, reason=reason[:300])
     return receipt

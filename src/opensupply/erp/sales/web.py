@@ -18,6 +18,7 @@ from opensupply.core.errors import DomainError
 from opensupply.core.http import Page, page_permission
 from opensupply.core.i18n import _
 from opensupply.core.i18n import lazy_gettext as _l
+from opensupply.core.money import company_currency
 from opensupply.core.tabular import write_csv, write_xlsx
 from opensupply.core.uow import UnitOfWork
 from opensupply.masterdata import models as md
@@ -241,7 +242,7 @@ ORDER_COLUMNS = [("number", _l("单号"), "link"), ("order_date", _l("订单日�
                  ("customer_name", _l("客户"), ""), ("channel_label", _l("渠道"), ""),
                  ("source_ref", _l("平台单号"), ""), ("state_label", _l("状态"), ""),
                  ("delivery_label", _l("发货"), ""), ("invoice_label", _l("开票"), ""),
-                 ("amount_total", _l("价税合计"), "num")]
+                 ("currency_code", _l("币种"), ""), ("amount_total", _l("价税合计"), "num")]
 
 
 @router.get("/sales-orders")
@@ -313,9 +314,11 @@ def order_detail(order_id: int, p: Page = READ):
         invoices = [s.invoice_out(i, lines=False) for i in svc.invoices_of(uow, order.id)]
         credit = svc.credit_exposure(uow, order.customer_id, order)
         rows = _audit(p, uow, "sales_order", [order.id])
+        home = company_currency(uow)
     waiting = next((d for d in deliveries if d["state"] == "waiting"), None)
     return render(p, "erp/sales/order_detail.html", title=order.number, o=data, deliveries=deliveries,
                   invoices=invoices, waiting=waiting, credit=credit, audit_rows=rows, audit_dumps=audit.dumps,
+                  company_currency=home,
                   can_sell=p.actor.can("erp.sales"), can_invoice=p.actor.can("erp.invoicing"),
                   delivery_label=svc.label(svc.PROGRESS_LABELS, data["delivery_status"]),
                   invoice_label=svc.label(svc.PROGRESS_LABELS, data["invoice_status"]))
@@ -444,8 +447,8 @@ async def delivery_cancel(delivery_id: int, request: Request, p: Page = SALES):
 INVOICE_COLUMNS = [("number", _l("发票号"), "link"), ("invoice_date", _l("开票日期"), ""),
                    ("customer_name", _l("客户"), ""), ("invoice_type_label", _l("发票类型"), ""),
                    ("kind_label", _l("蓝/红"), ""), ("due_date", _l("到期日"), ""),
-                   ("state_label", _l("状态"), ""), ("amount_total", _l("价税合计"), "num"),
-                   ("open_amount", _l("未收"), "num")]
+                   ("state_label", _l("状态"), ""), ("currency_code", _l("币种"), ""),
+                   ("amount_total", _l("价税合计"), "num"), ("open_amount", _l("未收"), "num")]
 
 
 @router.get("/invoices")
@@ -484,8 +487,10 @@ def invoice_detail(invoice_id: int, p: Page = READ):
         related = uow.session.get(CustomerInvoice, i.credit_note_id or i.reversed_invoice_id) \
             if (i.credit_note_id or i.reversed_invoice_id) else None
         rows = _audit(p, uow, "customer_invoice", [i.id])
+        home = company_currency(uow)
     return render(p, "erp/sales/invoice_detail.html", title=i.number, i=data, order=order, related=related,
-                  audit_rows=rows, audit_dumps=audit.dumps, can_invoice=p.actor.can("erp.invoicing"))
+                  audit_rows=rows, audit_dumps=audit.dumps, can_invoice=p.actor.can("erp.invoicing"),
+                  company_currency=home)
 
 
 @router.get("/invoices/{invoice_id}/pdf")
@@ -517,7 +522,7 @@ async def invoice_credit(invoice_id: int, request: Request, p: Page = INVOICING)
 # ------------------------------------------------------------------ receipts
 RECEIPT_COLUMNS = [("number", _l("单号"), "link"), ("receipt_date", _l("收款日期"), ""),
                    ("customer_name", _l("客户"), ""), ("account_label", _l("收款账户"), ""),
-                   ("reference", _l("流水号"), ""), ("amount", _l("金额"), "num"),
+                   ("reference", _l("流水号"), ""), ("currency_code", _l("币种"), ""), ("amount", _l("金额"), "num"),
                    ("amount_allocated", _l("已核销"), "num"),
                    ("amount_unallocated", _l("转预收"), "num")]
 
@@ -598,8 +603,25 @@ def receipt_detail(receipt_id: int, p: Page = READ):
         data = s.receipt_out(r, allocations=svc.allocations_of(uow, receipt_id=r.id))
         credit = svc.customer_credit(uow, r.customer_id)
         rows = _audit(p, uow, "customer_receipt", [r.id])
+        home = company_currency(uow)
     return render(p, "erp/sales/receipt_detail.html", title=r.number, r=data, credit=credit,
-                  account_label=svc.label(svc.RECEIPT_ACCOUNTS, r.account), audit_rows=rows, audit_dumps=audit.dumps)
+                  account_label=svc.label(svc.RECEIPT_ACCOUNTS, r.account), audit_rows=rows, audit_dumps=audit.dumps,
+                  company_currency=home, can_reverse=p.actor.can("erp.payments"))
+
+
+@router.post("/customer-receipts/{receipt_id}/reverse")
+async def receipt_reverse(receipt_id: int, request: Request, p: Page = PAYMENTS):
+    form = await request.form()
+
+    def run():
+        with UnitOfWork(p.actor) as uow:
+            return svc.reverse_receipt(uow, receipt_id, form.get("reason") or "").number
+
+    try:
+        number = await run_in_threadpool(run)
+    except DomainError as exc:
+        return redirect(f"/erp/customer-receipts/{receipt_id}", exc.message, "error")
+    return redirect(f"/erp/customer-receipts/{receipt_id}", _("收款 {n} 已冲销", n=number))
 
 
 # ------------------------------------------------------------------ receivables
