@@ -53,11 +53,11 @@ def ok(message: str, **extra) -> dict:
 
 
 def refused(exc: DomainError) -> dict:
-    return {"ok": False, "message": exc.message, "code": exc.code, "field": exc.field}
+    return {"ok": False, "message": exc.message, "code": exc.code, "field": exc.field, "status": exc.status}
 
 
 def reply(result: dict) -> JSONResponse:
-    return JSONResponse(result, status_code=200 if result.get("ok") else 422)
+    return JSONResponse(result, status_code=200 if result.get("ok") else int(result.get("status") or 422))
 
 
 def wants_json(request: Request) -> bool:
