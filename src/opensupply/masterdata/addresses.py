@@ -34,6 +34,7 @@ _DIRECT = ("省直辖行政区划", "自治区直辖县级行政区划", "市直
 _TOWN = re.compile(r"^(.{1,9}?(?:镇|乡|街道|街道办事处|开发区|工业区|新区))")
 _ZONE = re.compile(r"^(.{0,8}?(?:经济技术开发区|开发区|高新区|工业园区|新区))")  # 功能区, not in the official tree
 _SPACES = re.compile(r"[\s\u3000,，]+")
+_POSTCODE = re.compile(r"[(（]\d{6}[)）]$")  # 淘宝 appends "(311121)"
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ def _district_and_rest(ix: _Index, province: str, city: str, town_level: bool, r
 def split(text: str | None) -> tuple[str | None, str | None, str | None, str]:
     """A one-line address → (province, city, district, detail). The detail is "" when nothing is
     left; when nothing is recognised the whole text (trimmed) is the detail."""
-    original = (text or "").strip()
+    original = _POSTCODE.sub("", (text or "").strip()).strip()
     rest = _SPACES.sub("", original)
     if not rest:
         return None, None, None, ""
