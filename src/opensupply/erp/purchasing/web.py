@@ -99,12 +99,13 @@ LISTS = {
         title=_l("供应商发票"), rows=svc.bill_rows, out=s.bill_out, kind="bill", new=False,
         links=(("/erp/reports/ap-aging", _l("应付账龄")),),
         cols=(NUMBER, ("supplier_invoice_no", _l("供应商发票号")), ("bill_date", _l("发票日期")),
-              ("due_date", _l("到期日")), SUPPLIER, ("order_number", _l("采购订单")), ("total", _l("价税合计")),
+              ("due_date", _l("到期日")), SUPPLIER, ("order_number", _l("采购订单")), ("currency", _l("币种")),
+              ("total", _l("价税合计")),
               ("open_amount", _l("未付金额")), STATE)),
     "payments": dict(
         title=_l("付款"), rows=svc.payment_rows, out=s.payment_out, kind="payment", new=True,
         links=(("/erp/reports/ap-aging", _l("应付账龄")),),
-        cols=(NUMBER, ("payment_date", _l("付款日期")), SUPPLIER, ("amount", _l("金额")),
+        cols=(NUMBER, ("payment_date", _l("付款日期")), SUPPLIER, ("currency", _l("币种")), ("amount", _l("金额")),
               ("reference", _l("参考号")), STATE)),
 }
 STATE_TABLES = {"request": svc.REQUEST_STATES, "order": svc.ORDER_STATES, "receipt": svc.RECEIPT_STATES,
@@ -456,6 +457,13 @@ async def bill_cancel(request: Request, bill_id: int, p: Page = PURCHASE):
 async def payment_cancel(request: Request, payment_id: int, p: Page = PAY):
     return await _act(request, p, f"/erp/payments/{payment_id}",
                       lambda uow: svc.cancel_payment(uow, payment_id), _("付款已取消"))
+
+
+@router.post("/payments/{payment_id}/reverse")
+async def payment_reverse(request: Request, payment_id: int, p: Page = PAY):
+    return await _act(request, p, f"/erp/payments/{payment_id}",
+                      lambda uow, reason: svc.reverse_payment(uow, payment_id, reason), _("付款已冲销"),
+                      arg_field="reason")
 
 
 # ------------------------------------------------------------------ reports
