@@ -29,6 +29,8 @@ class Module:
     core: bool = False  # core modules cannot be switched off
     description: object = ""
     stage: int = 0  # adoption stage that usually brings it (0 = always)
+    # modules whose import subscribes this module's event handlers (e.g. "opensupply.oms.fulfilments")
+    handlers: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
 
 
@@ -76,8 +78,24 @@ def import_all_models() -> None:
         importlib.import_module(f"opensupply.core.{sub}")
 
 
+_handlers_loaded = False
+
+
+def load_event_handlers() -> None:
+    """Import every module's event handlers, whatever this process imported so far: a dispatcher
+    that missed a subscriber would mark the event delivered and the reaction would never happen."""
+    global _handlers_loaded
+    if _handlers_loaded:
+        return
+    for m in modules():
+        for path in m.handlers:
+            importlib.import_module(path)
+    _handlers_loaded = True
+
+
 def all_permissions() -> list[str]:
     return sorted({p for m in modules() for p in m.permissions})
 
 
-__all__ = ["MODULE_NAMES", "MenuItem", "Module", "_l", "all_permissions", "import_all_models", "module", "modules"]
+__all__ = ["MODULE_NAMES", "MenuItem", "Module", "_l", "all_permissions", "import_all_models", "load_event_handlers",
+           "module", "modules"]
