@@ -556,3 +556,66 @@ def bulk_result(uow: UnitOfWork, ids: Iterable[int], fn) -> list[dict]:
                                                                        OmsFulfilment.id == int(fid)))
         out.append({"id": int(fid), "number": number, "ok": ok, "message": str(msg)})
     return out
+
+
+# ------------------------------------------------------------------ lists and views
+def list_fulfilments(uow: UnitOfWork, *, q: str | None = None, status: str | None = None,
+                     warehouse_id: int | None = None, intercepted: bool | None = None, limit: int = 50,
+                     offset: int = 0) -> tuple[list[OmsFulfilment], int]:
+    from sqlalchemy import func, or_
+
+    f = OmsFulfilment
+    stmt = select(f).where(f.company_id == uow.company_id)
+    if status:
+        stmt = stmt.where(f.status == status)
+    if warehouse_id:
+        stmt = stmt.where(f.warehouse_id == int(warehouse_id))
+    if intercepted is not None:
+        stmt = stmt.where(f.intercepted.is_(bool(intercepted)))
+    if q and q.strip():
+        like = f"%{q.strip()}%"
+        by_order = select(OmsFulfilmentLine.fulfilment_id).join(OmsOrder, OmsOrder.id == OmsFulfilmentLine.order_id) \
+            .where(or_(OmsOrder.number.ilike(like), OmsOrder.channel_order_id.ilike(like)))
+        stmt = stmt.where(or_(f.number.ilike(like), f.tracking_number.ilike(like), f.id.in_(by_order)))
+    total = uow.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = list(uow.session.scalars(stmt.order_by(f.id.desc()).limit(limit).offset(offset)))
+    return rows, total
+
+
+def fulfilment_dict(uow: UnitOfWork, f: OmsFulfilment, *, buyer_data: bool, lines: bool = True) -> dict:
+    from opensupply.masterdata import models as md
+
+    wh = uow.session.get(md.Warehouse, f.warehouse_id)
+    d = {"id": f.id, "number": f.number, "warehouse_id": f.warehouse_id, "warehouse_name": wh.name if wh else None,
+         "shop_id": f.shop_id, "status": f.status, "status_label": status_label(f.status), "priority": f.priority,
+         "order_type": f.order_type, "order_type_label": oo.label(ORDER_TYPE_LABELS, f.order_type),
+         "carrier_id": f.carrier_id, "tracking_number": f.tracking_number,
+         "ship_by": f.ship_by.isoformat() if f.ship_by else None,
+         "receiver_name": f.receiver_name if buyer_data else oo.mask_name(f.receiver_name),
+         "phone": f.phone if buyer_data else oo.mask_phone(f.phone), "province": f.province, "city": f.city,
+         "district": f.district,
+         "address_detail": f.address_detail if buyer_data else oo.mask_detail(f.address_detail),
+         "weight_kg": str(f.weight_kg) if f.weight_kg is not None else None, "intercepted": f.intercepted,
+         "intercept_reason": f.intercept_reason, "shipped_at": f.shipped_at.isoformat() if f.shipped_at else None,
+         "delivered_at": f.delivered_at.isoformat() if f.delivered_at else None,
+         "pushed_at": f.pushed_at.isoformat() if f.pushed_at else None, "cancel_reason": f.cancel_reason,
+         "reserved": str(sum((to_decimal(fl.qty_reserved) for fl in f.lines), ZERO)),
+         "quantity": str(sum((to_decimal(fl.quantity) for fl in f.lines), ZERO))}
+    if lines:
+        from opensupply.masterdata.models import Product
+
+        prods = {p.id: p for p in uow.session.scalars(select(Product).where(
+            Product.id.in_({fl.product_id for fl in f.lines})))} if f.lines else {}
+        numbers = dict(uow.session.execute(select(OmsOrder.id, OmsOrder.number).where(
+            OmsOrder.id.in_({fl.order_id for fl in f.lines if fl.order_id}))).all()) if f.lines else {}
+        so_numbers = dict(uow.session.execute(select(SalesOrder.id, SalesOrder.number).where(
+            SalesOrder.id.in_({fl.sales_order_id for fl in f.lines if fl.sales_order_id}))).all()) if f.lines else {}
+        d["lines"] = [{"id": fl.id, "order_id": fl.order_id, "order_number": numbers.get(fl.order_id),
+                       "order_line_id": fl.order_line_id, "sales_order_id": fl.sales_order_id,
+                       "sales_order_number": so_numbers.get(fl.sales_order_id),
+                       "sales_order_line_id": fl.sales_order_line_id, "product_id": fl.product_id,
+                       "sku": prods[fl.product_id].sku if fl.product_id in prods else None,
+                       "product_name": prods[fl.product_id].name if fl.product_id in prods else None,
+                       "quantity": str(fl.quantity), "qty_reserved": str(fl.qty_reserved),
+                       "qty_shipped": str(fl.qty_shipped)} for fl in f.lines]
+    return d

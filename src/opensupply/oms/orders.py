@@ -26,11 +26,14 @@ shipment of one order serialize instead of both succeeding.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, or_, select
 
 from opensupply.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from opensupply.core.i18n import _
@@ -60,6 +63,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "cancelled": (),
 }
 ACTIVE_FULFILMENT = ("allocated", "picking", "packed")
+CN_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def label(table: dict, key: str | None) -> str:
@@ -680,3 +684,203 @@ def update_address(uow: UnitOfWork, order_id: int, text: str, *, receiver_name: 
     else:
         raise ValidationFailed(_("地址不完整：需要省、市、区和详细地址"), field="address")
     return order
+
+
+# ------------------------------------------------------------------ lists and views
+def mask_name(name: str | None) -> str:
+    """张三 → 张*, 欧阳娜娜 → 欧***."""
+    if not name:
+        return ""
+    return name[0] + "*" * max(1, len(name) - 1)
+
+
+def mask_phone(phone: str | None) -> str:
+    """13800138000 → 138****8000; other numbers keep their last four digits."""
+    if not phone:
+        return ""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) >= 11:
+        return digits[-11:-8] + "****" + digits[-4:]
+    if len(digits) > 4:
+        return "*" * (len(digits) - 4) + digits[-4:]
+    return "****"
+
+
+def mask_detail(detail: str | None) -> str:
+    """Street detail cut to its first characters: 文三路 1** …"""
+    if not detail:
+        return ""
+    return detail[:4] + "****"
+
+
+@dataclass
+class OrderFilters:
+    q: str | None = None  # order no. / platform order no. / buyer / receiver / phone
+    channel: str | None = None
+    shop_id: int | None = None
+    status: str | None = None
+    hold: str | None = None  # "1" = any hold, "0" = none, or a hold kind
+    date_from: dt.date | None = None  # paid (or ordered) date, company-local days in UTC bounds
+    date_to: dt.date | None = None
+    province: str | None = None
+    sku: str | None = None
+    refund: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+def _order_query(uow: UnitOfWork, flt: OrderFilters):
+    o = OmsOrder
+    stmt = select(o).where(o.company_id == uow.company_id)
+    if flt.status:
+        stmt = stmt.where(o.status == flt.status)
+    if flt.channel:
+        stmt = stmt.where(o.channel == flt.channel)
+    if flt.shop_id:
+        stmt = stmt.where(o.shop_id == int(flt.shop_id))
+    if flt.refund:
+        stmt = stmt.where(o.refund_status == flt.refund)
+    if flt.hold == "1":
+        stmt = stmt.where(o.on_hold.is_(True))
+    elif flt.hold == "0":
+        stmt = stmt.where(o.on_hold.is_(False))
+    elif flt.hold:
+        stmt = stmt.where(exists().where(OmsHold.order_id == o.id, OmsHold.kind == flt.hold,
+                                         OmsHold.released_at.is_(None)))
+    when = func.coalesce(o.paid_at, o.ordered_at, o.created_at)
+    if flt.date_from:
+        stmt = stmt.where(when >= dt.datetime.combine(flt.date_from, dt.time(0), dt.UTC) - dt.timedelta(hours=8))
+    if flt.date_to:
+        stmt = stmt.where(when < dt.datetime.combine(flt.date_to, dt.time(0), dt.UTC) + dt.timedelta(hours=16))
+    if flt.province:
+        stmt = stmt.where(o.province.like(f"{flt.province.strip()}%"))
+    if flt.sku and flt.sku.strip():
+        from opensupply.masterdata.models import Product
+
+        s = flt.sku.strip()
+        stmt = stmt.where(exists().where(OmsOrderLine.order_id == o.id, or_(
+            OmsOrderLine.channel_sku == s,
+            OmsOrderLine.product_id.in_(select(Product.id).where(Product.company_id == uow.company_id,
+                                                                 Product.sku == s)))))
+    if flt.q and flt.q.strip():
+        q = flt.q.strip()
+        like = f"%{q}%"
+        conds = [o.number.ilike(like), o.channel_order_id.ilike(like), o.buyer_nick.ilike(like),
+                 o.receiver_name.ilike(like)]
+        digits = "".join(ch for ch in q if ch.isdigit())
+        if len(digits) >= 4:
+            conds += [o.phone.like(f"%{digits}%"), o.receiver_phone.like(f"%{q}%")]
+        stmt = stmt.where(or_(*conds))
+    return stmt
+
+
+def list_orders(uow: UnitOfWork, flt: OrderFilters) -> tuple[list[OmsOrder], int]:
+    stmt = _order_query(uow, flt)
+    total = uow.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = list(uow.session.scalars(stmt.order_by(OmsOrder.id.desc()).limit(flt.limit).offset(flt.offset)))
+    return rows, total
+
+
+def shop_names(uow: UnitOfWork) -> dict[int, str]:
+    from .models import OmsShop
+
+    return dict(uow.session.execute(select(OmsShop.id, OmsShop.name).where(OmsShop.company_id == uow.company_id)
+                                    .order_by(OmsShop.name)).all())
+
+
+def _iso(v) -> str | None:
+    return v.isoformat() if v is not None else None
+
+
+def order_dict(o: OmsOrder, *, buyer_data: bool, shops: dict[int, str] | None = None, lines: bool = False) -> dict:
+    """What pages and the API show of an order; buyer data masked without `oms.buyer_data`."""
+    d = {"id": o.id, "number": o.number, "shop_id": o.shop_id, "shop_name": (shops or {}).get(o.shop_id),
+         "channel": o.channel, "channel_label": label(CHANNEL_LABELS, o.channel),
+         "channel_order_id": o.channel_order_id, "platform_status": o.platform_status, "status": o.status,
+         "status_label": status_label(o.status), "refund_status": o.refund_status,
+         "refund_label": label(REFUND_LABELS, o.refund_status), "on_hold": o.on_hold,
+         "buyer_nick": o.buyer_nick if buyer_data else mask_name(o.buyer_nick),
+         "receiver_name": o.receiver_name if buyer_data else mask_name(o.receiver_name),
+         "phone": (o.phone or o.receiver_phone) if buyer_data else mask_phone(o.phone or o.receiver_phone),
+         "province": o.province, "city": o.city, "district": o.district,
+         "address_detail": o.address_detail if buyer_data else mask_detail(o.address_detail),
+         "address": o.address if buyer_data else None, "address_complete": o.address_complete,
+         "goods_amount": str(o.goods_amount), "freight": str(o.freight), "discount": str(o.discount),
+         "paid_amount": str(o.paid_amount), "ordered_at": _iso(o.ordered_at), "paid_at": _iso(o.paid_at),
+         "promised_ship_by": _iso(o.promised_ship_by), "buyer_message": o.buyer_message,
+         "seller_memo": o.seller_memo, "priority": o.priority, "is_presale": o.is_presale,
+         "warehouse_id": o.warehouse_id, "merged_into_id": o.merged_into_id, "cancel_reason": o.cancel_reason,
+         "source": o.source, "masked": not buyer_data}
+    if lines:
+        d["lines"] = [{"id": ln.id, "line_no": ln.line_no, "channel_sku": ln.channel_sku, "title": ln.title,
+                       "spec": ln.spec, "product_id": ln.product_id, "quantity": str(ln.quantity),
+                       "unit_price": str(ln.unit_price), "paid_amount": str(ln.paid_amount),
+                       "refund_status": ln.refund_status, "refund_label": label(REFUND_LABELS, ln.refund_status),
+                       "is_presale": ln.is_presale} for ln in o.lines]
+    return d
+
+
+def hold_dict(h: OmsHold) -> dict:
+    return {"id": h.id, "kind": h.kind, "kind_label": label(HOLD_LABELS, h.kind), "note": h.note,
+            "created_at": _iso(h.created_at), "released_at": _iso(h.released_at)}
+
+
+def event_dict(e: OmsOrderEvent) -> dict:
+    return {"id": e.id, "kind": e.kind, "message": e.message, "at": _iso(e.at), "order_id": e.order_id,
+            "fulfilment_id": e.fulfilment_id, "data": e.data}
+
+
+def order_detail(uow: UnitOfWork, order_id: int, *, buyer_data: bool) -> dict:
+    from . import fulfilments as ful
+
+    o = get_order(uow, order_id)
+    shops = shop_names(uow)
+    d = order_dict(o, buyer_data=buyer_data, shops=shops, lines=True)
+    holds = list(uow.session.scalars(select(OmsHold).where(OmsHold.company_id == uow.company_id,
+                                                           OmsHold.order_id == o.id).order_by(OmsHold.id)))
+    d["holds"] = [hold_dict(h) for h in holds]
+    fuls = {f.id: f for _fl, f in fulfilment_lines_of(uow, [o.id], active_only=False)}
+    d["fulfilments"] = [ful.fulfilment_dict(uow, f, buyer_data=buyer_data) for f in fuls.values()]
+    d["timeline"] = [event_dict(e) for e in timeline(uow, order_id=o.id)]
+    group = merge_group(uow, o)
+    d["merge_group"] = [{"id": x.id, "number": x.number} for x in group] if len(group) > 1 else []
+    plan = split_plan(uow, o.id)
+    d["split_plan"] = [{str(k): str(v) for k, v in p.items()} for p in plan] if plan else None
+    from . import returns
+    from .models import OmsReturn
+
+    rets = uow.session.scalars(select(OmsReturn).where(OmsReturn.company_id == uow.company_id,
+                                                       OmsReturn.order_id == o.id).order_by(OmsReturn.id))
+    d["returns"] = [{"id": r.id, "number": r.number, "status": r.status, "status_label": returns.status_label(r.status),
+                     "refund_amount": str(r.refund_amount)} for r in rets]
+    return d
+
+
+def dashboard(uow: UnitOfWork, days: int = 14) -> dict:
+    """Orders per channel per day (paid time, last `days` days), backlog by status, holds by kind."""
+    since = utcnow() - dt.timedelta(days=days)
+    o = OmsOrder
+    when = func.coalesce(o.paid_at, o.ordered_at, o.created_at)
+    rows = uow.session.execute(select(o.channel, when).where(o.company_id == uow.company_id, when >= since)).all()
+    day_list = [(since + dt.timedelta(days=i + 1)).astimezone(CN_TZ).date().isoformat() for i in range(days)]
+    per: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(day_list, 0))
+    for channel, at in rows:
+        if at is None:
+            continue
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=dt.UTC)
+        day = at.astimezone(CN_TZ).date().isoformat()
+        if day in per[channel]:
+            per[channel][day] += 1
+    backlog = dict(uow.session.execute(select(o.status, func.count()).where(o.company_id == uow.company_id)
+                                       .group_by(o.status)).all())
+    holds = dict(uow.session.execute(select(OmsHold.kind, func.count()).where(
+        OmsHold.company_id == uow.company_id, OmsHold.released_at.is_(None)).group_by(OmsHold.kind)).all())
+    return {"days": day_list,
+            "per_channel": [{"channel": ch, "label": label(CHANNEL_LABELS, ch),
+                             "counts": [per[ch][d] for d in day_list]} for ch in sorted(per)],
+            "backlog": [{"status": s, "label": status_label(s), "count": int(backlog.get(s, 0))}
+                        for s in STATUS_LABELS],
+            "holds": [{"kind": k, "label": label(HOLD_LABELS, k), "count": int(holds.get(k, 0))} for k in HOLD_LABELS
+                      if holds.get(k)],
+            "total": sum(int(v) for v in backlog.values())}

@@ -257,3 +257,26 @@ def list_returns(uow: UnitOfWork, *, q: str | None = None, status: str | None = 
     total = uow.session.scalar(select(func.count()).select_from(stmt.subquery()))
     rows = uow.session.execute(stmt.order_by(r.id.desc()).limit(limit).offset(offset)).all()
     return [(a, b) for a, b in rows], total or 0
+
+
+def return_dict(uow: UnitOfWork, r: OmsReturn, *, order: OmsOrder | None = None, lines: bool = True) -> dict:
+    order = order or uow.get(OmsOrder, r.order_id)
+    d = {"id": r.id, "number": r.number, "order_id": r.order_id, "order_number": order.number,
+         "channel_order_id": order.channel_order_id, "fulfilment_id": r.fulfilment_id, "status": r.status,
+         "status_label": status_label(r.status), "reason": r.reason, "refund_amount": str(r.refund_amount),
+         "tracking_number": r.tracking_number,
+         "received_at": r.received_at.isoformat() if r.received_at else None,
+         "refunded_at": r.refunded_at.isoformat() if r.refunded_at else None,
+         "created_at": r.created_at.isoformat() if r.created_at else None}
+    if lines:
+        by_line = {ln.id: ln for ln in order.lines}
+        prods = {p.id: p for p in uow.session.scalars(select(md.Product).where(
+            md.Product.id.in_({rl.product_id for rl in r.lines if rl.product_id})))} if r.lines else {}
+        d["lines"] = [{"id": rl.id, "order_line_id": rl.order_line_id,
+                       "title": by_line[rl.order_line_id].title if rl.order_line_id in by_line else "",
+                       "product_id": rl.product_id, "sku": prods[rl.product_id].sku if rl.product_id in prods else None,
+                       "quantity": str(rl.quantity), "disposition": rl.disposition,
+                       "disposition_label": oo.label(DISPOSITION_LABELS, rl.disposition)} for rl in r.lines]
+        d["timeline"] = [oo.event_dict(e) for e in oo.timeline(uow, order_id=r.order_id)
+                         if (e.data or {}).get("return_id") == r.id]
+    return d
