@@ -5,19 +5,27 @@ counts.py and reports.py."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
+from starlette.concurrency import run_in_threadpool
 
+from opensupply.core.errors import DomainError
 from opensupply.core.http import Page, page_permission
 from opensupply.core.i18n import _
 from opensupply.core.uow import UnitOfWork
+from opensupply.erp.purchasing.models import PurchaseOrder
+from opensupply.inventory.service import fmt_qty
 from opensupply.masterdata import models as md
-from opensupply.web import render
+from opensupply.web import env, redirect, render
 
-from .models import WmsTask
+from . import counts as cc
+from . import inbound, internal, pda
+from . import putaway as pw
+from .models import WmsCount, WmsTask
 
 router = APIRouter(prefix="/wms", include_in_schema=False)
 READ = Depends(page_permission("wms.read"))
@@ -67,3 +75,348 @@ def pda_home(request: Request, p: Page = WRITE):
     ]
     return render(p, "wms/pda_home.html", title=_("PDA 扫描"), flows=flows, warehouses=warehouses,
                   warehouse_id=warehouse_id)
+
+
+# ------------------------------------------------------------------ PDA flow helpers
+def _wh(uow: UnitOfWork, request: Request, form: dict | None = None) -> int | None:
+    raw = (form or {}).get("warehouse") or request.query_params.get("warehouse")
+    if raw and str(raw).isdigit():
+        return uow.get(md.Warehouse, int(raw)).id
+    return uow.session.scalar(select(md.Warehouse.id).where(md.Warehouse.company_id == uow.company_id,
+                                                            md.Warehouse.active.is_(True)).order_by(md.Warehouse.id))
+
+
+def _partial(name: str, **ctx) -> str:
+    return env.get_template(name).render(_=_, fmt=fmt_qty, **ctx)
+
+
+def _task_rows(uow: UnitOfWork, tasks: list[WmsTask]) -> list[dict]:
+    locs = {i for t in tasks for i in (t.source_location_id, t.dest_location_id) if i}
+    codes = dict(uow.session.execute(select(md.Location.id, md.Location.code).where(
+        md.Location.id.in_(locs))).all()) if locs else {}
+    pids = {t.product_id for t in tasks}
+    prods = {p.id: p for p in uow.session.scalars(select(md.Product).where(md.Product.id.in_(pids)))} if pids else {}
+    lots = {t.lot_id for t in tasks if t.lot_id}
+    from opensupply.inventory.models import StockLot
+
+    lot_names = dict(uow.session.execute(select(StockLot.id, StockLot.name).where(StockLot.id.in_(lots))).all()) \
+        if lots else {}
+    return [{"id": t.id, "kind": t.kind, "state": t.state, "sku": prods[t.product_id].sku,
+             "name": prods[t.product_id].name, "barcode": prods[t.product_id].barcode,
+             "lot": lot_names.get(t.lot_id), "quantity": t.quantity, "qty_done": t.qty_done,
+             "left": Decimal(t.quantity) - Decimal(t.qty_done or 0), "source": codes.get(t.source_location_id, ""),
+             "dest": codes.get(t.dest_location_id, ""), "reference": t.reference or "", "note": t.note or "",
+             "done_at": t.done_at} for t in tasks]
+
+
+async def _scan_reply(request: Request, p: Page, flow: str, code: str, handle, *, page_fn, task_id=None,
+                      note=None, form=None, after=None):
+    """Run a PDA scan and answer JSON to the script, or the page with its banner to a plain form post.
+    `after()` (run once the scan is committed, for the script only) adds e.g. the refreshed list."""
+    form = form if form is not None else await pda.form_data(request)
+    result = await run_in_threadpool(pda.run_scan, p.actor, form.get("client_scan_id"), flow, code, handle,
+                                     task_id=task_id, note=note)
+    if pda.wants_json(request):
+        if result.get("ok") and after is not None:
+            result = {**result, **await run_in_threadpool(after)}
+        return pda.reply(result)
+    if result.get("ok") and result.get("next"):
+        return redirect(result["next"])
+    return await run_in_threadpool(page_fn, result)
+
+
+# ------------------------------------------------------------------ PDA: receive
+def _receive_start(p: Page, request: Request, banner=None, status: int = 200):
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        wh = _wh(uow, request)
+        open_pos = list(uow.session.scalars(select(PurchaseOrder).where(
+            PurchaseOrder.company_id == uow.company_id, PurchaseOrder.state == "confirmed")
+            .order_by(PurchaseOrder.expected_date, PurchaseOrder.id).limit(20)))
+    return render(p, "wms/pda_receive.html", status_code=status, title=_("收货"), warehouse_id=wh,
+                  orders=[{"id": o.id, "number": o.number} for o in open_pos], banner=banner)
+
+
+@router.get("/pda/receive")
+def pda_receive(request: Request, p: Page = WRITE):
+    return _receive_start(p, request)
+
+
+@router.post("/pda/receive")
+async def pda_receive_scan_po(request: Request, p: Page = WRITE):
+    form = await pda.form_data(request)
+
+    def find():
+        with UnitOfWork(p.actor, readonly=True) as uow:
+            po = inbound.find_order(uow, form.get("po"))
+            return pda.ok(_("采购单 {number}：请扫描商品", number=po.number),
+                          next=f"/wms/pda/receive/{po.id}?warehouse={_wh(uow, request, form) or ''}")
+
+    try:
+        result = await run_in_threadpool(find)
+    except DomainError as exc:
+        result = pda.refused(exc)
+    if pda.wants_json(request):
+        return pda.reply(result)
+    if result["ok"]:
+        return redirect(result["next"])
+    return _receive_start(p, request, banner=result, status=422)
+
+
+def _receive_lines(uow: UnitOfWork, po: PurchaseOrder) -> dict:
+    return {"po": {"id": po.id, "number": po.number}, "lines": inbound.order_lines(uow, po),
+            "drafts": inbound.draft_lines(uow, po.id)}
+
+
+def _receive_order_page(p: Page, request: Request, po_id: int, banner=None):
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        po = uow.get(PurchaseOrder, po_id)
+        ctx = _receive_lines(uow, po)
+        wh = _wh(uow, request)
+    return render(p, "wms/pda_receive_order.html", status_code=200 if not banner or banner.get("ok") else 422,
+                  title=_("收货 {number}", number=po.number), warehouse_id=wh, banner=banner, fmt=fmt_qty, **ctx)
+
+
+@router.get("/pda/receive/{po_id}")
+def pda_receive_order(po_id: int, request: Request, p: Page = WRITE):
+    return _receive_order_page(p, request, po_id)
+
+
+@router.post("/pda/receive/{po_id}/scan")
+async def pda_receive_scan_item(po_id: int, request: Request, p: Page = WRITE):
+    form = await pda.form_data(request)
+    code = form.get("item", "")
+
+    def handle(uow):
+        return {**inbound.scan_receive_line(uow, po_id, code, form.get("qty") or "1", lot=form.get("lot"),
+                                            qc=bool(form.get("qc"))), "focus": "item"}
+
+    def lines():
+        with UnitOfWork(p.actor, readonly=True) as uow:
+            ctx = _receive_lines(uow, uow.get(PurchaseOrder, po_id))
+            return {"html": _partial("wms/pda_receive_lines.html", **ctx)}
+
+    return await _scan_reply(request, p, "receive", code, handle, form=form, note=inbound._draft_key(po_id),
+                             after=lines, page_fn=lambda r: _receive_order_page(p, request, po_id, banner=r))
+
+
+@router.post("/pda/receive/{po_id}/complete")
+async def pda_receive_complete(po_id: int, request: Request, p: Page = WRITE):
+    form = await pda.form_data(request)
+
+    def handle(uow):
+        wh = _wh(uow, request, form)
+        result = inbound.complete_receipt(uow, po_id, wh)
+        numbers = ", ".join(r.number for r in result.receipts)
+        msg = _("已收货 {numbers}，生成 {n} 个上架任务", numbers=numbers, n=len(result.tasks))
+        ref = result.receipts[0].number if result.receipts else ""
+        return pda.ok(msg, next=f"/wms/pda/putaway?warehouse={wh}&ref={ref}")
+
+    return await _scan_reply(request, p, "receive", f"complete:{po_id}", handle, form=form,
+                             page_fn=lambda r: _receive_order_page(p, request, po_id, banner=r))
+
+
+@router.post("/pda/receive/{po_id}/void/{scan_id}")
+async def pda_receive_void(po_id: int, scan_id: int, request: Request, p: Page = WRITE):
+    def run():
+        with UnitOfWork(p.actor) as uow:
+            inbound.void_draft_line(uow, po_id, scan_id)
+
+    try:
+        await run_in_threadpool(run)
+        wh = request.query_params.get("warehouse", "")
+        result = pda.ok(_("已撤销该行"), next=f"/wms/pda/receive/{po_id}?warehouse={wh}")
+    except DomainError as exc:
+        result = pda.refused(exc)
+    if pda.wants_json(request):
+        return pda.reply(result)
+    return redirect(f"/wms/pda/receive/{po_id}")
+
+
+# ------------------------------------------------------------------ PDA: putaway
+def _putaway_list(p: Page, request: Request, banner=None):
+    ref = request.query_params.get("ref") or None
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        wh = _wh(uow, request)
+        tasks = pw.open_putaways(uow, wh)
+        if ref:
+            tasks = [t for t in tasks if t.reference == ref] or tasks
+        rows = _task_rows(uow, tasks)
+    return render(p, "wms/pda_putaway.html", title=_("上架"), warehouse_id=wh, tasks=rows, ref=ref, banner=banner,
+                  fmt=fmt_qty)
+
+
+@router.get("/pda/putaway")
+def pda_putaway(request: Request, p: Page = WRITE):
+    return _putaway_list(p, request)
+
+
+@router.post("/pda/putaway")
+async def pda_putaway_find(request: Request, p: Page = WRITE):
+    """Scan an item at the dock: open its (first) putaway task."""
+    form = await pda.form_data(request)
+
+    def find():
+        with UnitOfWork(p.actor, readonly=True) as uow:
+            product = pda.scan_product(uow, form.get("item"))
+            wh = _wh(uow, request, form)
+            task = next((t for t in pw.open_putaways(uow, wh) if t.product_id == product.id), None)
+            if task is None:
+                return pda.refused(DomainError(_("商品 {sku} 没有待上架任务", sku=product.sku), field="item"))
+            return pda.ok(_("请将 {sku} 上架", sku=product.sku), next=f"/wms/pda/putaway/{task.id}?warehouse={wh}")
+
+    try:
+        result = await run_in_threadpool(find)
+    except DomainError as exc:
+        result = pda.refused(exc)
+    if pda.wants_json(request):
+        return pda.reply(result)
+    return redirect(result["next"]) if result["ok"] else _putaway_list(p, request, banner=result)
+
+
+def _putaway_task_page(p: Page, request: Request, task_id: int, banner=None):
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        task = uow.get(WmsTask, task_id)
+        row = _task_rows(uow, [task])[0]
+        plan = []
+        if task.state in ("open", "assigned"):
+            plan = pw.suggest_for(uow, task.warehouse_id, task.product_id, row["left"]) if not row["dest"] else []
+    return render(p, "wms/pda_putaway_task.html", status_code=200 if not banner or banner.get("ok") else 422,
+                  title=_("上架 {sku}", sku=row["sku"]), t=row, plan=plan, warehouse_id=task.warehouse_id,
+                  banner=banner, fmt=fmt_qty)
+
+
+@router.get("/pda/putaway/{task_id}")
+def pda_putaway_task(task_id: int, request: Request, p: Page = WRITE):
+    return _putaway_task_page(p, request, task_id)
+
+
+@router.post("/pda/putaway/{task_id}")
+async def pda_putaway_confirm(task_id: int, request: Request, p: Page = WRITE):
+    form = await pda.form_data(request)
+    code = form.get("bin", "")
+
+    def handle(uow):
+        r = pw.confirm_putaway(uow, task_id, code, pda.scan_qty(form.get("qty"), default=None) if form.get("qty")
+                               else None, item_code=form.get("item") or None)
+        msg = r.warning or _("已上架 {qty} 件到 {bin}", qty=fmt_qty(r.quantity), bin=r.bin_code)
+        nxt = f"/wms/pda/putaway?warehouse={r.task.warehouse_id}&ref={r.task.reference or ''}" \
+            if r.task.state == "done" else f"/wms/pda/putaway/{task_id}"
+        return pda.ok(msg, next=nxt, warning=r.warning, task_id=task_id, state=r.task.state)
+
+    return await _scan_reply(request, p, "putaway", code, handle, form=form, task_id=task_id,
+                             page_fn=lambda r: _putaway_task_page(p, request, task_id, banner=r))
+
+
+# ------------------------------------------------------------------ PDA: move
+def _move_page(p: Page, request: Request, banner=None, values=None):
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        wh = _wh(uow, request)
+        warehouses = list(uow.session.scalars(select(md.Warehouse).where(
+            md.Warehouse.company_id == uow.company_id, md.Warehouse.active.is_(True)).order_by(md.Warehouse.id)))
+    return render(p, "wms/pda_move.html", status_code=200 if not banner or banner.get("ok") else 422,
+                  title=_("移库"), warehouse_id=wh, warehouses=warehouses, banner=banner, values=values or {})
+
+
+@router.get("/pda/move")
+def pda_move(request: Request, p: Page = WRITE):
+    return _move_page(p, request)
+
+
+@router.post("/pda/move")
+async def pda_move_scan(request: Request, p: Page = WRITE):
+    form = await pda.form_data(request)
+
+    def handle(uow):
+        wh = _wh(uow, request, form)
+        to_wh = int(form["to_warehouse"]) if (form.get("to_warehouse") or "").isdigit() else None
+        t = internal.move_stock(uow, wh, form.get("from_bin", ""), form.get("item", ""), form.get("qty") or "",
+                                form.get("to_bin", ""), lot=form.get("lot"),
+                                to_warehouse_id=to_wh if to_wh and to_wh != wh else None)
+        return pda.ok(_("{ref}：{qty} 件已移动", ref=t.reference, qty=fmt_qty(t.quantity)), task_id=t.id,
+                      focus="item")
+
+    return await _scan_reply(request, p, "move", form.get("item", ""), handle, form=form,
+                             page_fn=lambda r: _move_page(p, request, banner=r, values=form))
+
+
+# ------------------------------------------------------------------ PDA: replenishment
+def _replenish_page(p: Page, request: Request, task_id: int | None = None, banner=None):
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        wh = _wh(uow, request)
+        if task_id:
+            task = uow.get(WmsTask, task_id)
+            rows = _task_rows(uow, [task])
+        else:
+            rows = _task_rows(uow, internal.open_tasks(uow, wh, "replenish"))
+    return render(p, "wms/pda_move_replenish.html", status_code=200 if not banner or banner.get("ok") else 422,
+                  title=_("补货"), warehouse_id=wh, tasks=rows, task=rows[0] if task_id else None, banner=banner,
+                  fmt=fmt_qty)
+
+
+@router.get("/pda/replenish")
+def pda_replenish(request: Request, p: Page = WRITE):
+    return _replenish_page(p, request)
+
+
+@router.get("/pda/replenish/{task_id}")
+def pda_replenish_task(task_id: int, request: Request, p: Page = WRITE):
+    return _replenish_page(p, request, task_id)
+
+
+@router.post("/pda/replenish/{task_id}")
+async def pda_replenish_confirm(task_id: int, request: Request, p: Page = WRITE):
+    form = await pda.form_data(request)
+
+    def handle(uow):
+        t = internal.confirm_replenishment(uow, task_id, from_bin=form.get("from_bin") or None,
+                                           item=form.get("item") or None, quantity=form.get("qty") or None,
+                                           to_bin=form.get("to_bin") or None)
+        nxt = f"/wms/pda/replenish?warehouse={t.warehouse_id}" if t.state == "done" else \
+            f"/wms/pda/replenish/{task_id}"
+        return pda.ok(_("补货完成：{qty} 件", qty=fmt_qty(t.qty_done)), next=nxt, task_id=t.id)
+
+    return await _scan_reply(request, p, "move", form.get("to_bin") or form.get("from_bin") or "", handle,
+                             form=form, task_id=task_id,
+                             page_fn=lambda r: _replenish_page(p, request, task_id, banner=r))
+
+
+# ------------------------------------------------------------------ PDA: count
+def _count_page(p: Page, request: Request, count_id: int | None = None, banner=None):
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        wh = _wh(uow, request)
+        if count_id is None:
+            rows, _total = cc.list_counts(uow, state="open", warehouse_id=wh, limit=50)
+            return render(p, "wms/pda_count.html", title=_("盘点"), warehouse_id=wh, counts=rows, banner=banner)
+        count = uow.get(WmsCount, count_id)
+        lines = cc.variances(uow, count)
+    return render(p, "wms/pda_count_sheet.html", status_code=200 if not banner or banner.get("ok") else 422,
+                  title=_("盘点 {number}", number=count.number), c=count, lines=lines, warehouse_id=count.warehouse_id,
+                  blind=count.blind, banner=banner, fmt=fmt_qty)
+
+
+@router.get("/pda/count")
+def pda_count(request: Request, p: Page = WRITE):
+    return _count_page(p, request)
+
+
+@router.get("/pda/count/{count_id}")
+def pda_count_sheet(count_id: int, request: Request, p: Page = WRITE):
+    return _count_page(p, request, count_id)
+
+
+@router.post("/pda/count/{count_id}")
+async def pda_count_entry(count_id: int, request: Request, p: Page = WRITE):
+    form = await pda.form_data(request)
+
+    def handle(uow):
+        ln = cc.enter_count(uow, count_id, form.get("bin", ""), form.get("item", ""), form.get("qty", ""),
+                            lot=form.get("lot"))
+        return pda.ok(_("已记录 {qty}", qty=fmt_qty(ln.counted_qty)), focus="item")
+
+    def lines():
+        with UnitOfWork(p.actor, readonly=True) as uow:
+            count = uow.get(WmsCount, count_id)
+            return {"html": _partial("wms/pda_count_lines.html", lines=cc.variances(uow, count), blind=count.blind)}
+
+    return await _scan_reply(request, p, "count", form.get("item", ""), handle, form=form, after=lines,
+                             page_fn=lambda r: _count_page(p, request, count_id, banner=r))

@@ -80,7 +80,7 @@
       if (target) target.innerHTML = res.html;
     }
     if (res.ok) {
-      form.querySelectorAll("input:not([type=hidden])").forEach(function (el) {
+      form.querySelectorAll("input:not([type=hidden]):not([type=checkbox]):not([type=radio])").forEach(function (el) {
         if (!el.hasAttribute("data-keep")) el.value = el.defaultValue && el.hasAttribute("data-default") ? el.defaultValue : "";
       });
       focusFirst(form, res.focus);
