@@ -27,7 +27,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import Select, func, or_, select
 
-from opensupply.core.errors import NotFound, ValidationFailed
+from opensupply.core.errors import Conflict, NotFound, ValidationFailed
 from opensupply.core.i18n import _
 from opensupply.core.types import utcnow
 from opensupply.core.uow import UnitOfWork
@@ -369,7 +369,10 @@ def search_bins(uow: UnitOfWork, *, limit: int = 50, offset: int = 0, **filters)
 
 def _skus(uow: UnitOfWork, product_ids: Iterable[int]) -> dict[int, str]:
     ids = [i for i in set(product_ids) if i]
-    return dict(uow.session.execute(select(md.Product.id, md.Product.sku).where(md.Product.id.in_(ids)))) if ids else {}
+    if not ids:
+        return {}
+    return {pid: sku for pid, sku in uow.session.execute(select(md.Product.id, md.Product.sku).where(
+        md.Product.company_id == uow.company_id, md.Product.id.in_(ids)))}
 
 
 def bin_dicts(uow: UnitOfWork, bins: list[WmsBin]) -> list[dict]:
@@ -421,3 +424,107 @@ def import_rows(uow: UnitOfWork, warehouse_id: int, records: Iterable[tuple[int,
             raise ValidationFailed(_("第 {line} 行：{msg}", line=line, msg=str(exc))) from None
         updated += 1
     return {"updated": updated}
+
+
+# -- single bins, previews and the layout picture ---------------------------------------------
+
+def warehouses(uow: UnitOfWork) -> list[md.Warehouse]:
+    return list(uow.session.scalars(select(md.Warehouse).where(
+        md.Warehouse.company_id == uow.company_id, md.Warehouse.active.is_(True)).order_by(md.Warehouse.code)))
+
+
+def create_bin(uow: UnitOfWork, warehouse_id: int, code: str, *, bin_type: str = "reserve",
+               x: float | None = None, y: float | None = None, **attributes) -> WmsBin:
+    """One bin outside a generated layout (a bulk area, a second dock …); refuses an existing code."""
+    uow.actor.require("wms.write")
+    code = (code or "").strip().upper()
+    if not code or len(code) > 40 or "/" in code:
+        raise ValidationFailed(_("库位编码须为 1–40 个字符且不含 /"), field="code")
+    if bin_type not in BIN_TYPES:
+        raise ValidationFailed(_("库位类型无效：{t}", t=bin_type), field="bin_type")
+    wh = _warehouse(uow, warehouse_id)
+    if _existing(uow, wh.id, [code]):
+        raise ValidationFailed(_("库位已存在：{code}", code=code), field="code")
+    b = _make_bins(uow, wh, [dict(code=code, bin_type=bin_type, x=x or 0.0, y=y or 0.0)])[0]
+    if attributes:
+        update_bin(uow, b.id, **attributes)
+    return b
+
+
+def deactivate_bin(uow: UnitOfWork, bin_id: int) -> WmsBin:
+    """Retire a bin; only an empty one (stock must be moved out first)."""
+    uow.actor.require("wms.write")
+    b = uow.get(WmsBin, bin_id, for_update=True)
+    if fill(uow, [b.id])[b.id] != 0:
+        raise Conflict(_("库位 {code} 还有库存，不能停用", code=b.code))
+    b.active = False
+    uow.session.flush()
+    return b
+
+
+def preview_layout(uow: UnitOfWork, warehouse_id: int, spec: LayoutSpec) -> dict:
+    """What generating `spec` would do: bins in the spec, how many exist already, a few codes."""
+    geoms = generate(spec)
+    codes = [g.code for g in geoms]
+    have = _existing(uow, warehouse_id, codes)
+    geo = Geometry.from_spec(spec)
+    return {"zone": spec.zone, "bins": len(codes), "new": len(codes) - len(have), "existing": len(have),
+            "first": codes[:3], "last": codes[-3:], "width_m": round(geo.width, 2),
+            "depth_m": round(geo.cross_y[-1], 2), "blocks": spec.blocks, "spec": spec.to_dict()}
+
+
+GRID_METRICS = ("fill", "units", "frequency")
+
+
+def layout_grid(uow: UnitOfWork, warehouse_id: int, *, zone: str | None = None, metric: str = "fill",
+                days: int = 30) -> dict:
+    """The rack area as a grid for the layout page: one cell per aisle side × bin along the aisle
+    (levels summed), with a blank row per cross-aisle between blocks. `value` is fill % of the unit
+    capacity ("fill"; None without a capacity), units on hand ("units") or done moves out of the
+    bin in the last `days` days ("frequency")."""
+    if metric not in GRID_METRICS:
+        raise ValidationFailed(_("未知的指标：{m}", m=metric), field="metric")
+    all_layouts = layouts(uow, warehouse_id)
+    if not all_layouts:
+        return {"zones": [], "zone": None, "cells": [], "columns": [], "rows": 0, "metric": metric}
+    layout = next((lo for lo in all_layouts if lo.zone == zone), all_layouts[0])
+    spec = LayoutSpec.from_dict(layout.spec)
+    bins = list(uow.session.scalars(select(WmsBin).where(
+        WmsBin.company_id == uow.company_id, WmsBin.warehouse_id == warehouse_id, WmsBin.zone == layout.zone,
+        WmsBin.aisle.is_not(None), WmsBin.active.is_(True))))
+    ids = [b.id for b in bins]
+    units = fill(uow, ids)
+    freq = pick_frequency(uow, ids, days=days) if metric == "frequency" else {}
+    what = contents(uow, ids)
+    cells: dict[tuple[int, int], dict] = {}
+    for b in bins:
+        k = (b.position + 1) // 2  # bins along the aisle, 1-based
+        col = 2 * (b.aisle - 1) + b.side
+        row = k - 1 + b.block  # one blank row per cross-aisle passed
+        c = cells.setdefault((col, row), {"codes": [], "units": Decimal(0), "capacity": Decimal(0), "capped": True,
+                                          "moves": 0, "blocked": False, "items": []})
+        c["codes"].append(b.code)
+        c["units"] += units.get(b.id, Decimal(0))
+        c["moves"] += freq.get(b.id, 0)
+        c["blocked"] = c["blocked"] or b.blocked
+        c["items"] += [f"{i['sku']} × {format(i['quantity'].normalize(), 'f')}" for i in what.get(b.id, [])]
+        if b.capacity_units is None:
+            c["capped"] = False
+        else:
+            c["capacity"] += Decimal(b.capacity_units)
+    out = []
+    for (col, row), c in sorted(cells.items()):
+        if metric == "fill":
+            value = (float(round(100 * c["units"] / c["capacity"], 1)) if c["capped"] and c["capacity"] else None)
+        elif metric == "units":
+            value = float(c["units"])
+        else:
+            value = c["moves"]
+        out.append({"col": col, "row": row, "code": " / ".join(sorted(c["codes"])), "value": value,
+                    "units": format(c["units"].normalize(), "f"), "moves": c["moves"], "blocked": c["blocked"],
+                    "items": c["items"][:8]})
+    columns = [f"{a:02d}{'左' if s == 0 else '右'}" for a in range(1, spec.aisles + 1) for s in (0, 1)]
+    values = [c["value"] for c in out if c["value"] is not None]
+    return {"zones": [lo.zone for lo in all_layouts], "zone": layout.zone, "metric": metric, "days": days,
+            "columns": columns, "rows": spec.bins_per_side + spec.blocks - 1, "cells": out,
+            "max": max(values, default=0) or 1, "spec": spec.to_dict(), "bins": len(bins)}
