@@ -42,6 +42,7 @@ from sqlalchemy import JSON, Boolean, Numeric, bindparam, delete, func, insert, 
 
 from opensupply.core.audit import record_many
 from opensupply.core.i18n import _
+from opensupply.core.jobs import JobContext, job
 from opensupply.core.sequences import next_numbers, register_sequence
 from opensupply.core.types import Qty, UTCDateTime, utcnow
 from opensupply.core.uow import Actor, UnitOfWork, atomic
@@ -683,3 +684,51 @@ def import_file(db, actor: Actor, shop: OmsShop | int, path, channel: str | None
         run(pending, no)
     return total
 
+
+
+# ------------------------------------------------------------------ preview (upload page)
+@dataclass
+class Preview:
+    orders: list[ChannelOrder]  # the first `limit` orders as read
+    errors: list[dict]  # every rejected row: {"line", "reason"}
+    total_orders: int = 0
+    total_lines: int = 0
+
+
+def preview_file(channel: str, data, *, filename: str | None = None, limit: int = 20) -> Preview:
+    """Read an export without storing anything: the first orders and every row error."""
+    from opensupply.oms.connectors import get_connector
+
+    out = Preview([], [])
+    for item in get_connector(channel).iter_file(data, filename=filename):
+        if isinstance(item, RowError):
+            out.errors.append({"line": item.line, "reason": item.reason})
+            continue
+        problem = _check(item)
+        if problem:
+            out.errors.append({"line": _first_line(item), "reason": problem})
+            continue
+        out.total_orders += 1
+        out.total_lines += len(item.lines)
+        if len(out.orders) < limit:
+            out.orders.append(item)
+    out.errors.sort(key=lambda e: e["line"] or 0)
+    return out
+
+
+# ------------------------------------------------------------------ a big upload runs as a job
+@job("oms.import_file")
+def _import_file_job(ctx: JobContext) -> dict:
+    """params: path (the stored upload), shop_id, channel, filename, result_path (JSON written at the end)."""
+    p = ctx.params
+
+    def progress(total: ImportResult, read: int) -> None:
+        ctx.progress(min(95, 5 + read // 1000), _("已读取 {n} 个订单：新增 {c}，更新 {u}，未变 {s}",
+                                                   n=read, c=total.created, u=total.updated, s=total.unchanged))
+
+    result = import_file(ctx.db, ctx.actor, int(p["shop_id"]), p["path"], p["channel"], filename=p.get("filename"),
+                         progress=progress)
+    out = result.as_dict()
+    if p.get("result_path"):
+        Path(p["result_path"]).write_text(json.dumps(out, ensure_ascii=False), encoding="utf-8")
+    return {k: v if k != "rejected" else len(v) for k, v in out.items()}
