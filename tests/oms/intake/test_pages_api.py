@@ -45,7 +45,8 @@ def test_upload_preview_confirm_result(db, tmp_path):
     token = f.csrf(web)
     assert web.get("/oms/imports/new").status_code == 200
     data = write_sample("taobao", tmp_path / "tb.csv", orders=25).read_bytes()
-    r = web.post("/oms/imports/preview", data={"csrf_token": token, "channel": "taobao", "shop": "", "shop_name": "旗舰店"},
+    form = {"csrf_token": token, "channel": "taobao", "shop": "", "shop_name": "旗舰店"}
+    r = web.post("/oms/imports/preview", data=form,
                  files={"file": ("淘宝订单.csv", data, "text/csv")})
     assert r.status_code == 200, r.text
     assert 'data-testid="preview-orders">25<' in r.text
