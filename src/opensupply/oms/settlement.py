@@ -10,7 +10,9 @@ Use cases (each takes the caller's unit of work first and never commits):
   same settlement. A file with unreadable rows is refused as a whole (``SettlementRejected``
   names every bad line): a bill with holes would report payments as missing.
 * ``reconcile(uow, settlement_id) -> dict`` — matches lines again (orders imported since are found)
-  and returns the exceptions, also marking each line (``match``, ``expected_amount``, ``note``).
+  and returns the exceptions, also marking each line (``order_id``, ``match``, ``expected_amount``;
+  derived data, written one statement per batch and not audited row by row — the lines themselves
+  are bulk-inserted with one audit row listing them).
 * ``reconciliation(uow, settlement_id) -> dict`` — the same result read-only (pages).
 * ``post_settlement(uow, settlement_id) -> OmsSettlement`` — books the bill (once).
 
@@ -52,15 +54,18 @@ from collections import defaultdict
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from opensupply.accounting import service as gl
 from opensupply.accounting.service import EntryLine
+from opensupply.core.audit import record_many
 from opensupply.core.errors import Conflict, NotFound, ValidationFailed
 from opensupply.core.i18n import _
 from opensupply.core.i18n import lazy_gettext as _l
 from opensupply.core.sequences import company_today, next_number, register_sequence
-from opensupply.core.types import ZERO, to_decimal
+from opensupply.core.types import ZERO, to_decimal, utcnow
 from opensupply.core.uow import UnitOfWork
 
 from . import settlement_formats as sf
@@ -140,25 +145,37 @@ def import_settlement(uow: UnitOfWork, shop_id: int, file_bytes: bytes, filename
     st = OmsSettlement(number=next_number(uow, "OMS_ST", on=day), shop_id=shop.id,
                        file_name=(filename or "")[:200] or None, file_hash=digest, period_from=bill.period_from,
                        period_to=bill.period_to, state="draft")
+    by_kind: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for ln in bill.lines:
-        at = ln.occurred_at.replace(tzinfo=tz).astimezone(dt.UTC) if ln.occurred_at else None
-        st.lines.append(OmsSettlementLine(line_no=ln.line, channel_order_id=(ln.channel_order_id or None),
-                                          kind=ln.kind, description=ln.item or None, amount=ln.amount,
-                                          occurred_at=at, note=ln.note or None))
-    _totals(st)
-    uow.add(st)
-    uow.flush()
+        by_kind[ln.kind] += ln.amount
+    st.total_income, st.total_fees, st.total_refunds = by_kind["income"], by_kind["fee"], by_kind["refund"]
+    try:
+        with uow.session.begin_nested():  # the same file uploaded twice at once: the other one wins
+            uow.add(st)
+            uow.flush()
+    except IntegrityError:
+        found = uow.session.scalar(select(OmsSettlement).where(OmsSettlement.company_id == uow.company_id,
+                                                               OmsSettlement.shop_id == shop.id,
+                                                               OmsSettlement.file_hash == digest))
+        if found is None:
+            raise
+        return found
+    # the lines in one statement per batch; one audit row lists them (as a voucher's lines are)
+    now, user = utcnow(), uow.actor.user_id
+    rows = [{"settlement_id": st.id, "line_no": ln.line, "channel_order_id": ln.channel_order_id or None,
+             "kind": ln.kind, "description": ln.item or None, "amount": ln.amount,
+             "occurred_at": ln.occurred_at.replace(tzinfo=tz).astimezone(dt.UTC) if ln.occurred_at else None,
+             "note": ln.note or None, "created_at": now, "updated_at": now, "created_by_id": user,
+             "updated_by_id": user} for ln in bill.lines]
+    for i in range(0, len(rows), 2000):
+        uow.session.execute(insert(OmsSettlementLine), rows[i:i + 2000])
+    record_many(uow.session, [dict(action="lines", entity="oms_settlement", entity_id=st.id, after={"lines": [
+        [r["line_no"], r["channel_order_id"], r["kind"], r["description"], str(r["amount"])] for r in rows]})])
+    uow.session.expire(st, ["lines"])
     reconcile(uow, st.id)
     uow.emit("oms.settlement_imported", settlement_id=st.id, number=st.number, shop_id=shop.id,
              lines=len(bill.lines))
     return st
-
-
-def _totals(st: OmsSettlement) -> None:
-    by_kind: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for ln in st.lines:
-        by_kind[ln.kind] += to_decimal(ln.amount)
-    st.total_income, st.total_fees, st.total_refunds = by_kind["income"], by_kind["fee"], by_kind["refund"]
 
 
 # ------------------------------------------------------------------ reconciliation
@@ -175,43 +192,72 @@ def _dec(value, default: Decimal | None = None) -> Decimal | None:
         return default
 
 
-def _match_orders(uow: UnitOfWork, st: OmsSettlement) -> dict[int, OmsOrder]:
-    """Point every line at its order (by platform order number within the shop); the orders by id."""
-    ids = {ln.channel_order_id for ln in st.lines if ln.channel_order_id}
-    orders: dict[str, OmsOrder] = {}
-    id_list = sorted(ids)
-    for i in range(0, len(id_list), 500):
+def _chunks(values, size: int = 500):
+    items = sorted(set(values))
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _orders_by_id(uow: UnitOfWork, ids) -> dict[int, OmsOrder]:
+    out: dict[int, OmsOrder] = {}
+    for chunk in _chunks(ids):
         for o in uow.session.scalars(select(OmsOrder).where(OmsOrder.company_id == uow.company_id,
-                                                            OmsOrder.shop_id == st.shop_id,
-                                                            OmsOrder.channel_order_id.in_(id_list[i:i + 500]))):
-            orders[o.channel_order_id] = o
+                                                            OmsOrder.id.in_(chunk))):
+            out[o.id] = o
+    return out
+
+
+def _match_orders(uow: UnitOfWork, st: OmsSettlement) -> None:
+    """Point every line at its order (by platform order number within the shop). The link is
+    derived data: written with one statement per batch, not audited row by row."""
+    orders: dict[str, int] = {}
+    for chunk in _chunks(ln.channel_order_id for ln in st.lines if ln.channel_order_id):
+        orders.update((coid, oid) for coid, oid in uow.session.execute(
+            select(OmsOrder.channel_order_id, OmsOrder.id).where(
+                OmsOrder.company_id == uow.company_id, OmsOrder.shop_id == st.shop_id,
+                OmsOrder.channel_order_id.in_(chunk))))
+    changed = []
     for ln in st.lines:
-        o = orders.get(ln.channel_order_id) if ln.channel_order_id else None
-        ln.order_id = o.id if o else None
-    return {o.id: o for o in orders.values()}
+        oid = orders.get(ln.channel_order_id) if ln.channel_order_id else None
+        if oid != ln.order_id:
+            set_committed_value(ln, "order_id", oid)
+            changed.append({"_id": ln.id, "order_id": oid})
+    _update_lines(uow, changed, order_id=bindparam("order_id"))
+
+
+def _update_lines(uow: UnitOfWork, rows: list[dict], **values) -> None:
+    if not rows:
+        return
+    t = OmsSettlementLine.__table__
+    stmt = update(t).where(t.c.id == bindparam("_id")).values(**values)
+    conn = uow.session.connection()
+    for i in range(0, len(rows), 2000):
+        conn.execute(stmt, rows[i:i + 2000])
 
 
 def _known_refunds(uow: UnitOfWork, orders: dict[int, OmsOrder]) -> dict[int, Decimal]:
-    if not orders:
-        return {}
-    rows = uow.session.execute(select(OmsReturn.order_id, func.sum(OmsReturn.refund_amount)).where(
-        OmsReturn.company_id == uow.company_id, OmsReturn.order_id.in_(list(orders)),
-        OmsReturn.status != "cancelled").group_by(OmsReturn.order_id))
-    return {oid: to_decimal(total or 0) for oid, total in rows}
+    out: dict[int, Decimal] = {}
+    for chunk in _chunks(orders):
+        rows = uow.session.execute(select(OmsReturn.order_id, func.sum(OmsReturn.refund_amount)).where(
+            OmsReturn.company_id == uow.company_id, OmsReturn.order_id.in_(chunk),
+            OmsReturn.status != "cancelled").group_by(OmsReturn.order_id))
+        out.update({oid: to_decimal(total or 0) for oid, total in rows})
+    return out
 
 
 def _other_bills(uow: UnitOfWork, st: OmsSettlement, order_ids: list[int]) -> dict[int, Decimal]:
     """Income + refunds per order in the shop's other settlements (a refund often comes a bill later)."""
-    if not order_ids:
-        return {}
-    rows = uow.session.execute(
-        select(OmsSettlementLine.order_id, func.sum(OmsSettlementLine.amount))
-        .join(OmsSettlement, OmsSettlement.id == OmsSettlementLine.settlement_id)
-        .where(OmsSettlement.company_id == uow.company_id, OmsSettlement.shop_id == st.shop_id,
-               OmsSettlement.id != st.id, OmsSettlementLine.order_id.in_(order_ids),
-               OmsSettlementLine.kind.in_(("income", "refund")))
-        .group_by(OmsSettlementLine.order_id))
-    return {oid: to_decimal(total or 0) for oid, total in rows}
+    out: dict[int, Decimal] = {}
+    for chunk in _chunks(order_ids):
+        rows = uow.session.execute(
+            select(OmsSettlementLine.order_id, func.sum(OmsSettlementLine.amount))
+            .join(OmsSettlement, OmsSettlement.id == OmsSettlementLine.settlement_id)
+            .where(OmsSettlement.company_id == uow.company_id, OmsSettlement.shop_id == st.shop_id,
+                   OmsSettlement.id != st.id, OmsSettlementLine.order_id.in_(chunk),
+                   OmsSettlementLine.kind.in_(("income", "refund")))
+            .group_by(OmsSettlementLine.order_id))
+        out.update({oid: to_decimal(total or 0) for oid, total in rows})
+    return out
 
 
 def _effective_status(uow: UnitOfWork, order: OmsOrder) -> str:
@@ -246,9 +292,7 @@ def _compute(uow: UnitOfWork, st: OmsSettlement) -> tuple[list[dict], dict[int, 
     """Exceptions, and per line id (match, expected amount, note). Needs lines matched to orders."""
     shop = uow.get(OmsShop, st.shop_id)
     settings = _settings(shop)
-    orders = {o.id: o for o in uow.session.scalars(select(OmsOrder).where(
-        OmsOrder.id.in_([ln.order_id for ln in st.lines if ln.order_id])))} if any(
-        ln.order_id for ln in st.lines) else {}
+    orders = _orders_by_id(uow, (ln.order_id for ln in st.lines if ln.order_id))
     refunds_known = _known_refunds(uow, orders)
     earlier = _other_bills(uow, st, list(orders))
     tolerance = _dec(settings.get("fee_tolerance"), CENT)
@@ -378,15 +422,15 @@ def reconcile(uow: UnitOfWork, settlement_id: int) -> dict:
     """Match the lines to orders again, mark each line, and return the exceptions."""
     st = _get(uow, settlement_id, for_update=True)
     _match_orders(uow, st)
-    uow.flush()
     exceptions, marks = _compute(uow, st)
+    changed = []
     for ln in st.lines:
-        match, expected, note = marks.get(ln.id, ("other", None, ""))
-        ln.match = match
-        ln.expected_amount = expected
-        if match not in ("matched", "fee", "refund", "other"):
-            ln.note = note[:1000]
-    uow.flush()
+        match, expected, _note = marks.get(ln.id, ("other", None, ""))
+        if (match, expected) != (ln.match, None if ln.expected_amount is None else to_decimal(ln.expected_amount)):
+            set_committed_value(ln, "match", match)
+            set_committed_value(ln, "expected_amount", expected)
+            changed.append({"_id": ln.id, "match": match, "expected_amount": expected})
+    _update_lines(uow, changed, match=bindparam("match"), expected_amount=bindparam("expected_amount"))
     return _result(st, exceptions)
 
 
@@ -422,16 +466,18 @@ def _sales_orders_of(uow: UnitOfWork, shop: OmsShop, orders: list[OmsOrder]) -> 
     out: dict[int, set[int]] = defaultdict(set)
     if not orders:
         return out
-    ids = [o.id for o in orders]
-    for oid, so in uow.session.execute(select(OmsFulfilmentLine.order_id, OmsFulfilmentLine.sales_order_id).where(
-            OmsFulfilmentLine.order_id.in_(ids), OmsFulfilmentLine.sales_order_id.is_not(None))):
-        out[oid].add(so)
+    for chunk in _chunks(o.id for o in orders):
+        for oid, so in uow.session.execute(select(OmsFulfilmentLine.order_id, OmsFulfilmentLine.sales_order_id)
+                                           .where(OmsFulfilmentLine.order_id.in_(chunk),
+                                                  OmsFulfilmentLine.sales_order_id.is_not(None))):
+            out[oid].add(so)
     by_ref = {o.channel_order_id: o.id for o in orders}
-    for so_id, ref in uow.session.execute(select(SalesOrder.id, SalesOrder.source_ref).where(
-            SalesOrder.company_id == uow.company_id, SalesOrder.source_ref.in_(list(by_ref)),
-            SalesOrder.state != "cancelled",
-            or_(SalesOrder.channel == shop.channel, SalesOrder.created_by_module == "oms"))):
-        out[by_ref[ref]].add(so_id)
+    for chunk in _chunks(by_ref):
+        for so_id, ref in uow.session.execute(select(SalesOrder.id, SalesOrder.source_ref).where(
+                SalesOrder.company_id == uow.company_id, SalesOrder.source_ref.in_(chunk),
+                SalesOrder.state != "cancelled",
+                or_(SalesOrder.channel == shop.channel, SalesOrder.created_by_module == "oms"))):
+            out[by_ref[ref]].add(so_id)
     return out
 
 
@@ -443,7 +489,7 @@ def _allocations(uow: UnitOfWork, shop: OmsShop, st: OmsSettlement) -> list[tupl
     for ln in st.lines:
         if ln.order_id and ln.kind in ("income", "refund"):
             net_by_order[ln.order_id] += to_decimal(ln.amount)
-    orders = [o for o in uow.session.scalars(select(OmsOrder).where(OmsOrder.id.in_(list(net_by_order))))]
+    orders = list(_orders_by_id(uow, net_by_order).values())
     sos = _sales_orders_of(uow, shop, orders)
     out: list[tuple[int, Decimal]] = []
     for o in sorted(orders, key=lambda x: x.id):

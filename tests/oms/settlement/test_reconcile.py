@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
+from opensupply.core.audit import AuditLog
 from opensupply.core.errors import NotFound
 from opensupply.oms import settlement as svc
 from opensupply.oms.models import OmsReturn
@@ -71,6 +73,11 @@ def test_the_same_file_twice_is_one_settlement(db):
         again = svc.import_settlement(uow, s.shop_id, bill, "a-copy.csv").id
         rows, total = svc.list_settlements(uow)
     assert first == again and total == 1 and len(rows[0].lines) == 1
+    with s.uow(readonly=True) as uow:
+        logged = uow.session.scalars(select(AuditLog).where(AuditLog.entity == "oms_settlement",
+                                                            AuditLog.entity_id == str(first))).all()
+    assert {a.action for a in logged} == {"create", "lines"}
+    assert next(a for a in logged if a.action == "lines").after["lines"] == [[6, TID_A, "income", "交易付款", "100.00"]]
 
 
 def test_amount_difference_and_paid_not_shipped(db):
