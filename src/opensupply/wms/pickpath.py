@@ -92,7 +92,7 @@ def optimize(geometry: Geometry, picks: Sequence, *, depot: Point | None = None,
     if method == "rr" or (method == "auto" and _single_block_ok(geometry, points, depot)):
         return ratliff_rosenthal(geometry, points, depot=depot)
     uniq, _members = _distinct(points)
-    if method == "held_karp" or (method == "auto" and len(uniq) <= 9):
+    if method == "held_karp" or (method == "auto" and len(uniq) <= 10):
         return held_karp(geometry, points, depot=depot)
     if method == "cpsat":
         return cpsat(geometry, points, depot=depot)
