@@ -62,17 +62,16 @@ def normalize_phone(raw: str | None) -> tuple[str | None, bool]:
     return None, False
 
 
-_PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
-
-
-def _clean(value: str | None) -> str:
-    return _PUNCT.sub("", (value or "").translate(_WIDE)).lower()
+_NOT_KEPT = re.compile(r"[^\w\x1f]+|_+")  # everything but letters/digits (any script) and the separator
+_NORMALIZED_PHONE = re.compile(r"1[3-9]\d{9}(?:-\d{1,6})?|0\d{2,3}-\d{7,8}|\d{7,8}")
 
 
 def merge_key(shop_id: int, receiver_name: str | None, phone: str | None, address: Address) -> str:
     """sha1 hex of (shop, name, phone, province, city, district, detail) normalized: spaces and
     punctuation removed, lower case; the phone normalized when it can be. Same recipient ⇔ same key."""
-    number, _masked = normalize_phone(phone)
-    parts = (str(shop_id), _clean(receiver_name), number or _clean(phone), _clean(address.province),
-             _clean(address.city), _clean(address.district), _clean(address.detail))
-    return hashlib.sha1("\x1f".join(parts).encode("utf-8"), usedforsecurity=False).hexdigest()
+    if phone and not _NORMALIZED_PHONE.fullmatch(phone):
+        phone = normalize_phone(phone)[0] or phone
+    joined = "\x1f".join((str(shop_id), receiver_name or "", phone or "", address.province or "", address.city or "",
+                          address.district or "", address.detail or ""))
+    text = _NOT_KEPT.sub("", joined.translate(_WIDE)).lower()
+    return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()

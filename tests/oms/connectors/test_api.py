@@ -329,3 +329,21 @@ def test_generic_rest_is_signed_and_paged():
             base_url=fake.url, app_secret="wrong", access_token="tok", sleep=lambda s: None) as client:
         with pytest.raises(ConnectorError, match="HTTP 401"):
             generic.push_shipment(client, "W1", "SF", "SF9")
+
+
+def test_client_for_a_shop_uses_the_documented_endpoint_and_signs_per_platform():
+    from types import SimpleNamespace
+
+    from opensupply.oms.connectors import client_for_shop
+
+    shop = SimpleNamespace(channel="pdd", api_base_url=None, app_key="k", app_secret="s", access_token="t")
+    with client_for_shop(shop) as client:
+        assert client.base_url == "https://gw-api.pinduoduo.com"
+        assert client.sign({"type": "x", "b": 1}) == pdd_sign({"type": "x", "b": 1}, "s")
+    with client_for_shop(SimpleNamespace(channel="tmall", api_base_url="http://127.0.0.1:9", app_key="k",
+                                         app_secret="s", access_token="t"), sign_method="hmac") as client:
+        assert client.base_url == "http://127.0.0.1:9"
+        assert client.sign({"a": "1"}) == taobao_sign({"a": "1"}, "s", "hmac")
+    with client_for_shop(SimpleNamespace(channel="generic", api_base_url="http://x", app_key="", app_secret="s",
+                                         access_token="")) as client, pytest.raises(ConnectorError):
+        client.sign({"a": "1"})

@@ -35,5 +35,14 @@ def get_connector(channel: str) -> Connector:
                                field="channel") from None
 
 
+def client_for_shop(shop, **kwargs) -> PlatformClient:
+    """A PlatformClient for an OmsShop's API settings (api_base_url, app_key, app_secret,
+    access_token); the platform's documented endpoint when the shop has no base URL."""
+    return get_connector(shop.channel).client(
+        base_url=getattr(shop, "api_base_url", None) or None, app_key=getattr(shop, "app_key", None) or "",
+        app_secret=getattr(shop, "app_secret", None) or "", access_token=getattr(shop, "access_token", None) or "",
+        **kwargs)
+
+
 __all__ = ["CHANNELS", "CHANNEL_LABELS", "Connector", "ConnectorError", "FetchResult", "PlatformClient",
-           "detect_encoding", "get_connector"]
+           "client_for_shop", "detect_encoding", "get_connector"]

@@ -147,7 +147,7 @@ class JdConnector(Connector):
                                       "access_token": client.access_token, "timestamp": client.timestamp(),
                                       "v": "2.0", "360buy_param_json": json.dumps(business, ensure_ascii=False,
                                                                                   separators=(",", ":"))}
-            params["sign"] = jd_sign(params, client.app_secret)
+            params["sign"] = client.sign(params)
             return {"data": params}
 
         payload = client.request("POST", self.ROUTER, build=build, retry_if=_jd_rate_limited, what=what)

@@ -174,7 +174,7 @@ class PddConnector(Connector):
                                       "access_token": client.access_token,
                                       "timestamp": str(int(client.clock().timestamp())), "data_type": "JSON",
                                       "version": "V1", **{k: str(v) for k, v in params.items()}}
-            signed["sign"] = pdd_sign(signed, client.app_secret)
+            signed["sign"] = client.sign(signed)
             return {"data": signed}
 
         payload = client.request("POST", self.ROUTER, build=build, retry_if=_pdd_rate_limited, what=what)

@@ -173,7 +173,7 @@ class TaobaoConnector(Connector):
             signed: dict[str, Any] = {"method": method, "app_key": client.app_key, "session": client.access_token,
                                       "timestamp": client.timestamp(), "format": "json", "v": "2.0",
                                       "sign_method": client.sign_method, **params}
-            signed["sign"] = taobao_sign(signed, client.app_secret, client.sign_method)
+            signed["sign"] = client.sign(signed)
             return {"data": signed}
 
         payload = client.request("POST", self.ROUTER, build=build, retry_if=_top_rate_limited, what=what)
