@@ -6,8 +6,13 @@ collected (partly, or more than owed). After every step an accountant's checks h
 voucher balances and so does the trial balance; the stock accounts equal the inventory
 valuation; per customer, 1122 equals the open invoices of the AR aging and 1122 less the
 customer's credit is what collections reports as owed; per supplier, 2202 equals the open
-bills of the AP aging and the supplier statement reconciles with the ledger."""
+bills of the AP aging and the supplier statement reconciles with the ledger.
 
+One customer and one supplier deal in US dollars while the dollar rate moves between steps, so
+receipts and payments realise exchange differences; receipts and payments are also reversed
+(冲销) — and the sub-ledgers, in company currency, still equal the ledger to the cent."""
+
+import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
@@ -27,9 +32,12 @@ from opensupply.accounting import reports
 from opensupply.accounting import service as gl
 from opensupply.accounting.models import JournalLine
 from opensupply.core.errors import Conflict, InsufficientStock
+from opensupply.core.sequences import company_today
 from opensupply.erp.purchasing import service as purchasing
 from opensupply.erp.sales import service as sales
 from opensupply.inventory import service as inv
+from opensupply.masterdata.models import CurrencyRate
+from tests.erp.fx import factories as fx
 from tests.erp.purchasing.factories import partner
 from tests.erp.sales import factories as fs
 
@@ -61,9 +69,13 @@ def run_documents(db) -> None:
             super().__init__()
             self.shop = fs.shop(db)  # a new company per example: cup (average) and towel (FIFO, lots) on hand
             c = self.shop.company
-            self.customers = [self.shop.customer, fs.customer(db, c, "C-NBXY", "宁波鑫源贸易有限公司")]
+            self.customers = [self.shop.customer, fs.customer(db, c, "C-NBXY", "宁波鑫源贸易有限公司"),
+                              fs.customer(db, c, "C-BOSTON", "Boston Home Goods LLC", currency_code="USD", tax_id="")]
             self.suppliers = [partner(db, c, "S-YKSS", "永康市宏达不锈钢制品厂"),
-                              partner(db, c, "S-NTJF", "南通家纺织造厂", terms=0)]
+                              partner(db, c, "S-NTJF", "南通家纺织造厂", terms=0),
+                              fx.partner(db, c, "S-ACME", "Acme Tools Inc.", supplier=True)]
+            fx.rates(db, c, "USD", {dt.date(2026, 1, 1): "7.10"})
+            self.customer_receipts: list[int] = []
             self.products = [self.shop.cup, self.shop.towel]
             self.purchase_orders: list[int] = []
             self.receipts: list[int] = []
@@ -76,12 +88,12 @@ def run_documents(db) -> None:
             return self.shop.uow(readonly=readonly)
 
         # ------------------------------------------------------------ procure to pay
-        @initialize(supplier=st.integers(0, 1), qty=st.integers(1, 30), unit_price=price)
+        @initialize(supplier=st.integers(0, 2), qty=st.integers(1, 30), unit_price=price)
         def first_purchase_order(self, supplier, qty, unit_price):
             self.order_cups(supplier, qty, unit_price)
 
         @precondition(lambda self: len(self.purchase_orders) < MAX_ORDERS)
-        @rule(supplier=st.integers(0, 1), qty=st.integers(1, 30), unit_price=price)
+        @rule(supplier=st.integers(0, 2), qty=st.integers(1, 30), unit_price=price)
         def order_cups(self, supplier, qty, unit_price):
             with self.uow() as uow:
                 po = purchasing.create_order(uow, self.suppliers[supplier],
@@ -165,12 +177,12 @@ def run_documents(db) -> None:
                     purchasing.cancel_payment(uow, payment.id)
 
         # ------------------------------------------------------------ order to cash
-        @initialize(customer=st.integers(0, 1), product=st.integers(0, 1), qty=st.integers(1, 15), unit_price=price)
+        @initialize(customer=st.integers(0, 2), product=st.integers(0, 1), qty=st.integers(1, 15), unit_price=price)
         def first_sales_order(self, customer, product, qty, unit_price):
             self.sell(customer, product, qty, unit_price)
 
         @precondition(lambda self: len(self.sales_orders) < MAX_ORDERS)
-        @rule(customer=st.integers(0, 1), product=st.integers(0, 1), qty=st.integers(1, 15), unit_price=price)
+        @rule(customer=st.integers(0, 2), product=st.integers(0, 1), qty=st.integers(1, 15), unit_price=price)
         def sell(self, customer, product, qty, unit_price):
             with self.uow() as uow:
                 if inv.available(uow, self.products[product]) < qty:
@@ -202,14 +214,50 @@ def run_documents(db) -> None:
                                                                order_line_id=line.id)])
 
         @precondition(lambda self: self.invoices)
-        @rule(customer=st.integers(0, 1), quarters=st.integers(1, 6))
+        @rule(customer=st.integers(0, 2), quarters=st.integers(1, 6))
         def collect(self, customer, quarters):
             """Money in: a part of what the customer owes, all of it, or more (5/4, 6/4: credit)."""
             cid = self.customers[customer]
             with self.uow() as uow:
                 owed = sales.open_receivable(uow, cid)
                 amount = _money_part(max(owed, D(100)), quarters)
-                sales.register_receipt(uow, cid, amount)
+                self.customer_receipts.append(sales.register_receipt(uow, cid, amount).id)
+
+        @precondition(lambda self: self.customer_receipts)
+        @rule(pick=st.integers(0, 50))
+        def reverse_customer_receipt(self, pick):
+            """A receipt entered in error is reversed — refused (nothing written) when an invoice it
+            settled was credited since or its surplus was already used on other invoices."""
+            try:
+                with self.uow() as uow:
+                    receipt = _choose([uow.get(sales.CustomerReceipt, i) for i in self.customer_receipts], pick,
+                                      lambda r: r.state == "posted")
+                    if receipt is not None:
+                        sales.reverse_receipt(uow, receipt.id, "银行退票")
+            except Conflict as exc:
+                assert "已红冲" in str(exc) or "已用于冲抵" in str(exc), exc
+
+        @precondition(lambda self: self.payments)
+        @rule(pick=st.integers(0, 50))
+        def reverse_supplier_payment(self, pick):
+            with self.uow() as uow:
+                payment = _choose([uow.get(purchasing.SupplierPayment, i) for i in self.payments], pick,
+                                  lambda p: p.state == "posted")
+                if payment is not None:
+                    purchasing.reverse_payment(uow, payment.id, "付错账户")
+
+        @rule(rate=st.sampled_from(["6.95", "7.10", "7.23", "7.3117"]))
+        def dollar_moves(self, rate):
+            """Today's USD rate changes: documents from now on are booked at it."""
+            with self.uow() as uow:
+                today = company_today(uow)
+                row = uow.session.scalar(select(CurrencyRate).where(CurrencyRate.company_id == uow.company_id,
+                                                                    CurrencyRate.currency_code == "USD",
+                                                                    CurrencyRate.date == today))
+                if row is None:
+                    uow.add(CurrencyRate(currency_code="USD", date=today, rate=D(rate)))
+                else:
+                    row.rate = D(rate)
 
         @precondition(lambda self: self.invoices)
         @rule(pick=st.integers(0, 50))
