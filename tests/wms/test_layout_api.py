@@ -78,11 +78,12 @@ def test_grid_shows_fill_and_pick_route_walks_the_aisles(db):
     sku = f.product(db, company, "GRID-1")
     with UnitOfWork(Actor.system(company), db=db) as uow:
         inv.receive(uow, [inv.StockLine(product=sku, quantity=Decimal(5), unit_cost="1")], setup.loc("A-02-03"))
-        inv.move(uow, sku, Decimal(1), setup.loc("A-02-03"), setup.pack.location_id)
+        inv.move(uow, sku, Decimal(1), setup.loc("A-02-03"), setup.pack.location_id)  # a pick
+        inv.move(uow, sku, Decimal(1), setup.loc("A-02-03"), setup.loc("A-02-04"))  # re-slotting: not a pick
     api = f.api_client(db, f.user(db, company, roles=("warehouse",)))
     grid = api.get("/api/v1/wms/layout/grid", params={"warehouse_id": setup.warehouse_id}).json()
     cell = next(c for c in grid["cells"] if c["code"] == "A-02-03")
-    assert cell["value"] == 20.0 and cell["units"] == "4" and cell["items"] == ["GRID-1 × 4"]
+    assert cell["value"] == 15.0 and cell["units"] == "3" and cell["items"] == ["GRID-1 × 3"]
     assert len(grid["cells"]) == 3 * 2 * 5 and grid["columns"][:2] == ["01左", "01右"]
     freq = api.get("/api/v1/wms/layout/grid", params={"warehouse_id": setup.warehouse_id, "metric": "frequency"})
     assert next(c for c in freq.json()["cells"] if c["code"] == "A-02-03")["value"] == 1

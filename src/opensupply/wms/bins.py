@@ -263,7 +263,8 @@ def capacity_left(uow: UnitOfWork, bin_id: int, product_id: int) -> Decimal | No
 
 
 def pick_frequency(uow: UnitOfWork, bin_ids: Iterable[int], *, days: int = 30) -> dict[int, int]:
-    """Done stock moves out of each bin in the last `days` days (picks, moves, replenishment)."""
+    """Picks out of each bin in the last `days` days: done stock moves leaving the bin for anywhere
+    but another storage bin (pick/reserve/bulk), so replenishment and re-slotting do not count."""
     bins = _bins(uow, bin_ids)
     by_loc = {b.location_id: b.id for b in bins.values()}
     out = {bid: 0 for bid in bins}
@@ -272,7 +273,9 @@ def pick_frequency(uow: UnitOfWork, bin_ids: Iterable[int], *, days: int = 30) -
         for loc, n in uow.session.execute(
                 select(StockMove.source_location_id, func.count()).where(
                     StockMove.company_id == uow.company_id, StockMove.state == "done",
-                    StockMove.source_location_id.in_(list(by_loc)), StockMove.date_done >= since)
+                    StockMove.source_location_id.in_(list(by_loc)), StockMove.date_done >= since,
+                    StockMove.dest_location_id.not_in(select(WmsBin.location_id).where(
+                        WmsBin.company_id == uow.company_id, WmsBin.bin_type.in_(("pick", "reserve", "bulk")))))
                 .group_by(StockMove.source_location_id)):
             out[by_loc[loc]] = int(n)
     return out
