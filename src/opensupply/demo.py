@@ -29,6 +29,8 @@ DEMO_SEEDERS: list[str] = [
     "opensupply.erp.purchasing.demo:seed",
     "opensupply.erp.sales.demo:seed",
     "opensupply.crm.demo:seed",
+    "opensupply.oms.demo:seed",
+    "opensupply.wms.demo:seed",
 ]
 
 

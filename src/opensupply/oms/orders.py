@@ -206,7 +206,7 @@ def refresh_status(uow: UnitOfWork, order: OmsOrder) -> None:
         new = "delivered"
     else:
         new = "shipped"
-    if new == "delivered" and order.status == "allocated":
+    if new == "delivered" and order.status in ("allocated", "picking"):
         transition(uow, order, "shipped")
     if new != order.status:
         if order.status == "shipped" and new != "delivered":
@@ -574,6 +574,24 @@ def apply_platform_refund(uow: UnitOfWork, order_id: int, *, line_ids: list[int]
         uow.flush()
         return "intercepted"
     _detach(uow, order, fuls, reason)
+    if any(f.status in ("shipped", "delivered") for _fl, f in pairs):
+        # part of the order left already: the rest is stopped, what shipped is an after-sales case
+        order.refund_status = "requested"
+        add_event(uow, order_id=order.id, kind="refund_after_ship",
+                  message=_("部分商品已发货：未发部分已停止，已发部分请走售后退货"))
+        uow.flush()
+        committed = committed_quantities(uow, [ln.id for ln in active_lines(order)])
+        left = any(to_decimal(ln.quantity) > committed.get(ln.id, ZERO) for ln in active_lines(order))
+        still = any(f.status in ACTIVE_FULFILMENT for _fl, f in fulfilment_lines_of(uow, [order.id]))
+        if left and not still and order.status in ("allocated", "picking"):
+            if order.status == "picking":
+                transition(uow, order, "allocated")
+            transition(uow, order, "approved", message=_("部分退款，其余商品重新分配"))
+            uow.flush()
+            allocation.allocate_orders(uow, [order.id])
+        else:
+            refresh_status(uow, order)
+        return "after_sales"
     if everything:
         order.cancel_reason = reason[:300]
         transition(uow, order, "cancelled", message=_("订单已取消：{r}", r=reason))

@@ -42,9 +42,11 @@ class World:
         return Actor.system(self.company)
 
 
-def world(db, *, stock: dict | None = None, shop_settings: dict | None = None, channel: str = "taobao") -> World:
-    """stock = {sku: {"WH": qty, "GZ": qty}}; default: CUP 100 in WH, 20 in GZ; TOWEL 50 in WH; LAMP 30 in GZ."""
-    c = f.company(db)
+def world(db, *, stock: dict | None = None, shop_settings: dict | None = None, channel: str = "taobao",
+          company: int | None = None) -> World:
+    """stock = {sku: {"WH": qty, "GZ": qty}}; default: CUP 100 in WH, 20 in GZ; TOWEL 50 in WH; LAMP 30 in GZ.
+    A new company unless `company` is given (it must have its warehouse WH)."""
+    c = company or f.company(db)
     stock = stock if stock is not None else {"CUP": {"WH": 100, "GZ": 20}, "TOWEL": {"WH": 50}, "LAMP": {"GZ": 30}}
     with UnitOfWork(Actor.system(c), db=db) as uow:
         wh1 = uow.session.scalars(select(md.Warehouse).where(md.Warehouse.company_id == c)).first()

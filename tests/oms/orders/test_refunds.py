@@ -153,3 +153,17 @@ def test_oms_created_sales_orders_do_not_get_a_second_fulfilment(db):
 
         n = uow.session.scalar(select(func.count()).select_from(OmsFulfilment))
     assert n == 1
+
+
+def test_refund_after_a_partial_shipment_stops_the_backorder(db):
+    w = fo.world(db)
+    oid, f = _allocated(w, [("CUP", 3, "150")])
+    with w.uow() as uow:
+        ful.ship(uow, f.id, tracking_number="SF3", lines=[(f.lines[0].id, D(1))])
+    assert _available(w, "CUP") == D(117)  # 120 − 1 shipped − 2 still reserved
+    with w.uow() as uow:
+        assert oo.apply_platform_refund(uow, oid, reason="不要剩下的了") == "after_sales"
+    o = _order(w, oid)
+    assert o.status == "shipped" and o.refund_status == "requested"
+    assert sorted(x.status for x in _fuls(w, oid)) == ["cancelled", "shipped"]
+    assert _available(w, "CUP") == D(119)

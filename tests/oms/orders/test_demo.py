@@ -1,0 +1,44 @@
+"""The demo company's OMS: three shops, about 40 orders, fulfilments waiting for the warehouse,
+held orders, a merged pair, one parcel signed for and a return; the books still balance."""
+
+from sqlalchemy import func, select
+
+from opensupply.accounting import service as gl
+from opensupply.core import jobs
+from opensupply.core.uow import Actor, UnitOfWork
+from opensupply.demo import seed_demo
+from opensupply.inventory import service as inv
+from opensupply.masterdata.models import Company
+from opensupply.oms.models import OmsFulfilment, OmsOrder, OmsReturn, OmsShop
+
+
+def test_demo_orders(db, monkeypatch):
+    monkeypatch.setattr(jobs, "in_process", False)
+    monkeypatch.setenv("OPENSUPPLY_DEMO_PASSWORD", "Demo-pass-2026")
+    from opensupply.core.config import get_settings
+
+    get_settings.cache_clear()
+    try:
+        assert seed_demo()["created"]
+    finally:
+        get_settings.cache_clear()
+    with UnitOfWork(Actor.system(), db=db, readonly=True) as uow:
+        cid = uow.session.query(Company.id).filter(Company.code == "DEMO").scalar()
+    with UnitOfWork(Actor.system(cid), db=db, readonly=True) as uow:
+        s = uow.session
+
+        def count(model, *where):
+            return s.scalar(select(func.count()).select_from(model).where(model.company_id == cid, *where))
+
+        assert count(OmsShop) >= 3
+        assert count(OmsOrder) >= 38
+        assert count(OmsOrder, OmsOrder.on_hold.is_(True)) >= 2
+        assert count(OmsOrder, OmsOrder.merged_into_id.is_not(None)) >= 1
+        assert count(OmsOrder, OmsOrder.status == "pending") >= 1
+        assert count(OmsFulfilment, OmsFulfilment.status == "allocated", OmsFulfilment.shop_id.is_not(None)) >= 10
+        assert count(OmsFulfilment, OmsFulfilment.status == "delivered") >= 1
+        assert count(OmsReturn) >= 1
+        tb = gl.trial_balance(uow)
+        assert tb["total_debit"] == tb["total_credit"]
+        val = inv.valuation(uow)
+        assert val["total_value"] == val["gl_inventory_balance"]
