@@ -196,3 +196,22 @@ def test_unknown_channel_is_refused():
 
     with pytest.raises(ValidationFailed):
         get_connector("amazon")
+
+
+def test_title_row_above_the_header_utf16_and_excel_scientific_numbers():
+    rows = [["京东商家后台 订单导出 2026-11-25"], [], ["订单号", "商品名称", "订购数量", "京东价", "客户姓名", "备注"],
+            ["290000000001", "铁观音", "2", "169.00", "刘洋", ""],
+            ["2.9E+11", "铁观音", "1", "169.00", "刘洋", ""]]
+    data = _csv(rows, "utf-8", "\t").decode().encode("utf-16")  # Excel "Unicode 文本": UTF-16 with BOM, tabs
+    result = get_connector("jd").parse_file(data)
+    assert result.encoding == "utf-16"
+    assert [o.channel_order_id for o in result.orders] == ["290000000001"]
+    assert result.orders[0].source_lines == [4]
+    assert [(e.line, e.reason) for e in result.errors] == \
+        [(5, "订单号 被 Excel 改成了科学计数法：2.9E+11（请上传平台导出的原始文件）")]
+
+
+def test_the_preferred_column_name_wins_over_an_alternative():
+    data = _csv([["订单编号", "购买数量", "备注", "卖家备注"], ["1", "1", "旧备注列", "卖家写的"]], "utf-8")
+    (order,) = get_connector("taobao").parse_file(data).orders
+    assert order.seller_memo == "卖家写的"

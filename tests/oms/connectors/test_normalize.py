@@ -93,8 +93,8 @@ def test_fast_path_is_fast():
 
     parse_address("浙江省杭州市余杭区文一西路1号")  # builds the maps
     texts = [f"浙江省杭州市余杭区文一西路{i}号" for i in range(20_000)]
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: the machine is shared, wall time is not ours
     for t in texts:
         parse_address(t)
-    rate = len(texts) / (time.perf_counter() - start)
+    rate = len(texts) / (time.process_time() - start)
     assert rate > 50_000, rate

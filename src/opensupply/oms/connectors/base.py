@@ -196,6 +196,8 @@ def detect_encoding(sample: bytes) -> str:
     """utf-8-sig, utf-8, gb18030, or what charset-normalizer says about a CSV's first bytes."""
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel "Unicode 文本"
+        return "utf-16"
     for encoding in ("utf-8", "gb18030"):
         decoder = codecs.getincrementaldecoder(encoding)("strict")
         try:
@@ -228,8 +230,8 @@ def iter_rows(source: Source, *, filename: str | None = None,
             info["encoding"] = encoding
         text = io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline="")
         try:
-            first = head.decode(encoding, errors="ignore").lstrip("\ufeff").split("\n", 1)[0]
-            delimiter = "\t" if first.count("\t") > first.count(",") else ","
+            sample = "\n".join(head.decode(encoding, errors="ignore").splitlines()[:20])
+            delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
             reader = csv.reader(text, delimiter=delimiter)
             previous = 0
             for cells in reader:
@@ -262,6 +264,7 @@ def _xlsx_rows(stream: BinaryIO) -> Iterator[tuple[int, list[Any]]]:
 LINE_FIELDS = frozenset(("line_id", "sku", "sku_fallback", "platform_sku", "title", "spec", "quantity", "unit_price",
                          "line_paid", "line_amount", "line_refund", "presale"))
 CENT = Decimal("0.01")
+ZERO = Decimal(0)
 ORDER_FIELDS = ("buyer_nick", "receiver_name", "receiver_phone", "address", "province", "city", "district",
                 "address_detail", "buyer_message", "seller_memo", "shop_name")
 TIME_FIELDS = ("ordered_at", "paid_at", "promised_ship_by")
@@ -341,6 +344,9 @@ class Connector:
             try:
                 if not order_id:
                     raise RowProblem(_("{col} 为空", col=order_column))
+                if "E+" in order_id or "e+" in order_id:
+                    raise RowProblem(_("{col} 被 Excel 改成了科学计数法：{v}（请上传平台导出的原始文件）",
+                                       col=order_column, v=order_id))
                 order_line = self._read_line(row)
                 order_line.source_line = line
                 if current is not None and current.channel_order_id == order_id:
@@ -364,22 +370,29 @@ class Connector:
         return ("order_id", "quantity")
 
     def _read_header(self, rows: Iterator[tuple[int, list[Any]]]) -> tuple[int | None, dict[str, int]]:
-        by_name: dict[str, str] = {}
+        """(header line, field → column). The header is the first of the first few non-empty rows that
+        names every required column (some exports put a title row above it); a column is matched by
+        the field's preferred name before its alternatives."""
+        by_name: dict[str, tuple[str, int]] = {}
         for f, names in self.COLUMNS.items():
-            for n in names:
-                by_name.setdefault(_header_key(n), f)
-        for line, cells in rows:
+            for rank, n in enumerate(names):
+                by_name.setdefault(_header_key(n), (f, rank))
+        first: tuple[int | None, dict[str, int]] = (None, {})
+        for tries, (line, cells) in enumerate(rows):
             names = [clean(c) for c in cells]
             if not any(names):
                 continue
-            index: dict[str, int] = {}
+            best: dict[str, tuple[int, int]] = {}
             for i, name in enumerate(names):
-                f = by_name.get(_header_key(name))
-                if f is not None and f not in index:
-                    index[f] = i
-            # an alternative name only counts when the preferred one is absent
-            return line, index
-        return None, {}
+                hit = by_name.get(_header_key(name))
+                if hit is not None and (hit[0] not in best or hit[1] < best[hit[0]][0]):
+                    best[hit[0]] = (hit[1], i)
+            index = {f: i for f, (_rank, i) in best.items()}
+            if first[0] is None:
+                first = (line, index)
+            if all(f in index for f in self.required_fields()) or tries >= 10:
+                return line, index
+        return first
 
     def _read_line(self, v: dict[str, str]) -> ChannelOrderLine:
         """One row's line (and its per-row money, left in `v` as Decimals)."""
@@ -424,12 +437,9 @@ class Connector:
         platform_status = values.pop("platform_status")
         status, refund = self.map_status(platform_status or "")
         order_refund = values.pop("order_refund")
-        given = [f for f in MONEY_FIELDS if f in values]
-        given.extend(self.PER_ROW_FIELDS)
         return ChannelOrder(
             channel=self.channel, channel_order_id=order_id, platform_status=platform_status, status=status,
-            refund_status=refund or self.map_refund(order_refund or ""), is_presale=values.pop("presale"),
-            raw={"money_given": given}, **values)
+            refund_status=refund or self.map_refund(order_refund or ""), is_presale=values.pop("presale"), **values)
 
     def _add_line(self, order: ChannelOrder, row: dict[str, Any], line: ChannelOrderLine, number: int) -> None:
         order.lines.append(line)
@@ -439,17 +449,21 @@ class Connector:
                 setattr(order, f, getattr(order, f) + row[f])
 
     def _finish(self, order: ChannelOrder) -> ChannelOrder:
-        given = set((order.raw or {}).get("money_given", ()))
-        order.raw = None
-        if "goods_amount" not in given:
-            order.goods_amount = sum((ln.unit_price * ln.quantity for ln in order.lines), Decimal(0))
-        if "paid_amount" not in given:
-            order.paid_amount = sum((ln.paid_amount for ln in order.lines), Decimal(0)) + order.freight
-        order.is_presale = order.is_presale or any(ln.is_presale for ln in order.lines)
-        line_refunds = {ln.refund_status for ln in order.lines}
-        if "requested" in line_refunds:
+        """Totals the export does not give (or leaves empty) are computed from the lines; line refunds
+        and pre-sale flags roll up to the order."""
+        lines = order.lines
+        if not order.goods_amount:
+            order.goods_amount = sum([ln.unit_price * ln.quantity for ln in lines], ZERO)
+        if not order.paid_amount:
+            order.paid_amount = sum([ln.paid_amount for ln in lines], ZERO) + order.freight
+        refunds = set()
+        for ln in lines:
+            refunds.add(ln.refund_status)
+            if ln.is_presale:
+                order.is_presale = True
+        if "requested" in refunds:
             order.refund_status = "requested"
-        elif line_refunds == {"refunded"}:
+        elif refunds == {"refunded"}:
             order.refund_status = "refunded"
         return order
 
