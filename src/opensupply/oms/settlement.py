@@ -481,8 +481,9 @@ def _sales_orders_of(uow: UnitOfWork, shop: OmsShop, orders: list[OmsOrder]) -> 
     return out
 
 
-def _allocations(uow: UnitOfWork, shop: OmsShop, st: OmsSettlement) -> list[tuple[int, Decimal]]:
-    """(invoice id, amount) for the open invoices of the bill's orders, up to what each order brought in."""
+def _allocations(uow: UnitOfWork, shop: OmsShop, st: OmsSettlement, budget: Decimal) -> list[tuple[int, Decimal]]:
+    """(invoice id, amount) for the open invoices of the bill's orders, up to what each order brought in
+    and, all together, up to the money received (`budget`: refunds of other orders come off it)."""
     from opensupply.erp.sales import service as sales
 
     net_by_order: dict[int, Decimal] = defaultdict(lambda: ZERO)
@@ -496,14 +497,15 @@ def _allocations(uow: UnitOfWork, shop: OmsShop, st: OmsSettlement) -> list[tupl
         left = net_by_order[o.id]
         for so_id in sorted(sos.get(o.id, ())):
             for invoice in sales.invoices_of(uow, so_id):
-                if left <= 0:
+                if left <= 0 or budget <= 0:
                     break
                 if invoice.customer_id != shop.customer_id:
                     continue
-                take = min(left, sales.open_amount(invoice))
+                take = min(left, budget, sales.open_amount(invoice))
                 if take > 0:
                     out.append((invoice.id, take))
                     left -= take
+                    budget -= take
     return out
 
 
@@ -524,7 +526,9 @@ def post_settlement(uow: UnitOfWork, settlement_id: int) -> OmsSettlement:
     memo = _("平台结算 {n} {shop}", n=st.number, shop=shop.name)
     lines: list[EntryLine] = []
     if customer_money > 0:
-        receipt = sales.register_receipt(uow, shop.customer_id, customer_money, _allocations(uow, shop, st),
+        customer_money = m(customer_money)
+        receipt = sales.register_receipt(uow, shop.customer_id, customer_money,
+                                         _allocations(uow, shop, st, customer_money),
                                          receipt_date=day, account="platform_cash", method=shop.channel,
                                          reference=st.number, notes=memo)
         st.receipt_id = receipt.id

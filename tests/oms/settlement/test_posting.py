@@ -88,3 +88,23 @@ def test_refunds_above_income_reduce_the_customer_credit(db):
     assert sf.balance(s, "platform_cash") == sf.D("-100.60")
     assert sf.balance(s, "customer_advance", erp.customer) == sf.D("100.00")
     fs.books_balance(f.api_client(db, f.user(db, erp.company)))
+
+
+def test_invoices_are_settled_only_up_to_the_money_received(db):
+    erp = fs.shop(db)
+    s = sf.shop(db, company=erp.company, customer=erp.customer)
+    invoice_id = _invoiced_channel_order(erp, TID_A, "100.00")
+    sf.order(s, TID_A, "100.00")
+    sf.order(s, TID_X, "70.00", status="delivered", refund_status="refunded")
+    # A paid 100, X (paid in an earlier bill) refunded 70: 30 came in
+    bill = sf.generic_bill([[TID_A, "income", "100.00", "2026-05-12", "货款"],
+                            [TID_X, "refund", "-70.00", "2026-05-13", "退货退款"]])
+    with s.uow() as uow:
+        sid = svc.import_settlement(uow, s.shop_id, bill, "b.csv").id
+    with s.uow() as uow:
+        st = svc.post_settlement(uow, sid)
+    with s.uow(readonly=True) as uow:
+        invoice = uow.get(CustomerInvoice, invoice_id)
+        assert (invoice.state, invoice.amount_paid) == ("posted", sf.D("30.00"))
+        assert uow.get(CustomerReceipt, st.receipt_id).amount == sf.D("30.00")
+    assert sf.balance(s, "platform_cash") == sf.D("30.00")
