@@ -54,7 +54,7 @@ def test_bulk_approve_allocate_and_ship(live_server, sqlite_db, page, shots, mon
     page.locator("a[href^='/oms/fulfilments/']").first.click()
     page.wait_for_url(re.compile(r"/oms/fulfilments/\d+$"))
     page.fill("input[name=tracking_number]", "SF1234567890")
-    page.click("text=发货")
+    page.click("form[action$='/ship'] button")
     expect(page.locator("h1")).to_contain_text("已发货")
     expect(page.locator("dl.detail")).to_contain_text("SF1234567890")
     shots("shipped")

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from opensupply.core.errors import DomainError
 from opensupply.core.http import Page, page_permission
 from opensupply.core.i18n import _
+from opensupply.core.i18n import lazy_gettext as _l
 from opensupply.core.uow import UnitOfWork
 from opensupply.erp.purchasing.models import PurchaseOrder
 from opensupply.inventory.service import fmt_qty
@@ -420,3 +421,366 @@ async def pda_count_entry(count_id: int, request: Request, p: Page = WRITE):
 
     return await _scan_reply(request, p, "count", form.get("item", ""), handle, form=form, after=lines,
                              page_fn=lambda r: _count_page(p, request, count_id, banner=r))
+
+
+# ------------------------------------------------------------------ desktop pages
+PAGE_SIZE = 50
+
+
+def _export(fmt: str, name: str, header: list[str], rows: list[list]) -> Response:
+    from opensupply.core.tabular import write_csv, write_xlsx
+
+    if fmt == "csv":
+        return Response(write_csv(header, rows), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return Response(write_xlsx(header, rows, name),
+                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+
+
+def _keep(request: Request, *drop: str) -> str:
+    import urllib.parse
+
+    return urllib.parse.urlencode({k: v for k, v in request.query_params.items()
+                                   if k not in ("offset", "format", *drop) and v})
+
+
+def _task_page_data(uow: UnitOfWork, kind: str, request: Request, wh: int | None, limit: int, offset: int):
+    qp = request.query_params
+    stmt = select(WmsTask).where(WmsTask.company_id == uow.company_id, WmsTask.kind == kind)
+    if wh:
+        stmt = stmt.where(WmsTask.warehouse_id == wh)
+    state = qp.get("state", "open")
+    if state == "open":
+        stmt = stmt.where(WmsTask.state.in_(("open", "assigned")))
+    elif state:
+        stmt = stmt.where(WmsTask.state == state)
+    if qp.get("q"):
+        like = f"%{qp['q'].strip()}%"
+        stmt = stmt.where(WmsTask.reference.ilike(like) | WmsTask.product_id.in_(select(md.Product.id).where(
+            md.Product.company_id == uow.company_id, md.Product.sku.ilike(like) | md.Product.name.ilike(like))))
+    total = uow.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = list(uow.session.scalars(stmt.order_by(WmsTask.id.desc()).limit(limit).offset(offset)))
+    return _task_rows(uow, rows), total
+
+
+TASK_STATES = {"open": _l("待处理"), "done": _l("已完成"), "short": _l("短拣"), "cancelled": _l("已取消")}
+
+
+def _task_header() -> list[str]:
+    return [_("任务"), _("商品"), _("名称"), _("批次"), _("数量"), _("已完成"), _("来源"), _("目标"), _("单据"),
+            _("状态"), _("完成时间")]
+
+
+def _task_export_rows(rows: list[dict]) -> list[list]:
+    return [[r["id"], r["sku"], r["name"], r["lot"] or "", fmt_qty(r["quantity"]), fmt_qty(r["qty_done"]),
+             r["source"], r["dest"], r["reference"], str(TASK_STATES.get(r["state"], r["state"])),
+             r["done_at"].isoformat() if r["done_at"] else ""] for r in rows]
+
+
+@router.get("/inbound")
+def inbound_page(request: Request, offset: int = 0, p: Page = READ):
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        wh = _wh(uow, request)
+        if request.query_params.get("format"):
+            rows, _t = _task_page_data(uow, "putaway", request, wh, 100000, 0)
+            return _export(request.query_params["format"], "putaway_tasks", _task_header(), _task_export_rows(rows))
+        rows, total = _task_page_data(uow, "putaway", request, wh, PAGE_SIZE, max(0, offset))
+        holds = inbound.qc_holds(uow, wh) if wh else []
+        orders = list(uow.session.scalars(select(PurchaseOrder).where(
+            PurchaseOrder.company_id == uow.company_id, PurchaseOrder.state == "confirmed")
+            .order_by(PurchaseOrder.expected_date, PurchaseOrder.id).limit(50)))
+        order_rows = [{"id": o.id, "number": o.number, "expected_date": o.expected_date,
+                       "lines": inbound.order_lines(uow, o)} for o in orders]
+        warehouses = list(uow.session.scalars(select(md.Warehouse).where(md.Warehouse.company_id == uow.company_id)
+                                              .order_by(md.Warehouse.id)))
+    return render(p, "wms/inbound.html", title=_("收货上架"), tasks=rows, total=total, offset=offset,
+                  limit=PAGE_SIZE, keep=_keep(request), filters=request.query_params, holds=holds,
+                  orders=order_rows, warehouses=warehouses, warehouse_id=wh, states=TASK_STATES, fmt=fmt_qty,
+                  can_write=p.actor.can("wms.write"))
+
+
+@router.post("/inbound/qc-release")
+async def inbound_qc_release(request: Request, p: Page = WRITE):
+    form = await pda.form_data(request)
+
+    def run():
+        with UnitOfWork(p.actor) as uow:
+            wh = _wh(uow, request, form)
+            lot_id = int(form["lot_id"]) if (form.get("lot_id") or "").isdigit() else None
+            return inbound.release_qc(uow, wh, int(form["product_id"]), form.get("quantity"),
+                                      passed=form.get("decision") == "pass", lot_id=lot_id,
+                                      reason=form.get("reason"), disposal=form.get("disposal") or "scrap")
+
+    try:
+        out = await run_in_threadpool(run)
+    except DomainError as exc:
+        return redirect("/wms/inbound", exc.message, "error")
+    return redirect("/wms/inbound", _("质检合格，已生成上架任务") if out["passed"] else _("质检不合格，已处理"))
+
+
+@router.get("/replenishment")
+def replenishment_page(request: Request, offset: int = 0, p: Page = READ):
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        wh = _wh(uow, request)
+        if request.query_params.get("format"):
+            rows, _t = _task_page_data(uow, "replenish", request, wh, 100000, 0)
+            return _export(request.query_params["format"], "replenish_tasks", _task_header(),
+                           _task_export_rows(rows))
+        needs = internal.replenishment_needs(uow, wh) if wh else []
+        rows, total = _task_page_data(uow, "replenish", request, wh, PAGE_SIZE, max(0, offset))
+    return render(p, "wms/replenish.html", title=_("补货"), needs=needs, tasks=rows, total=total, offset=offset,
+                  limit=PAGE_SIZE, keep=_keep(request), filters=request.query_params, warehouse_id=wh,
+                  states=TASK_STATES, fmt=fmt_qty, can_write=p.actor.can("wms.write"))
+
+
+@router.post("/replenishment/generate")
+async def replenishment_generate(request: Request, p: Page = WRITE):
+    form = await pda.form_data(request)
+
+    def run():
+        with UnitOfWork(p.actor) as uow:
+            return len(internal.generate_replenishment(uow, _wh(uow, request, form)))
+
+    try:
+        n = await run_in_threadpool(run)
+    except DomainError as exc:
+        return redirect("/wms/replenishment", exc.message, "error")
+    return redirect("/wms/replenishment", _("已生成 {n} 个补货任务", n=n) if n else _("没有需要补货的拣货位"))
+
+
+@router.post("/replenishment/{task_id}/confirm")
+async def replenishment_confirm(task_id: int, p: Page = WRITE):
+    def run():
+        with UnitOfWork(p.actor) as uow:
+            internal.confirm_replenishment(uow, task_id)
+
+    try:
+        await run_in_threadpool(run)
+    except DomainError as exc:
+        return redirect("/wms/replenishment", exc.message, "error")
+    return redirect("/wms/replenishment", _("补货完成"))
+
+
+@router.post("/tasks/{task_id}/cancel-inbound")
+async def task_cancel(task_id: int, request: Request, p: Page = WRITE):
+    form = await pda.form_data(request)
+    back = form.get("next") if (form.get("next") or "").startswith("/wms/") else "/wms/inbound"
+
+    def run():
+        with UnitOfWork(p.actor) as uow:
+            internal.cancel_task(uow, task_id)
+
+    try:
+        await run_in_threadpool(run)
+    except DomainError as exc:
+        return redirect(back, exc.message, "error")
+    return redirect(back, _("任务已取消"))
+
+
+# ------------------------------------------------------------------ counts
+@router.get("/counts")
+def counts_page(request: Request, offset: int = 0, p: Page = READ):
+    qp = request.query_params
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        wh = _wh(uow, request)
+        limit = 100000 if qp.get("format") else PAGE_SIZE
+        rows, total = cc.list_counts(uow, q=qp.get("q"), state=qp.get("state") or None, warehouse_id=wh,
+                                     limit=limit, offset=0 if qp.get("format") else max(0, offset))
+        items = [{"id": c.id, "number": c.number, "state": c.state, "state_label": cc.state_label(c.state),
+                  "blind": c.blind, "abc_class": c.abc_class or "", "reason": c.reason or "",
+                  "created_at": c.created_at, **cc.summary(c)} for c in rows]
+    if qp.get("format"):
+        return _export(qp["format"], "cycle_counts", [_("盘点单"), _("状态"), _("盲盘"), _("ABC"), _("行数"),
+                                                      _("已盘"), _("净差异"), _("原因")],
+                       [[i["number"], i["state_label"], _("是") if i["blind"] else "", i["abc_class"], i["lines"],
+                         i["counted"], fmt_qty(i["net_difference"]), i["reason"]] for i in items])
+    return render(p, "wms/counts.html", title=_("循环盘点"), rows=items, total=total, offset=offset, limit=PAGE_SIZE,
+                  keep=_keep(request), filters=qp, states=cc.STATE_LABELS, warehouse_id=wh, fmt=fmt_qty,
+                  can_write=p.actor.can("wms.write"))
+
+
+@router.post("/counts")
+async def counts_create(request: Request, p: Page = WRITE):
+    form = await pda.form_data(request)
+
+    def run():
+        with UnitOfWork(p.actor) as uow:
+            wh = _wh(uow, request, form)
+            if form.get("mode") == "abc":
+                made = cc.schedule_counts(uow, wh, blind=bool(form.get("blind")))
+                return None, len(made)
+            codes = [c.strip() for c in (form.get("bins") or "").replace("，", ",").replace("\n", ",").split(",")
+                     if c.strip()]
+            skus = [c.strip() for c in (form.get("skus") or "").replace("，", ",").split(",") if c.strip()]
+            pids = [pda.scan_product(uow, sku).id for sku in skus]
+            c = cc.create_count(uow, wh, bin_codes=codes or None, product_ids=pids or None,
+                                blind=bool(form.get("blind")))
+            return c.id, 1
+
+    try:
+        count_id, n = await run_in_threadpool(run)
+    except DomainError as exc:
+        return redirect("/wms/counts", exc.message, "error")
+    if count_id:
+        return redirect(f"/wms/counts/{count_id}", _("盘点单已创建"))
+    return redirect("/wms/counts", _("已按 ABC 频率生成 {n} 张盘点单", n=n) if n else _("目前没有到期需要盘点的商品"))
+
+
+def _count_detail(p: Page, count_id: int, error: str | None = None, status: int = 200):
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        c = uow.get(WmsCount, count_id)
+        lines = cc.variances(uow, c)
+        s = cc.summary(c)
+    can_approve = p.actor.can("wms.approve")
+    show_book = can_approve or not c.blind or c.state != "open"
+    return render(p, "wms/counts_detail.html", status_code=status, title=_("盘点单 {number}", number=c.number), c=c,
+                  lines=lines, summary=s, show_book=show_book, can_approve=can_approve,
+                  can_write=p.actor.can("wms.write"), state_label=cc.state_label(c.state), error=error, fmt=fmt_qty)
+
+
+@router.get("/counts/{count_id}")
+def count_detail(count_id: int, p: Page = READ):
+    return _count_detail(p, count_id)
+
+
+@router.post("/counts/{count_id}/entries")
+async def count_entry_form(count_id: int, request: Request, p: Page = WRITE):
+    form = await pda.form_data(request)
+
+    def run():
+        with UnitOfWork(p.actor) as uow:
+            cc.enter_count(uow, count_id, form.get("bin", ""), form.get("item", ""), form.get("qty", ""),
+                           lot=form.get("lot"))
+
+    try:
+        await run_in_threadpool(run)
+    except DomainError as exc:
+        return _count_detail(p, count_id, exc.message, 422)
+    return redirect(f"/wms/counts/{count_id}", _("已记录"))
+
+
+@router.post("/counts/{count_id}/approve")
+async def count_approve(count_id: int, request: Request, p: Page = APPROVE):
+    form = await pda.form_data(request)
+
+    def run():
+        with UnitOfWork(p.actor) as uow:
+            return cc.approve_count(uow, count_id, form.get("reason")).adjustment_id
+
+    try:
+        adj = await run_in_threadpool(run)
+    except DomainError as exc:
+        return _count_detail(p, count_id, exc.message, exc.status)
+    return redirect(f"/wms/counts/{count_id}", _("已审核，差异已过账") if adj else _("已审核，无差异"))
+
+
+@router.post("/counts/{count_id}/cancel")
+async def count_cancel(count_id: int, p: Page = WRITE):
+    def run():
+        with UnitOfWork(p.actor) as uow:
+            cc.cancel_count(uow, count_id)
+
+    try:
+        await run_in_threadpool(run)
+    except DomainError as exc:
+        return _count_detail(p, count_id, exc.message, exc.status)
+    return redirect(f"/wms/counts/{count_id}", _("盘点单已取消"))
+
+
+# ------------------------------------------------------------------ reports
+REPORTS = {"inout": _l("出入库报表"), "ageing": _l("库龄分析"), "utilisation": _l("库位利用率"),
+           "productivity": _l("拣货效率")}
+
+
+def _date(value: str | None):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _report_table(uow: UnitOfWork, kind: str, wh: int, qp) -> dict:
+    """Header, rows (plain values) and an ECharts option for one report."""
+    from . import reports as rp
+
+    if kind == "ageing":
+        r = rp.ageing(uow, wh, q=qp.get("q"))
+        buckets = [b for b, *_x in rp.AGE_BUCKETS]
+        header = [_("商品"), _("名称"), _("在库"), *[_("{b} 天", b=b) for b in buckets], _("最长库龄(天)")]
+        rows = [[x["sku"], x["name"], fmt_qty(x["on_hand"]), *[fmt_qty(x[b]) for b in buckets],
+                 x["oldest_days"] if x["oldest_days"] is not None else ""] for x in r["rows"]]
+        totals = [_("合计"), "", fmt_qty(r["totals"]["on_hand"]), *[fmt_qty(r["totals"][b]) for b in buckets], ""]
+        chart = {"tooltip": {}, "xAxis": {"type": "category", "data": [_("{b} 天", b=b) for b in buckets]},
+                 "yAxis": {"type": "value"}, "series": [{"type": "bar", "name": _("数量"),
+                                                         "data": [float(r["totals"][b]) for b in buckets]}]}
+        return {"header": header, "rows": rows, "totals": totals, "chart": chart}
+    if kind == "utilisation":
+        r = rp.utilisation(uow, wh, zone=qp.get("zone") or None, bin_type=qp.get("bin_type") or None)
+        header = [_("库位"), _("区"), _("类型"), _("在库件数"), _("SKU 数"), _("容量(件)"), _("利用率%")]
+        rows = [[x["code"], x["zone"], x["bin_type"], fmt_qty(x["units"]), x["skus"],
+                 fmt_qty(x["capacity_units"]) if x["capacity_units"] is not None else "",
+                 f"{x['pct']:.1f}" if x["pct"] is not None else ""] for x in r["rows"]]
+        t = r["totals"]
+        totals = [_("合计"), "", "", "", "", _("占用 {o}/{n}", o=t["occupied"], n=t["bins"]),
+                  f"{t['occupancy_pct']:.1f}"]
+        summary = r["summary"]
+        chart = {"tooltip": {}, "legend": {},
+                 "xAxis": {"type": "category", "data": [f"{g['zone']} {g['bin_type']}" for g in summary]},
+                 "yAxis": {"type": "value", "max": 100},
+                 "series": [{"type": "bar", "name": _("占用库位%"),
+                             "data": [round(g["occupancy_pct"], 1) for g in summary]},
+                            {"type": "bar", "name": _("容量利用%"),
+                             "data": [round(g["capacity_pct"], 1) if g["capacity_pct"] is not None else 0
+                                      for g in summary]}]}
+        return {"header": header, "rows": rows, "totals": totals, "chart": chart}
+    if kind == "productivity":
+        r = rp.productivity(uow, wh, date_from=_date(qp.get("date_from")), date_to=_date(qp.get("date_to")))
+        header = [_("拣货员"), _("拣货行"), _("件数"), _("工作天数"), _("作业小时"), _("每小时行数")]
+        rows = [[x["picker"], x["lines"], fmt_qty(x["units"]), x["days"], x["hours"],
+                 x["lines_per_hour"] if x["lines_per_hour"] is not None else ""] for x in r["rows"]]
+        totals = [_("合计"), r["totals"]["lines"], fmt_qty(r["totals"]["units"]), "", "", ""]
+        chart = {"tooltip": {}, "xAxis": {"type": "category", "data": [x["picker"] for x in r["rows"]]},
+                 "yAxis": {"type": "value"}, "series": [{"type": "bar", "name": _("每小时行数"),
+                                                         "data": [x["lines_per_hour"] or 0 for x in r["rows"]]}]}
+        return {"header": header, "rows": rows, "totals": totals, "chart": chart}
+    group = qp.get("group") or "day"
+    r = rp.inout(uow, wh, group=group, date_from=_date(qp.get("date_from")), date_to=_date(qp.get("date_to")),
+                 q=qp.get("q"))
+    header = [str(rp.GROUPS[r["group"]]), _("入库"), _("出库"), _("净额"), _("单据行数")]
+    rows = [[x["label"], fmt_qty(x["in_qty"]), fmt_qty(x["out_qty"]), fmt_qty(x["net"]), x["moves"]]
+            for x in r["rows"]]
+    t = r["totals"]
+    totals = [_("合计"), fmt_qty(t["in_qty"]), fmt_qty(t["out_qty"]), fmt_qty(t["net"]), t["moves"]]
+    top = r["rows"] if r["group"] == "day" else sorted(r["rows"], key=lambda x: -(x["in_qty"] + x["out_qty"]))[:30]
+    chart = {"tooltip": {"trigger": "axis"}, "legend": {},
+             "xAxis": {"type": "category", "data": [str(x["label"]) for x in top]}, "yAxis": {"type": "value"},
+             "series": [{"type": "bar" if r["group"] != "day" else "line", "name": _("入库"),
+                         "data": [float(x["in_qty"]) for x in top]},
+                        {"type": "bar" if r["group"] != "day" else "line", "name": _("出库"),
+                         "data": [float(x["out_qty"]) for x in top]}]}
+    return {"header": header, "rows": rows, "totals": totals, "chart": chart, "group": r["group"],
+            "date_from": r["date_from"], "date_to": r["date_to"]}
+
+
+@router.get("/reports")
+def reports_page(request: Request, p: Page = READ):
+    import json
+
+    from . import reports as rp
+
+    qp = request.query_params
+    kind = qp.get("report") if qp.get("report") in REPORTS else "inout"
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        wh = _wh(uow, request)
+        data = _report_table(uow, kind, wh, qp) if wh else {"header": [], "rows": [], "totals": [], "chart": {}}
+        warehouses = list(uow.session.scalars(select(md.Warehouse).where(md.Warehouse.company_id == uow.company_id)
+                                              .order_by(md.Warehouse.id)))
+    if qp.get("format") in ("xlsx", "csv"):
+        return _export(qp["format"], f"wms_{kind}", data["header"], data["rows"] + [data["totals"]])
+    chart_json = json.dumps(data["chart"], ensure_ascii=False).replace("</", "<\\/")
+    return render(p, "wms/reports.html", title=str(REPORTS[kind]), kind=kind, reports=REPORTS, data=data,
+                  chart_json=chart_json, filters=qp, keep=_keep(request), groups=rp.GROUPS, warehouses=warehouses,
+                  warehouse_id=wh)
