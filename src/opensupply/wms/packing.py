@@ -20,7 +20,7 @@ import re
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from opensupply.core.errors import Conflict, NotFound, ValidationFailed
 from opensupply.core.i18n import _
@@ -37,7 +37,7 @@ from . import bins as wbins
 from .models import WmsPackage, WmsPackageLine, WmsTask, WmsWave, WmsWaveFulfilment
 from .picking import bin_code_of
 from .scans import scan_once
-from .waves import OPEN, live_wave_of, pack_location_id
+from .waves import OPEN, cancel_open_tasks, live_wave_of, pack_location_id
 
 register_sequence("WMS_PACKAGE", "PK{year}-", 6)
 ZERO = Decimal(0)
@@ -446,9 +446,7 @@ def return_to_stock(uow: UnitOfWork, fulfilment_id: int, *, bin_code: str | None
     for p in packages_of(uow, f.id):
         if p.state in ("open", "closed"):
             p.state = "cancelled"
-    uow.session.execute(update(WmsTask).where(
-        WmsTask.company_id == uow.company_id, WmsTask.fulfilment_id == f.id, WmsTask.state.in_(OPEN))
-        .values(state="cancelled", note=_("发货单已拦截"), updated_at=now, updated_by_id=uow.actor.user_id))
+    cancel_open_tasks(uow, fulfilment_id=f.id, note=_("发货单已拦截"))
     uow.flush()
     from .picking import _timeline
 

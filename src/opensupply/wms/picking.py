@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from opensupply.core.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
 from opensupply.core.i18n import _
@@ -34,7 +34,7 @@ from opensupply.oms import fulfilments as oms_ful
 from . import bins as wbins
 from .models import WmsBin, WmsTask, WmsWave
 from .scans import scan_once
-from .waves import OPEN, pack_location_id, refresh_wave_state, resequence
+from .waves import OPEN, cancel_open_tasks, pack_location_id, refresh_wave_state, resequence
 
 ZERO = Decimal(0)
 SOURCE_TYPES = ("pick", "reserve", "bulk")
@@ -144,11 +144,7 @@ def _to_pack(uow: UnitOfWork, task: WmsTask, wave: WmsWave, qty: Decimal) -> lis
 def _intercepted(uow: UnitOfWork, task: WmsTask) -> dict | None:
     if not task.fulfilment_id or not oms_ful.is_intercepted(uow, task.fulfilment_id):
         return None
-    now = utcnow()
-    uow.session.execute(update(WmsTask).where(
-        WmsTask.company_id == uow.company_id, WmsTask.fulfilment_id == task.fulfilment_id,
-        WmsTask.wave_id == task.wave_id, WmsTask.state.in_(OPEN))
-        .values(state="cancelled", note=_("发货单已拦截"), updated_at=now, updated_by_id=uow.actor.user_id))
+    cancel_open_tasks(uow, fulfilment_id=task.fulfilment_id, wave_id=task.wave_id, note=_("发货单已拦截"))
     wave = uow.get(WmsWave, task.wave_id)
     refresh_wave_state(uow, wave)
     return {"ok": False, "warning": True, "intercepted": True, "task_id": task.id, "state": "cancelled",

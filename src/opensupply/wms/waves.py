@@ -24,7 +24,7 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from opensupply.core.errors import Conflict, ValidationFailed
@@ -339,6 +339,24 @@ def refresh_wave_state(uow: UnitOfWork, wave: WmsWave) -> None:
 
 
 # ------------------------------------------------------------------ cancel
+def cancel_open_tasks(uow: UnitOfWork, *, wave_id: int | None = None, fulfilment_id: int | None = None,
+                      note: str | None = None) -> int:
+    """Cancel the open pick tasks of a wave and/or a fulfilment (ORM writes: audited)."""
+    stmt = select(WmsTask).where(WmsTask.company_id == uow.company_id, WmsTask.kind == "pick",
+                                 WmsTask.state.in_(OPEN))
+    if wave_id is not None:
+        stmt = stmt.where(WmsTask.wave_id == wave_id)
+    if fulfilment_id is not None:
+        stmt = stmt.where(WmsTask.fulfilment_id == fulfilment_id)
+    tasks = list(uow.session.scalars(stmt.with_for_update()))
+    for t in tasks:
+        t.state = "cancelled"
+        if note:
+            t.note = note[:300]
+    uow.flush()
+    return len(tasks)
+
+
 def cancel_wave(uow: UnitOfWork, wave_id: int, *, reason: str | None = None) -> WmsWave:
     """Cancel a wave before anything was picked; its fulfilments return to the pool."""
     wave = uow.get(WmsWave, wave_id, for_update=True)
@@ -351,9 +369,7 @@ def cancel_wave(uow: UnitOfWork, wave_id: int, *, reason: str | None = None) -> 
     members = live_members(uow, wave.id)
     ids = [m.fulfilment_id for m in members]
     now = utcnow()
-    uow.session.execute(update(WmsTask).where(WmsTask.company_id == uow.company_id, WmsTask.wave_id == wave.id,
-                                              WmsTask.state.in_(OPEN))
-                        .values(state="cancelled", updated_at=now, updated_by_id=uow.actor.user_id))
+    cancel_open_tasks(uow, wave_id=wave.id)
     for m in members:
         m.active_key = None
     if wave.state == "released" and ids:
@@ -460,7 +476,8 @@ def members_dicts(uow: UnitOfWork, wave_id: int) -> list[dict]:
         .where(WmsWaveFulfilment.company_id == uow.company_id, WmsWaveFulfilment.wave_id == wave_id,
                WmsWaveFulfilment.active_key == 1).order_by(WmsWaveFulfilment.slot)).all()
     return [{"slot": r.slot, "fulfilment_id": r.id, "number": r.number, "status": r.status,
-             "receiver": r.receiver_name, "region": " ".join(x for x in (r.province, r.city) if x),
+             "status_label": oms_ful.status_label(r.status), "receiver": r.receiver_name,
+             "region": " ".join(x for x in (r.province, r.city) if x),
              "intercepted": r.intercepted} for r in rows]
 
 
