@@ -234,12 +234,39 @@ def normalize_parts(province: str | None, city: str | None, district: str | None
         hit, n = _prefix(d, ix.districts.get(key, {}), ix.district_lengths.get(key, ()))
         if hit is not None and n == len(d):
             d = hit
-    for part in (p, c, d):  # "浙江省杭州市余杭区文一西路" given as the detail
-        if part and rest.startswith(part):
-            rest = rest[len(part):]
-    if p and c and not d and not town_level:
-        d, rest = _district_and_rest(ix, p, c, False, rest)
+    rest = _strip_repeated(ix, p, c, d, rest)  # "浙江杭州市余杭区文一西路…" given as the detail
+    if p and c and not d:
+        d, rest = _district_and_rest(ix, p, c, town_level, rest)
     return p, c, d, rest
+
+
+def _strip_repeated(ix: _Index, p: str | None, c: str | None, d: str | None, rest: str) -> str:
+    """The detail without a leading copy of the province, city and district (full or short names).
+    A short name is only taken as a copy when the next part follows it ("湖南路1号" in 湖南省 stays)."""
+    original = rest
+    took_province = took_city_alias = False
+    if p:
+        hit, n = _prefix(rest, ix.provinces, ix.province_lengths)
+        if hit == p:
+            rest, took_province = rest[n:], True
+    took_city = False
+    if p and c and p in ix.cities:
+        for _twice in range(2):  # 上海市上海市…
+            hit, n = _prefix(rest, ix.cities[p], ix.city_lengths[p])
+            if hit is None or hit[0] != c:
+                break
+            took_city, took_city_alias = True, took_city_alias or rest[:n] != c
+            rest = rest[n:]
+    elif c and rest.startswith(c):
+        rest, took_city = rest[len(c):], True
+    took_district = bool(d) and rest.startswith(d)
+    if took_district:
+        rest = rest[len(d):]
+    if took_province and not (took_city or took_district) and original[:len(p)] != p:
+        return original  # a short province name followed by something else: part of the street
+    if took_city_alias and not took_district and not took_province:
+        return original
+    return rest
 
 
 def is_complete(province: str | None, city: str | None, district: str | None, detail: str | None) -> bool:

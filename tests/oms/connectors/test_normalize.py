@@ -98,3 +98,22 @@ def test_fast_path_is_fast():
         parse_address(t)
     rate = len(texts) / (time.process_time() - start)
     assert rate > 50_000, rate
+
+
+@pytest.mark.parametrize("parts, expected", [
+    (dict(text="江西南昌市青山湖区昌东工业区1号", province="江西", city="南昌市", district="青山湖区"),
+     ("江西省", "南昌市", "青山湖区", "昌东工业区1号")),
+    (dict(province="湖南省", city="长沙市", district="天心区", detail="湖南路1号"),
+     ("湖南省", "长沙市", "天心区", "湖南路1号")),
+    (dict(province="上海", city="上海市", district="浦东新区", detail="上海浦东新区张江路1号"),
+     ("上海市", "上海市", "浦东新区", "张江路1号")),
+    (dict(province="浙江省", city="杭州市", district="余杭区", detail="杭州湾大道1号"),
+     ("浙江省", "杭州市", "余杭区", "杭州湾大道1号")),
+    (dict(province="湖北省", city="仙桃市", detail="干河街道仙桃大道1号"),
+     ("湖北省", "仙桃市", "干河街道", "仙桃大道1号")),
+])
+def test_platform_parts_with_repeated_or_lookalike_details(parts, expected):
+    text = parts.pop("text", None)
+    a = parse_address(text, **parts)
+    assert (a.province, a.city, a.district, a.detail) == expected
+    assert a.complete
