@@ -89,7 +89,23 @@ def test_sshape_walks_whole_aisles():
     assert pp.optimize(geo, picks).length_m <= pp.largest_gap(geo, picks).length_m
 
 
-def test_multi_block_optimizer_and_exact_reference():
+@pytest.mark.parametrize("seed", range(4))
+def test_multi_block_sweep_is_optimal_on_small_instances(seed):
+    rng = random.Random(100 + seed)
+    for _ in range(12):
+        blocks = rng.randint(2, 4)
+        spec = LayoutSpec(aisles=rng.randint(1, 5), bins_per_side=rng.randint(blocks, 9), blocks=blocks,
+                          depot=rng.choice([None, (4.5, 0.0), (6.0, 0.0)]))
+        geo = Geometry.from_spec(spec)
+        picks = [b.point for b in rng.sample(generate(spec), rng.randint(1, 6))]
+        if rng.random() < 0.3:  # a spot on a middle cross-aisle, between two aisles
+            picks.append((1.5, geo.cross_y[1]))
+        route = pp.grid_dp(geo, picks)
+        assert sorted(route.order) == list(range(len(picks)))
+        assert route.length_m == pytest.approx(brute_force(geo, picks))
+
+
+def test_multi_block_optimizer_against_independent_exact_solvers():
     rng = random.Random(3)
     spec = LayoutSpec(aisles=10, bins_per_side=25, blocks=3)
     geo = Geometry.from_spec(spec)
@@ -97,8 +113,11 @@ def test_multi_block_optimizer_and_exact_reference():
     exact = pp.held_karp(geo, picks)
     assert pp.cpsat(geo, picks).length_m == pytest.approx(exact.length_m)
     fast = pp.optimize(geo, picks)
-    assert fast.method == "ortools" and fast.length_m <= exact.length_m * 1.03
+    assert fast.method == "dp" and fast.length_m == pytest.approx(exact.length_m)
+    assert pp.ortools(geo, picks).length_m <= exact.length_m * 1.03
     assert fast.length_m < pp.sshape(geo, picks).length_m
+    many = [b.point for b in rng.sample(generate(spec), 30)]
+    assert pp.optimize(geo, many).length_m == pytest.approx(pp.cpsat(geo, many).length_m)
 
 
 def test_picks_at_the_same_bin_are_taken_together():

@@ -14,7 +14,7 @@ def register(app: typer.Typer) -> None:
     def pickpath(
         scenarios: int = typer.Option(100, "--scenarios", help="orders (each routed on every layout)"),
         seed: int = typer.Option(1, "--seed", help="random seed of the orders"),
-        time_limit: float = typer.Option(0.03, "--time-limit", help="optimizer seconds per multi-block route"),
+        time_limit: float = typer.Option(0.03, "--time-limit", help="seconds for the OR-Tools comparison route"),
         layout: str = typer.Option("both", "--layout", help="both | single_block | three_block"),
         min_lines: int = typer.Option(10, "--min-lines"),
         max_lines: int = typer.Option(30, "--max-lines"),
