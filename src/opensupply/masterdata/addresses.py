@@ -4,13 +4,16 @@ maintained library, not a hand-made table).
 
 Fast path: at first use the division tree shipped with jionlp (`china_location_loader()`, 省/市/县
 levels) is turned into prefix maps — {name or alias → division} per level, with the distinct key
-lengths of each map — so splitting is a handful of dict look-ups on string prefixes, and every
-distinct input is cached. Only when no province or city can be read from the start of the text does
-it fall back to `jionlp.parse_location` (slow, ~300/s, also cached), which can infer the province
-from a district name alone ("余杭区文一西路" → 浙江省 杭州市 余杭区).
+lengths of each map — so splitting is a handful of dict look-ups on string prefixes; the last
+32k distinct inputs are also cached whole (a buyer's address comes back with every order). Only
+when no province, city or district can be read from the start of the text does it fall back to
+`jionlp.parse_location` (slow, ~300/s, also cached), which finds divisions later in the text.
+A district name alone is enough on the fast path ("余杭区文一西路" → 浙江省 杭州市 余杭区) when it is
+unique in the country.
 
-Measured on the build machine (2 cores, CPython 3.11, 200,000 addresses): about 135,000 distinct
-addresses/s on the fast path (cache misses), about 600,000/s when addresses repeat (cache hits);
+Measured on the build machine (2 shared cores, CPython 3.11, 200,000 addresses): about 135,000
+distinct one-line addresses/s on the fast path (cache misses; ~170,000/s CPU time), about 150,000/s
+for addresses given as parts (拼多多/有赞), about 600,000/s when addresses repeat (cache hits);
 building the maps takes ~1 s once.
 
 Special cases: municipalities (北京/上海/天津/重庆) get city = the municipality, also when the
@@ -158,7 +161,7 @@ def _district_and_rest(ix: _Index, province: str, city: str, town_level: bool, r
     return None, rest
 
 
-@lru_cache(maxsize=262_144)
+@lru_cache(maxsize=32_768)  # repeated addresses (same buyer); distinct ones go through the prefix maps
 def split(text: str | None) -> tuple[str | None, str | None, str | None, str]:
     """A one-line address → (province, city, district, detail). The detail is "" when nothing is
     left; when nothing is recognised the whole text (trimmed) is the detail."""
@@ -189,7 +192,7 @@ def split(text: str | None) -> tuple[str | None, str | None, str | None, str]:
     return _slow_split(original)
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=8_192)
 def _slow_split(text: str) -> tuple[str | None, str | None, str | None, str]:
     import jionlp
 
