@@ -30,7 +30,8 @@ Exceptions (``kind``), one per order and kind:
   neither is not fee-checked. Fee lines without an order (annual software fees …) are never flagged.
 * ``paid_not_shipped`` — the platform paid (net income > 0) for an order the OMS has not shipped
   (pending … picking).
-* ``shipped_not_paid`` — an order of the shop shipped (or delivered) in the bill's period, not
+* ``shipped_not_paid`` — an order of the shop shipped (or delivered) in the bill's period (支付宝: the
+  export's 起始日期–终止日期; other formats: the first to the last line's date), not
   refunded, with 实付款 > 0, and no income for it in this or any other settlement of the shop.
   ``{"settle_days": 10}`` in the shop's settings leaves orders shipped in the period's last 10 days
   out (the platform pays after the buyer confirms receipt).
@@ -583,6 +584,22 @@ def list_settlements(uow: UnitOfWork, *, q: str | None = None, shop_id: int | No
 def shops(uow: UnitOfWork) -> list[OmsShop]:
     return list(uow.session.scalars(select(OmsShop).where(OmsShop.company_id == uow.company_id)
                                     .order_by(OmsShop.code)))
+
+
+def expectations(shop: OmsShop) -> list[str]:
+    """The shop's fee expectations in words (shown next to the exceptions)."""
+    settings = _settings(shop)
+    out = []
+    if _dec(settings.get("fee_rate")) is not None:
+        out.append(_("平台费用合计按订单收入的 {r} 核对", r=settings["fee_rate"]))
+    rates = settings.get("fee_rates")
+    if isinstance(rates, dict):
+        out += [_("{item} 按 {r} 核对", item=k, r=v) for k, v in rates.items() if _dec(v) is not None]
+    if not out:
+        out.append(_("店铺未设置费率（fee_rate / fee_rates），不核对平台费用"))
+    if settings.get("settle_days"):
+        out.append(_("期末 {n} 天内发货的订单不计入已发货未收款", n=settings["settle_days"]))
+    return out
 
 
 def settlement_out(st: OmsSettlement, *, shop: OmsShop | None = None, lines: bool = False) -> dict:

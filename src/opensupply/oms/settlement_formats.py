@@ -309,16 +309,18 @@ _LONG_NUMBER = re.compile(r"(?<!\d)(\d{15,20})(?!\d)")
 INCOME_WORDS = ("交易付款", "在线支付", "交易收款", "交易收入", "货款", "订单收款", "优惠券结算", "确认收货", "交易")
 REFUND_WORDS = ("退款", "售后", "赔付", "退货")
 OTHER_WORDS = ("保证金", "提现", "转账", "充值", "备用金", "冻结", "解冻")
-FEE_WORDS = ("费", "佣金", "扣款", "罚", "代扣")
+FEE_WORDS = ("费", "佣金", "扣款", "罚", "代扣", "分账")  # 交易分账: the 淘宝客 commission split off a payment
 
 
 def classify(item: str) -> str:
     """income / fee / refund / other from the platform's name of an entry."""
     t = item or ""
+    if "保证金" in t:
+        return "other"  # a deposit, not a cost
+    if any(w in t for w in FEE_WORDS):
+        return "fee"  # 技术服务费退款 is a fee coming back, still a fee; 提现手续费 is a fee too
     if any(w in t for w in OTHER_WORDS):
         return "other"
-    if any(w in t for w in FEE_WORDS):
-        return "fee"  # 技术服务费退款 is a fee coming back, still a fee
     if any(w in t for w in REFUND_WORDS):
         return "refund"
     if any(w in t for w in INCOME_WORDS):

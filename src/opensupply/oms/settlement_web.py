@@ -144,6 +144,7 @@ def settlement_detail(settlement_id: int, request: Request, p: Page = SETTLE):
     groups = [(k, str(label), [e for e in result["exceptions"] if e["kind"] == k])
               for k, label in svc.EXCEPTION_KINDS.items()]
     return render(p, "oms/settlement_detail.html", title=st.number, s=data, result=result, groups=groups,
+                  expectations=svc.expectations(shop) if shop else [],
                   lines=lines, filters=qp, keep=_keep(request),
                   kinds=[(k, str(v)) for k, v in svc.KIND_LABELS.items()],
                   matches=[(k, str(v)) for k, v in svc.MATCH_LABELS.items()],

@@ -112,7 +112,8 @@ def test_unknown_formats_are_refused_with_a_clear_message():
 
 def test_classification_of_platform_entry_names():
     names = ("交易付款", "在线支付", "交易退款", "软件服务费", "技术服务费", "花呗服务费", "淘宝客佣金",
-             "保证金", "提现", "货款", "平台使用费", "配送费", "优惠券结算", "转账")
+             "保证金", "提现", "货款", "平台使用费", "配送费", "优惠券结算", "转账",
+             "交易分账", "提现手续费", "保证金扣款")
     assert [classify(x) for x in names] == [
         "income", "income", "refund", "fee", "fee", "fee", "fee", "other", "other", "income", "fee", "fee",
-        "income", "other"]
+        "income", "other", "fee", "fee", "other"]

@@ -85,6 +85,7 @@ def test_pages_upload_show_exceptions_filter_export_and_post(db):
     assert detail.status_code == 200
     assert 'data-kind="unknown_order"' in detail.text and 'data-kind="shipped_not_paid"' in detail.text
     assert 'data-kind="fee_diff"' not in detail.text and TID_X in detail.text
+    assert "平台费用合计按订单收入的 0.05 核对" in detail.text
     fees_only = web.get(detail_url, params={"kind": "fee"}).text
     assert "技术服务费" in fees_only and "交易付款" not in fees_only.split("明细")[-1]
 
