@@ -102,22 +102,20 @@ def _cut(value, n: int):
     return value[:n] if value else None
 
 
-def _dec(value) -> str:
-    return "" if value is None else format(Decimal(value).normalize(), "f")
+_ORDER_HASHED = ("channel", "channel_order_id", "platform_status", "status", "refund_status", "buyer_nick",
+                 "receiver_name", "receiver_phone", "address", "province", "city", "district", "address_detail",
+                 "goods_amount", "freight", "discount", "paid_amount", "ordered_at", "paid_at", "promised_ship_by",
+                 "buyer_message", "seller_memo", "is_presale")
+_LINE_HASHED = ("channel_line_id", "channel_sku", "title", "spec", "quantity", "unit_price", "paid_amount",
+                "refund_status", "is_presale")
+_order_values_of = operator.attrgetter(*_ORDER_HASHED)
+_line_values_of = operator.attrgetter(*_LINE_HASHED)
 
 
 def content_hash(co: ChannelOrder) -> str:
-    """What the platform said about the order, hashed: the same export row twice gives the same hash."""
-    parts = [co.channel, co.channel_order_id, co.platform_status, co.status, co.refund_status, co.buyer_nick,
-             co.receiver_name, co.receiver_phone, co.address, co.province, co.city, co.district, co.address_detail,
-             _dec(co.goods_amount), _dec(co.freight), _dec(co.discount), _dec(co.paid_amount),
-             co.ordered_at.isoformat() if co.ordered_at else "", co.paid_at.isoformat() if co.paid_at else "",
-             co.promised_ship_by.isoformat() if co.promised_ship_by else "", co.buyer_message, co.seller_memo,
-             co.is_presale]
-    for ln in co.lines:
-        parts += [ln.channel_line_id, ln.channel_sku, ln.title, ln.spec, _dec(ln.quantity), _dec(ln.unit_price),
-                  _dec(ln.paid_amount), ln.refund_status, ln.is_presale]
-    text = "\x1f".join("" if p is None else str(p) for p in parts)
+    """What the platform said about the order, hashed: the same export row twice gives the same hash
+    (values as read: strings, Decimals, aware datetimes — their repr is stable)."""
+    text = repr((_order_values_of(co), [_line_values_of(ln) for ln in co.lines]))
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
 
@@ -431,19 +429,29 @@ def bulk_insert(uow: UnitOfWork, table, rows: list[dict]) -> None:
             for n in missing:
                 row.setdefault(n, None)
     getter = operator.itemgetter(*names)
-    conv_at = [(i, c) for i, c in enumerate(convs) if c is not None and c is not _sqlite_json]
+    dt_at = [i for i, c in enumerate(convs) if c is _sqlite_datetime]
+    num_at = [i for i, c in enumerate(convs) if c is _sqlite_float]
+    bool_at = [i for i, c in enumerate(convs) if c is _sqlite_bool]
     json_at = [i for i, c in enumerate(convs) if c is _sqlite_json]
-    seen: dict = {}  # the same timestamp/amount repeats across rows: convert it once
+    seen: dict = {}  # the same timestamps repeat across rows: format each once
     data = []
     for row in rows:
         vals = list(getter(row))
-        for i, conv in conv_at:
+        for i in dt_at:
             v = vals[i]
             if v is not None:
-                got = seen.get((i, v))
+                got = seen.get(v)
                 if got is None:
-                    got = seen[(i, v)] = conv(v)
+                    got = seen[v] = _sqlite_datetime(v)
                 vals[i] = got
+        for i in num_at:
+            v = vals[i]
+            if v is not None:
+                vals[i] = float(v)
+        for i in bool_at:
+            v = vals[i]
+            if v is not None:
+                vals[i] = 1 if v else 0
         for i in json_at:
             vals[i] = _sqlite_json(vals[i])
         data.append(tuple(vals))
