@@ -347,3 +347,16 @@ def test_client_for_a_shop_uses_the_documented_endpoint_and_signs_per_platform()
     with client_for_shop(SimpleNamespace(channel="generic", api_base_url="http://x", app_key="", app_secret="s",
                                          access_token="")) as client, pytest.raises(ConnectorError):
         client.sign({"a": "1"})
+
+
+def test_single_order_responses_are_read_too():
+    info = pdd_order("261125-000000000099", refund_status=2)
+    order = get_connector("pdd").parse_api_order({"order_info_get_response": {"order_info": info}})
+    assert (order.channel_order_id, order.status, order.refund_status) == ("261125-000000000099", "paid", "requested")
+    assert order.promised_ship_by.isoformat() == "2026-11-27T07:00:04+08:00"
+    jd = get_connector("jd").parse_api_order({"orderInfo": jd_order(290000000005)})
+    assert jd.is_presale and jd.discount == 20 and jd.paid_amount == 318
+    yz = get_connector("miniapp").parse_api_order(youzan_order("E1")["full_order_info"])
+    assert yz.channel_order_id == "E1" and yz.lines[0].channel_sku == "MJ-250"
+    with pytest.raises(ConnectorError):
+        get_connector("taobao").parse_api_order({"status": "WAIT_SELLER_SEND_GOODS"})

@@ -215,3 +215,11 @@ def test_the_preferred_column_name_wins_over_an_alternative():
     data = _csv([["订单编号", "购买数量", "备注", "卖家备注"], ["1", "1", "旧备注列", "卖家写的"]], "utf-8")
     (order,) = get_connector("taobao").parse_file(data).orders
     assert order.seller_memo == "卖家写的"
+
+
+def test_files_that_are_not_exports_give_one_clear_error():
+    old_xls = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600
+    (err,) = get_connector("jd").parse_file(old_xls).errors
+    assert (err.line, err.reason) == (1, "不支持旧版 Excel (.xls) 文件，请在 Excel 中另存为 .xlsx 或 CSV 后再上传")
+    (err,) = get_connector("pdd").parse_file(b"PK\x03\x04 broken zip", filename="订单.xlsx").errors
+    assert err.line == 1 and err.reason.startswith("无法读取 Excel 文件")

@@ -59,6 +59,10 @@ class RowProblem(Exception):
     """A structural problem in one row; becomes a RowError."""
 
 
+class UnreadableFile(Exception):
+    """The file is not a CSV/XLSX export we can read; becomes one RowError on line 1."""
+
+
 @dataclass
 class FetchResult:
     orders: list[ChannelOrder]
@@ -220,6 +224,8 @@ def iter_rows(source: Source, *, filename: str | None = None,
     try:
         head = stream.read(SNIFF_BYTES)
         stream.seek(0)
+        if head.startswith(b"\xd0\xcf\x11\xe0"):
+            raise UnreadableFile(_("不支持旧版 Excel (.xls) 文件，请在 Excel 中另存为 .xlsx 或 CSV 后再上传"))
         if _is_xlsx(head, filename):
             if info is not None:
                 info["encoding"] = "xlsx"
@@ -246,9 +252,15 @@ def iter_rows(source: Source, *, filename: str | None = None,
 
 
 def _xlsx_rows(stream: BinaryIO) -> Iterator[tuple[int, list[Any]]]:
-    from openpyxl import load_workbook
+    import zipfile
 
-    book = load_workbook(stream, read_only=True, data_only=True)
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = load_workbook(stream, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
+        raise UnreadableFile(_("无法读取 Excel 文件：{e}", e=str(exc)[:120])) from None
     try:
         sheet = book.worksheets[0]
         for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
@@ -316,7 +328,11 @@ class Connector:
         info = info if info is not None else {}
         info.setdefault("rows", 0)
         rows = iter_rows(source, filename=filename, info=info)
-        header_line, index = self._read_header(rows)
+        try:
+            header_line, index = self._read_header(rows)
+        except UnreadableFile as exc:
+            yield RowError(1, str(exc))
+            return
         if header_line is None:
             yield RowError(1, _("文件为空或没有表头"))
             return
