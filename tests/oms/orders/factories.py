@@ -4,7 +4,6 @@ with its platform customer, and channel orders put in through the ORM (as intake
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import itertools
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,7 +16,7 @@ from opensupply.inventory import service as inv
 from opensupply.masterdata import models as md
 from opensupply.masterdata import resources
 from opensupply.masterdata.service import create_warehouse_locations, ensure_bin
-from opensupply.oms.models import OmsOrder, OmsOrderLine, OmsShop
+from opensupply.oms.models import OmsOrder, OmsShop
 from tests import factories as f
 
 D = Decimal
@@ -77,32 +76,43 @@ def world(db, *, stock: dict | None = None, shop_settings: dict | None = None, c
     return w
 
 
-def merge_key(name: str, phone: str, addr: str, shop: int) -> str:
-    return hashlib.sha1(f"{shop}|{name}|{phone}|{addr}".encode()).hexdigest()
+PLACES = {"浙江省": ("杭州市", "西湖区"), "广东省": ("广州市", "天河区"), "江苏省": ("南京市", "鼓楼区"),
+          "北京市": ("北京市", "朝阳区")}
 
 
 def order(w: World, lines: list[tuple[str, int, str]], *, status: str = "pending", province: str = "浙江省",
-          name: str = "张三", phone: str = "13800138000", detail: str = "西湖区文三路 1 号", freight: str = "0",
+          name: str = "张三", phone: str = "13800138000", detail: str = "文三路 478 号华星大厦", freight: str = "0",
           priority: int = 0, presale: bool = False, paid_at: dt.datetime | None = None, shop: int | None = None,
           unmatched: bool = False) -> int:
-    """A channel order: lines = [(sku, qty, paid amount of the line)]."""
+    """A channel order as a platform export gives it, stored through OMS intake (normalized phone,
+    split address, merge key, matched products, intake holds); lines = [(sku, qty, paid amount of
+    the line)]. status="approved" approves it too."""
+    from opensupply.oms import intake
+    from opensupply.oms import orders as oo
+    from opensupply.oms.channel_order import ChannelOrder, ChannelOrderLine
+
     n = next(_seq)
     shop = shop or w.shop
+    city, district = PLACES.get(province, ("", ""))
     goods = sum((D(p) for _s, _q, p in lines), D(0))
+    paid_at = paid_at or dt.datetime.now(dt.UTC)
+    coid = f"TB{w.company}{n:08d}"
+    co = ChannelOrder(
+        channel="taobao", channel_order_id=coid, buyer_nick=f"buyer{n}", receiver_name=name, receiver_phone=phone,
+        address=f"{province}{city}{district}{detail}", goods_amount=goods, freight=D(freight),
+        paid_amount=goods + D(freight), ordered_at=paid_at, paid_at=paid_at, is_presale=presale,
+        lines=[ChannelOrderLine(quantity=D(q), channel_sku=f"NOPE-{sku}" if unmatched else sku, title=sku,
+                                unit_price=D(p) / D(q), paid_amount=D(p)) for sku, q, p in lines])
     with w.uow() as uow:
-        o = OmsOrder(company_id=w.company, number=f"OMS-{w.company}-{n:05d}", shop_id=shop, channel="taobao",
-                     channel_order_id=f"TB{w.company}{n:08d}", status=status, buyer_nick=f"buyer{n}",
-                     receiver_name=name, receiver_phone=phone, phone=phone, address=f"{province}{detail}",
-                     province=province, city="杭州市", district="西湖区", address_detail=detail,
-                     merge_key=merge_key(name, phone, detail, shop), goods_amount=goods, freight=D(freight),
-                     paid_amount=goods + D(freight), paid_at=paid_at or dt.datetime.now(dt.UTC),
-                     priority=priority, is_presale=presale, source="file")
-        for i, (sku, qty, paid) in enumerate(lines, 1):
-            o.lines.append(OmsOrderLine(line_no=i, channel_sku=sku, title=sku, quantity=D(qty),
-                                        unit_price=D(paid) / D(qty), paid_amount=D(paid),
-                                        product_id=None if unmatched else w.products[sku]))
-        uow.session.add(o)
-        uow.flush()
+        res = intake.import_channel_orders(uow, shop, [co], source="file")
+        assert res.created == 1, res
+        o = uow.session.scalars(select(OmsOrder).where(OmsOrder.shop_id == shop,
+                                                       OmsOrder.channel_order_id == coid)).one()
+        if priority:
+            o.priority = priority
+        if status == "approved":
+            (r,) = oo.approve_orders(uow, [o.id])
+            assert r["ok"], r
         return o.id
 
 
