@@ -214,15 +214,10 @@ def _rows(channel: str, order: ChannelOrder, rnd: random.Random, messy: bool, fm
         extras = connector.sample_extras(order, line, rnd)
         if channel in ("jd", "pdd") and messy and fmt == "csv" and len(rows) % 2 == 0:
             values["sku"] = f"{values['sku']}\t"  # 拼多多/京东 exports leave tabs behind codes
-        by_header = {}
-        for field_name, names in connector.COLUMNS.items():
-            if names[0] in connector.HEADERS and field_name in values:
-                by_header[names[0]] = values[field_name]
-        by_header.update(extras)
         row = []
-        for header in connector.HEADERS:
-            value = by_header.get(header, "")
-            if isinstance(value, Decimal):
+        for header, field_name in _layout(channel):
+            value = extras[header] if header in extras else values.get(field_name, "") if field_name else ""
+            if value.__class__ is Decimal:
                 value = (float(value) if value != value.to_integral_value() else int(value)) if fmt == "xlsx" \
                     else (str(value) if header in _QUANTITY_HEADERS else f"{value:.2f}")
             row.append(value)
@@ -231,6 +226,16 @@ def _rows(channel: str, order: ChannelOrder, rnd: random.Random, messy: bool, fm
 
 
 _QUANTITY_HEADERS = {"购买数量", "订购数量", "商品数量(件)", "商品数量", "数量"}
+_LAYOUTS: dict[str, list[tuple[str, str | None]]] = {}
+
+
+def _layout(channel: str) -> list[tuple[str, str | None]]:
+    """(export header, ChannelOrder field written there or None) in the export's column order."""
+    if channel not in _LAYOUTS:
+        connector = get_connector(channel)
+        field_of = {names[0]: f for f, names in connector.COLUMNS.items()}
+        _LAYOUTS[channel] = [(h, field_of.get(h)) for h in connector.HEADERS]
+    return _LAYOUTS[channel]
 
 
 def _broken_row(channel: str, kind: str, template: list) -> list:
