@@ -54,6 +54,8 @@ class BillLine:
     amount: Decimal  # + to us, − out
     occurred_at: dt.datetime | None  # naive, the platform's local time
     note: str = ""
+    money_in: Decimal = ZERO  # the file's own income / expense columns (支付宝), for its footer totals
+    money_out: Decimal = ZERO
 
 
 @dataclass
@@ -271,11 +273,34 @@ def parse_bill(data: bytes, filename: str | None = None, *, fmt: str | None = No
         if kind in ("income", "refund") and not order_id:
             bill.errors.append(BillError(line, _("{item}缺少订单号", item=item or kind)))
             continue
-        bill.lines.append(BillLine(line, order_id, kind, item[:200], amt, at, note[:1000]))
+        bill.lines.append(BillLine(line, order_id, kind, item[:200], amt, at, note[:1000],
+                                   money_in=max(amt, ZERO), money_out=max(-amt, ZERO)))
+    if fmt == "alipay" and not bill.errors:
+        _check_footer(rows, bill)
     dates = [ln.occurred_at.date() for ln in bill.lines if ln.occurred_at]
     if dates and bill.period_from is None:
         bill.period_from, bill.period_to = min(dates), max(dates)
     return bill
+
+
+_FOOTER = re.compile(r"#\s*(收入|支出)合计[:：]\s*(\d+)\s*笔\s*[,，]\s*共\s*([-\d,.]+)\s*元")
+
+
+def _check_footer(rows: list[tuple[int, list[str]]], bill: ParsedBill) -> None:
+    """支付宝 closes the table with #收入合计 / #支出合计 (count and sum): a file cut short or edited
+    by hand no longer adds up, and is refused rather than reconciled with holes."""
+    got = {"收入": (sum(1 for ln in bill.lines if ln.money_in > 0), sum((ln.money_in for ln in bill.lines), ZERO)),
+           "支出": (sum(1 for ln in bill.lines if ln.money_out > 0), sum((ln.money_out for ln in bill.lines), ZERO))}
+    for line, row in rows:
+        m = _FOOTER.search(",".join(row))
+        if not m:
+            continue
+        side, n, total = m.group(1), int(m.group(2)), amount(m.group(3))
+        count, value = got[side]
+        if abs(value) != abs(total) or (count != n and n):
+            msg = _("文件{side}合计 {n} 笔 {t} 元，明细为 {c} 笔 {v} 元：文件不完整或被修改", side=side, n=n,
+                    t=abs(total), c=count, v=value)
+            bill.errors.append(BillError(line, msg))
 
 
 class _RowError(Exception):

@@ -117,3 +117,15 @@ def test_classification_of_platform_entry_names():
     assert [classify(x) for x in names] == [
         "income", "income", "refund", "fee", "fee", "fee", "fee", "other", "other", "income", "fee", "fee",
         "income", "other", "fee", "fee", "other"]
+
+
+def test_a_truncated_alipay_export_no_longer_matches_its_footer():
+    data = sf.alipay_bill([{"tid": TID, "type": "交易付款", "income": "100.00"},
+                           {"tid": "3912845567120331543", "type": "交易付款", "income": "50.00"},
+                           {"type": "技术服务费", "expense": "7.50", "remark": f"淘宝订单号：{TID}"}]).decode("gbk")
+    lines = data.splitlines(keepends=True)
+    cut = "".join(ln for ln in lines if "3912845567120331543" not in ln)  # a row lost on the way
+    bill = parse_bill(cut.encode("gbk"), "cut.csv")
+    assert [e.line for e in bill.errors] == [10]
+    assert "收入合计 2 笔 150.00 元，明细为 1 笔 100.00 元" in bill.errors[0].reason
+    assert parse_bill(data.encode("gbk"), "whole.csv").errors == []
