@@ -52,6 +52,8 @@ def normalize_phone(raw: str | None) -> tuple[str | None, bool]:
             break
     if _MOBILE.fullmatch(digits):
         return digits, False
+    if len(digits) == 10 and digits[:3] in ("400", "800"):  # 400/800 service numbers
+        return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}", False
     if len(digits) in (10, 11, 12) and digits[0] != "0" and digits[0] != "1":  # "571 88886666" after +86
         digits = "0" + digits
     if digits.startswith("0") and 10 <= len(digits) <= 12:
