@@ -434,6 +434,7 @@ def allocate_orders(uow: UnitOfWork, order_ids: Iterable[int]) -> list[dict]:
         if i not in found:
             results[i] = {"id": i, "number": None, "ok": False, "message": str(_("订单不存在：#{id}", id=i)),
                           "fulfilments": []}
+    _auto_merge(uow, orders)
     groups: dict[int, list[int]] = {}
     for o in sorted(orders, key=_priority_key):
         master = o.merged_into_id or o.id
@@ -452,6 +453,26 @@ def allocate_orders(uow: UnitOfWork, order_ids: Iterable[int]) -> list[dict]:
             if oid in found:
                 results[oid] = {"id": oid, "number": found[oid].number, **res}
     return [results[i] for i in ids if i in results]
+
+
+def _auto_merge(uow: UnitOfWork, orders: list[OmsOrder]) -> None:
+    """Shops with ``settings["auto_merge"]``: approved orders of one recipient in this batch ship together."""
+    shops = {s.id: s for s in uow.session.scalars(select(OmsShop).where(
+        OmsShop.id.in_({o.shop_id for o in orders})))}
+    same: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for o in orders:
+        shop = shops.get(o.shop_id)
+        if (shop is None or not shop.merge_enabled or not (shop.settings or {}).get("auto_merge") or not o.merge_key
+                or o.status != "approved" or o.on_hold or o.merged_into_id):
+            continue
+        same[(o.shop_id, o.merge_key)].append(o.id)
+    for ids in same.values():
+        if len(ids) > 1:
+            try:
+                with uow.session.begin_nested():
+                    oo.merge_orders(uow, ids)
+            except DomainError:
+                continue
 
 
 def deallocate_order(uow: UnitOfWork, order_id: int, reason: str | None = None) -> OmsOrder:

@@ -42,19 +42,14 @@ def carrier_code(uow: UnitOfWork, carrier_id: int | None) -> str:
 
 
 def _client(shop: OmsShop):
-    from opensupply.oms import connectors
+    from opensupply.oms.connectors import client_for_shop
 
-    factory = getattr(connectors, "client_for_shop", None)
-    if factory is not None:
-        return factory(shop)
-    from opensupply.oms.connectors.base import PlatformClient
-
-    return PlatformClient(base_url=shop.api_base_url, app_key=shop.app_key, app_secret=shop.app_secret,
-                          access_token=shop.access_token, channel=shop.channel)
+    return client_for_shop(shop)
 
 
 def has_api(shop: OmsShop) -> bool:
-    return bool(shop.api_base_url and shop.app_key and shop.access_token)
+    """Push-back needs the shop's app key and access token (the platform's endpoint is the default)."""
+    return bool(shop.app_key and shop.access_token)
 
 
 def push_fulfilment(uow: UnitOfWork, fulfilment_id: int) -> dict:
@@ -94,6 +89,8 @@ def push_fulfilment(uow: UnitOfWork, fulfilment_id: int) -> dict:
         oo.add_event(uow, order_id=oid, fulfilment_id=f.id, kind="tracking_pushed",
                      message=_("运单号 {t} 已回传平台", t=f.tracking_number))
         out["pushed"] += 1
+    if client is not None and hasattr(client, "close"):
+        client.close()
     if out["failed"] == 0 and out["manual"] == 0:
         f.pushed_at = utcnow()
     uow.flush()

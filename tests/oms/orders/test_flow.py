@@ -250,3 +250,46 @@ def test_shipping_writes_the_tracking_number_back_or_asks_for_a_manual_upload(db
     with w.uow(readonly=True) as uow:
         kinds = [e.kind for e in uow.session.scalars(select(OmsOrderEvent).where(OmsOrderEvent.order_id == oid))]
     assert "tracking_manual" in kinds
+
+
+def test_tracking_number_is_pushed_to_the_platform_when_the_shop_has_api_settings(db, monkeypatch):
+    from opensupply.oms import connectors, tracking
+    from opensupply.oms.models import OmsShop
+
+    pushed = []
+
+    class FakeConnector:
+        def push_shipment(self, client, channel_order_id, carrier_code, tracking_number):
+            pushed.append((channel_order_id, carrier_code, tracking_number))
+
+    monkeypatch.setattr(connectors, "get_connector", lambda channel: FakeConnector())
+    monkeypatch.setattr(tracking, "_client", lambda shop: object())
+    w = fo.world(db)
+    with w.uow() as uow:
+        shop = uow.get(OmsShop, w.shop)
+        shop.app_key, shop.access_token = "key", "token"
+    oid = fo.approved(w, [("CUP", 1, "50")])
+    with w.uow() as uow:
+        allocation.allocate_orders(uow, [oid])
+    f = _fuls(w, oid)[0]
+    with w.uow() as uow:
+        ful.ship(uow, f.id, tracking_number="SF0002")
+    with w.uow() as uow:
+        assert tracking.push_fulfilment(uow, f.id) == {"pushed": 1, "manual": 0, "failed": 0}
+    assert pushed == [(_order(w, oid).channel_order_id, "OTHER", "SF0002")]
+    with w.uow() as uow:  # once is enough
+        assert tracking.push_fulfilment(uow, f.id)["pushed"] == 0
+    with w.uow(readonly=True) as uow:
+        assert uow.get(OmsFulfilment, f.id).pushed_at is not None
+
+
+def test_auto_merge_at_allocation_when_the_shop_asks_for_it(db):
+    w = fo.world(db, shop_settings={"auto_merge": True})
+    a = fo.approved(w, [("CUP", 1, "50")])
+    b = fo.approved(w, [("TOWEL", 1, "20")])
+    c = fo.approved(w, [("CUP", 1, "50")], name="李四", detail="江南大道 2 号")
+    with w.uow() as uow:
+        assert all(r["ok"] for r in allocation.allocate_orders(uow, [a, b, c]))
+    assert {x.id for x in _fuls(w, a)} == {x.id for x in _fuls(w, b)}
+    assert {x.id for x in _fuls(w, a)} != {x.id for x in _fuls(w, c)}
+    assert _order(w, b).merged_into_id == a
