@@ -360,3 +360,15 @@ def test_single_order_responses_are_read_too():
     assert yz.channel_order_id == "E1" and yz.lines[0].channel_sku == "MJ-250"
     with pytest.raises(ConnectorError):
         get_connector("taobao").parse_api_order({"status": "WAIT_SELLER_SEND_GOODS"})
+
+
+@pytest.mark.parametrize("channel, cursor", [("taobao", "2026-11-25 12:00:00"), ("jd", "2026-11-26 00:00:00"),
+                                             ("pdd", str(int(NOW.timestamp())))])
+def test_a_cursor_at_now_asks_nothing(channel, cursor):
+    def handle(req):
+        raise AssertionError("no call expected")
+
+    with FakePlatform(handle) as fake, client_for(channel, fake, []) as client:
+        result = get_connector(channel).fetch_since(client, cursor)
+    assert (result.orders, result.next_cursor, result.has_more) == ([], cursor, False)
+    assert fake.requests == []

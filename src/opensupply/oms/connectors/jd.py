@@ -195,6 +195,8 @@ class JdConnector(Connector):
         pos = Cursor.load(cursor, default_since=(now - dt.timedelta(days=1)).strftime(fmt))
         since = parse_time(pos.since) or now - dt.timedelta(days=1)
         until = parse_time(pos.until) if pos.until else min(since + dt.timedelta(days=30), now)
+        if until <= since:  # nothing new can exist yet (clock skew or a cursor from the future)
+            return FetchResult([], cursor, False)
         payload = self.call(client, "jingdong.pop.order.search", {
             "start_date": since.strftime(fmt), "end_date": until.strftime(fmt),
             "order_state": "WAIT_SELLER_STOCK_OUT,WAIT_GOODS_RECEIVE_CONFIRM,FINISHED_L,TRADE_CANCELED,LOCKED",

@@ -221,6 +221,8 @@ class PddConnector(Connector):
         pos = Cursor.load(cursor, default_since=str(int((now - self.WINDOW).timestamp())))
         since = int(pos.since) if pos.since.isdigit() else int((parse_time(pos.since) or now).timestamp())
         until = int(pos.until) if pos.until else min(since + int(self.WINDOW.total_seconds()), int(now.timestamp()))
+        if until <= since:  # nothing new can exist yet (clock skew or a cursor from the future)
+            return FetchResult([], cursor, False)
         payload = self.call(client, "pdd.order.list.get", {
             "order_status": 5, "refund_status": 5, "start_confirm_at": since, "end_confirm_at": until,
             "page": pos.page, "page_size": self.PAGE_SIZE, "use_has_next": "true"}, what=_("拉取订单"))

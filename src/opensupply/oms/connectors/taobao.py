@@ -229,6 +229,8 @@ class TaobaoConnector(Connector):
         pos = Cursor.load(cursor, default_since=(now - dt.timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S"))
         since = parse_time(pos.since) or now - dt.timedelta(days=1)
         until = parse_time(pos.until) if pos.until else min(since + self.WINDOW, now)
+        if until <= since:  # nothing new can exist yet (clock skew or a cursor from the future)
+            return FetchResult([], cursor, False)
         fmt = "%Y-%m-%d %H:%M:%S"
         payload = self.call(client, "taobao.trades.sold.increment.get", {
             "fields": TRADE_FIELDS, "start_modified": since.strftime(fmt), "end_modified": until.strftime(fmt),
