@@ -8,7 +8,8 @@ Formats (`fmt`):
   ``#支出合计：…``, ``#收入合计：…``, ``#导出时间：…``); columns 账务流水号, 业务流水号, 商户订单号, 商品名称,
   发生时间, 对方账号, 收入金额（+元）, 支出金额（-元）, 账户余额（元）, 交易渠道, 业务类型, 备注 (newer exports add
   业务描述, 业务基础订单号); cells often end with a tab. The Taobao order number is 商户订单号 ``T200P<tid>``, or
-  业务基础订单号, or is named in 备注 (fees: ``…淘宝订单号：<tid>…``).
+  业务基础订单号, or is named in 备注 (fees: ``…淘宝订单号：<tid>…``). The footer's 收入合计/支出合计 (count and
+  sum) must match the rows: a file cut short or edited by hand is refused.
 * ``jd`` — 京东 结算单/对账单 明细: 订单编号, 费用项 (or 费用名称: 货款, 佣金, 平台使用费, 配送费 …), 金额,
   结算时间 (or 费用结算时间), 结算状态, optional 收支方向, 备注. Rows not yet settled (结算状态 未结算) are skipped.
 * ``pdd`` — 拼多多 货款账单: 商户订单号 (or 订单编号), 发生时间, 收入金额（元）, 支出金额（元）, 账务类型
