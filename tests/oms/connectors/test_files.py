@@ -223,3 +223,9 @@ def test_files_that_are_not_exports_give_one_clear_error():
     assert (err.line, err.reason) == (1, "不支持旧版 Excel (.xls) 文件，请在 Excel 中另存为 .xlsx 或 CSV 后再上传")
     (err,) = get_connector("pdd").parse_file(b"PK\x03\x04 broken zip", filename="订单.xlsx").errors
     assert err.line == 1 and err.reason.startswith("无法读取 Excel 文件")
+
+
+def test_presale_flags():
+    data = _csv([["订单编号", "购买数量", "分阶段订单信息"], ["1", "1", "定金已付，尾款未付"], ["2", "1", ""],
+                 ["3", "1", "否"]], "utf-8")
+    assert [o.is_presale for o in get_connector("taobao").parse_file(data).orders] == [True, False, False]

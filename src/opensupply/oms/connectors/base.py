@@ -174,7 +174,9 @@ def parse_time(value: Any) -> dt.datetime | None:
 
 
 def yes(text: str) -> bool:
-    return text.strip().lower() in ("是", "y", "yes", "true", "1", "预售", "预售订单")
+    """A flag column: 是/Y/1 — or any description (淘宝 分阶段订单信息 "定金已付，尾款未付") — means yes;
+    empty, 否, N, 0, 无 mean no."""
+    return bool(text) and text.strip().lower() not in ("", "否", "n", "no", "false", "0", "无", "-", "非预售")
 
 
 # ---------------------------------------------------------------------------------------------
