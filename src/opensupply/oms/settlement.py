@@ -261,6 +261,17 @@ def _other_bills(uow: UnitOfWork, st: OmsSettlement, order_ids: list[int]) -> di
     return out
 
 
+def _other_shops(uow: UnitOfWork, shop_id: int, channel_order_ids: list[str]) -> dict[str, str]:
+    """Platform order number → name of the company's other shop that has it (a bill filed under the wrong shop)."""
+    out: dict[str, str] = {}
+    for chunk in _chunks(channel_order_ids):
+        out.update((coid, name) for coid, name in uow.session.execute(
+            select(OmsOrder.channel_order_id, OmsShop.name).join(OmsShop, OmsShop.id == OmsOrder.shop_id)
+            .where(OmsOrder.company_id == uow.company_id, OmsOrder.shop_id != shop_id,
+                   OmsOrder.channel_order_id.in_(chunk))))
+    return out
+
+
 def _effective_status(uow: UnitOfWork, order: OmsOrder) -> str:
     if order.merged_into_id:
         target = uow.session.get(OmsOrder, order.merged_into_id)
@@ -312,9 +323,12 @@ def _compute(uow: UnitOfWork, st: OmsSettlement) -> tuple[list[dict], dict[int, 
             unknown[ln.channel_order_id].append(ln)
         else:
             marks[ln.id] = ("fee" if ln.kind == "fee" else "other", None, "")
+    elsewhere = _other_shops(uow, st.shop_id, list(unknown))
     for coid, lines in unknown.items():
         total = sum((to_decimal(ln.amount) for ln in lines), ZERO)
         msg = _("对账单上的订单 {o} 在本店铺不存在", o=coid)
+        if coid in elsewhere:
+            msg += _("（属于店铺 {s}，是否选错了店铺？）", s=elsewhere[coid])
         exceptions.append(_exception("unknown_order", channel_order_id=coid, amount=total, lines=lines, message=msg))
         for ln in lines:
             marks[ln.id] = ("unknown_order", None, msg)

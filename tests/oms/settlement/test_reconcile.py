@@ -141,6 +141,17 @@ def test_an_order_imported_later_is_matched_on_the_next_reconciliation(db):
         assert svc.reconcile(uow, sid)["exceptions"] == []
 
 
+def test_an_order_of_another_shop_is_unknown_here_and_the_message_says_where_it_is(db):
+    s = sf.shop(db)
+    other = sf.shop(db, company=s.company)
+    sf.order(other, TID_X, "88.00")
+    with s.uow() as uow:
+        sid = svc.import_settlement(uow, s.shop_id, sf.generic_bill([[TID_X, "income", "88.00", "2026-05-12", ""]]),
+                                    "bill.csv").id
+        [exc] = svc.reconciliation(uow, sid)["exceptions"]
+    assert exc["kind"] == "unknown_order" and "属于店铺 佳源淘宝旗舰店" in exc["message"]
+
+
 def test_another_companys_settlement_is_not_found(db):
     s = sf.shop(db)
     other = sf.shop(db)
