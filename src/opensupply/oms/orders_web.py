@@ -268,7 +268,17 @@ def fulfilment_page(fulfilment_id: int, p: Page = READ):
         f["timeline"] = [oo.event_dict(e) for e in oo.timeline(uow, fulfilment_id=fulfilment_id)
                          if e.order_id is None]
         plan = ful.pick_plan(uow, fulfilment_id) if f["status"] in ("allocated", "picking") else []
-    return render(p, "oms/fulfilment_detail.html", title=f["number"], f=f, plan=plan,
+        from sqlalchemy import select
+
+        from opensupply.masterdata.models import Location
+
+        ids = {r.location_id for need in plan for r in need.reservations}
+        codes = dict(uow.session.execute(select(Location.id, Location.full_code).where(Location.id.in_(ids))).all()) \
+            if ids else {}
+        skus = {ln["id"]: ln["sku"] for ln in f["lines"]}
+        picks = [{"sku": skus.get(need.fulfilment_line_id), "location": codes.get(r.location_id, r.location_id),
+                  "quantity": r.quantity} for need in plan for r in need.reservations]
+    return render(p, "oms/fulfilment_detail.html", title=f["number"], f=f, plan=picks,
                   can_write=p.actor.can("oms.write"))
 
 
