@@ -98,7 +98,10 @@ def generate(folder: Path, orders: int, seed: int = SEED) -> list[tuple[str, Pat
 
 def run_import(folder: Path, files, batch: int, on_progress: Callable[[int], None] | None = None) -> dict:
     from opensupply.core.uow import Actor
-    from opensupply.oms import intake, normalize
+    from opensupply.oms import connectors, intake, normalize
+
+    for ch, _file, _n in files:  # import every connector before timing
+        connectors.get_connector(ch)
 
     db, path = _fresh_db(folder, "import")
     company_id, shop_ids = _company(db)
