@@ -269,7 +269,7 @@ def import_channel_orders(uow: UnitOfWork, shop_id: int, items: Iterable[Channel
                           source: str = "file", batch: str | None = None) -> ImportResult:
     """Store one batch of channel orders for a shop: create new ones, update changed ones, skip
     unchanged ones; rejected = the structural errors with their file line (header = 1)."""
-    shop = uow.get(OmsShop, shop_id)
+    shop = uow.get(OmsShop, shop_id, for_update=True)  # one import per shop at a time (a push racing a pull)
     result = ImportResult()
     latest: dict[str, ChannelOrder] = {}
     for item in items:

@@ -194,3 +194,13 @@ def test_shop_is_created_once_with_its_platform_customer(db):
         assert other.id != a.id and other.code == "JD-2"
         assert a.customer_id and a.customer_id != other.customer_id
         assert shops.shop_out(a)["app_secret"].startswith("******")
+
+
+def test_auto_approve_shop_approves_orders_without_holds(db):
+    c = f.company(db)
+    f.product(db, c, "SKU-A")
+    s = shop(db, c, auto_approve=True)
+    _import(db, c, s, [order("A1", ("SKU-A", 1, "99")), order("A2", ("NOPE", 1, "99"))])
+    orders = _orders(db)
+    assert orders["A1"].status == "approved"
+    assert orders["A2"].status == "pending" and orders["A2"].on_hold
