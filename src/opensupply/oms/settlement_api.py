@@ -8,8 +8,10 @@ import datetime as dt
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 
+from opensupply.core.config import get_settings
+from opensupply.core.errors import ValidationFailed
 from opensupply.core.http import require
-from opensupply.core.resource_api import read_upload
+from opensupply.core.i18n import _
 from opensupply.core.uow import Actor, UnitOfWork
 
 from . import settlement as svc
@@ -17,6 +19,18 @@ from .models import OmsShop
 
 router = APIRouter(prefix="/oms", tags=["oms settlements"])
 SETTLE = Depends(require("oms.settle"))
+
+
+def read_bill_upload(file) -> tuple[str, bytes]:
+    """The uploaded bill: CSV, XLSX, or the .zip 支付宝 downloads come in; within the upload size limit."""
+    limit = get_settings().max_upload_mb * 1024 * 1024
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise ValidationFailed(_("文件过大（上限 {n} MB）", n=get_settings().max_upload_mb), field="file")
+    name = file.filename or ""
+    if not name.lower().endswith((".csv", ".xlsx", ".txt", ".zip")):
+        raise ValidationFailed(_("只支持 CSV、XLSX 或支付宝下载的 ZIP 文件"), field="file")
+    return name, data
 
 
 def _detail(uow: UnitOfWork, settlement_id: int, result: dict | None = None) -> dict:
@@ -43,7 +57,7 @@ def list_settlements(q: str | None = None, shop_id: int | None = None, state: st
 def upload_settlement(shop_id: int = Form(...), file: UploadFile = File(...),
                       fmt: str | None = Form(None, description="alipay | jd | pdd | generic; detected when empty"),
                       actor: Actor = SETTLE) -> dict:
-    name, data = read_upload(file)
+    name, data = read_bill_upload(file)
     with UnitOfWork(actor) as uow:
         st = svc.import_settlement(uow, shop_id, data, name, fmt=fmt or None)
         return _detail(uow, st.id)

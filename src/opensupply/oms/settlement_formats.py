@@ -34,6 +34,7 @@ import csv
 import datetime as dt
 import io
 import re
+import zipfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -236,12 +237,41 @@ FORMAT_LABELS = {"alipay": "支付宝账务明细", "jd": "京东结算单", "pd
 _PERIOD = re.compile(r"起始日期[:：]\s*\[([^\]]+)\]\s*终止日期[:：]\s*\[([^\]]+)\]")
 
 
+MAX_MEMBER = 200 * 1024 * 1024
+
+
+def unpack(data: bytes, filename: str | None) -> tuple[bytes, str | None]:
+    """支付宝 hands its bills out as a .zip holding 账务明细 and 账务汇总 CSVs: take the 明细 one.
+    An XLSX (also a zip) or any other file is returned as it is."""
+    if data[:2] != b"PK":
+        return data, filename
+    try:
+        bundle = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        return data, filename
+    with bundle:
+        names = bundle.namelist()
+        if "[Content_Types].xml" in names:
+            return data, filename  # an Excel workbook
+        members = [i for i in bundle.infolist() if not i.is_dir() and i.filename.lower().endswith((".csv", ".txt"))]
+        if not members or len(members) > 50 or any(i.file_size > MAX_MEMBER for i in members):
+            raise ValidationFailed(_("压缩包里没有可读的对账单 CSV"), field="file")
+        texts = [(i.filename, bundle.read(i)) for i in members]
+    details = [(n, r) for n, r in texts if "汇总" not in n] or texts  # 账务汇总 is the summary, not the rows
+    for name, raw in details:
+        if any("账务明细" in raw[:4096].decode(enc, errors="ignore") for enc in ("utf-8", "gb18030")):
+            return raw, name
+    name, raw = details[0]
+    return raw, name
+
+
 def parse_bill(data: bytes, filename: str | None = None, *, fmt: str | None = None) -> ParsedBill:
     """Read a settlement file into bill lines and row errors (see the module docstring)."""
     if fmt is not None and fmt not in FORMATS:
         raise ValidationFailed(_("对账单格式只能是：{v}", v=" / ".join(FORMATS)), field="fmt")
     if not data:
         raise ValidationFailed(_("文件为空"), field="file")
+    data, filename = unpack(data, filename)
     rows = _rows(data, filename)
     fmt, idx, cols = _find_header(rows, fmt)
     bill = ParsedBill(fmt=fmt)

@@ -16,13 +16,13 @@ from opensupply.core.errors import DomainError, ValidationFailed
 from opensupply.core.http import Page, page_permission
 from opensupply.core.i18n import _
 from opensupply.core.i18n import lazy_gettext as _l
-from opensupply.core.resource_api import read_upload
 from opensupply.core.tabular import write_csv, write_xlsx
 from opensupply.core.uow import UnitOfWork
 from opensupply.web import redirect, render
 
 from . import settlement as svc
 from .models import OmsShop
+from .settlement_api import read_bill_upload
 
 router = APIRouter(prefix="/oms", include_in_schema=False)
 SETTLE = Depends(page_permission("oms.settle"))
@@ -106,7 +106,7 @@ async def settlements_upload(request: Request, p: Page = SETTLE):
             raise ValidationFailed(_("请选择文件"), field="file")
         if not values["shop"].isdigit():
             raise ValidationFailed(_("请选择店铺"), field="shop")
-        name, data = read_upload(upload)
+        name, data = read_bill_upload(upload)
         with UnitOfWork(p.actor) as uow:
             return svc.import_settlement(uow, int(values["shop"]), data, name, fmt=values["fmt"] or None).id
 

@@ -129,3 +129,17 @@ def test_a_truncated_alipay_export_no_longer_matches_its_footer():
     assert [e.line for e in bill.errors] == [10]
     assert "收入合计 2 笔 150.00 元，明细为 1 笔 100.00 元" in bill.errors[0].reason
     assert parse_bill(data.encode("gbk"), "whole.csv").errors == []
+
+
+def test_the_zip_alipay_hands_out_is_read_from_its_detail_csv():
+    import zipfile
+
+    detail = sf.alipay_bill([{"tid": TID, "type": "交易付款", "income": "100.00"}])
+    summary = "#支付宝账务汇总查询\n业务类型,收入合计,支出合计\n交易付款,100.00,0\n".encode("gbk")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("20880512402512820156_20260501_20260531_账务汇总.csv", summary)
+        z.writestr("20880512402512820156_20260501_20260531_账务明细.csv", detail)
+    bill = parse_bill(buf.getvalue(), "20880512402512820156_20260501_20260531.csv.zip")
+    assert bill.fmt == "alipay" and [(ln.channel_order_id, str(ln.amount)) for ln in bill.lines] == [
+        (TID, "100.00")]
