@@ -46,11 +46,9 @@ def _lot_id(uow: UnitOfWork, product: md.Product, lot: str | None) -> int | None
 
 
 def _check_room(uow: UnitOfWork, target: WmsBin, product: md.Product, qty: Decimal) -> None:
-    room = wms_bins.capacity_left(uow, target.id, product.id)
-    if room is not None and qty > room:
-        raise Conflict(_("库位 {code} 容量不足：还能放 {room} 件 {sku}，本次 {qty} 件", code=target.code,
-                         room=inv.fmt_qty(room), sku=product.sku, qty=inv.fmt_qty(qty)), field="to_bin",
-                       code="capacity")
+    from .putaway import check_room
+
+    check_room(uow, target, product, qty, field="to_bin")
 
 
 def _free_at(uow: UnitOfWork, product_id: int, location_id: int, lot_id: int | None) -> Decimal:
@@ -69,8 +67,6 @@ def move_stock(uow: UnitOfWork, warehouse_id: int, from_bin: str, item: str, qua
     target = wms_bins.bin_by_code(uow, to_warehouse_id or warehouse_id, to_bin)
     if target.id == source.id:
         raise ValidationFailed(_("目标库位与来源库位相同：{code}", code=target.code), field="to_bin")
-    if target.blocked or not target.active:
-        raise Conflict(_("库位 {code} 已锁定或停用", code=target.code), field="to_bin")
     free = _free_at(uow, product.id, source.location_id, lot_id)
     if qty > free:
         raise ValidationFailed(_("库位 {code} 的 {sku} 可移数量只有 {free}（已扣除预留），不能移 {qty}",

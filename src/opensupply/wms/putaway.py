@@ -323,6 +323,22 @@ class PutawayResult:
     move_id: int
 
 
+def check_room(uow: UnitOfWork, target: WmsBin, product: md.Product, qty: Decimal, *, field: str = "bin") -> None:
+    """Refuse a bin that cannot take `qty` of `product`: blocked or inactive, another SKU's fixed bin,
+    or not enough room (units, volume or weight). Call with the bin row locked."""
+    if target.blocked or not target.active:
+        raise Conflict(_("库位 {code} 已锁定或停用", code=target.code), field=field, code="bin_blocked")
+    if target.fixed_product_id is not None and target.fixed_product_id != product.id:
+        owner = uow.get(md.Product, target.fixed_product_id)
+        raise Conflict(_("库位 {code} 是 {sku} 的固定库位，不能放 {other}", code=target.code, sku=owner.sku,
+                         other=product.sku), field=field, code="fixed_bin")
+    room = wms_bins.capacity_left(uow, target.id, product.id)
+    if room is not None and qty > room:
+        raise Conflict(_("库位 {code} 容量不足：还能放 {room} 件 {sku}，本次 {qty} 件",
+                         code=target.code, room=inv.fmt_qty(room), sku=product.sku, qty=inv.fmt_qty(qty)),
+                       field=field, code="capacity")
+
+
 def _bin_of_location(uow: UnitOfWork, location_id: int | None) -> WmsBin | None:
     if location_id is None:
         return None
@@ -358,11 +374,7 @@ def confirm_putaway(uow: UnitOfWork, task_id: int, bin_code: str, quantity: Deci
         raise ValidationFailed(_("库位 {code} 不是存储库位，不能上架", code=target.code), field="bin")
     if target.location_id == task.source_location_id:
         raise ValidationFailed(_("目标库位与来源库位相同：{code}", code=target.code), field="bin")
-    room = wms_bins.capacity_left(uow, target.id, product.id)
-    if room is not None and qty > room:
-        raise Conflict(_("库位 {code} 容量不足：还能放 {room} 件 {sku}，本次 {qty} 件",
-                         code=target.code, room=inv.fmt_qty(room), sku=product.sku, qty=inv.fmt_qty(qty)),
-                       field="bin", code="capacity")
+    check_room(uow, target, product, qty, field="bin")
     warning = None
     suggested = _bin_of_location(uow, task.dest_location_id)
     if suggested is not None and suggested.id != target.id:

@@ -152,3 +152,17 @@ def test_random_scanned_putaways_never_exceed_capacity_in_the_ledger(sqlite_db, 
             pass
         for c in ("A-01-01", "A-01-02", "A-02-01"):
             assert s.on_hand("cup", c) <= 8
+
+
+def test_a_blocked_bin_or_another_skus_fixed_bin_is_refused_with_the_reason(db):
+    s = fi.setup(db, capacity_units=D(50))
+    s.set_bin("A-02-05", fixed_product_sku="YS-MUG-01")
+    s.set_bin("A-02-06", blocked=True)
+    (task_id,) = _received(s, "3")
+    with pytest.raises(Conflict, match="A-02-05 是 YS-MUG-01 的固定库位，不能放 YS-CUP-350"), s.uow() as uow:
+        putaway.confirm_putaway(uow, task_id, "A-02-05")
+    with pytest.raises(Conflict, match="A-02-06 已锁定"), s.uow() as uow:
+        putaway.confirm_putaway(uow, task_id, "A-02-06")
+    with pytest.raises(Exception, match="库位不存在：Z-99"), s.uow() as uow:
+        putaway.confirm_putaway(uow, task_id, "Z-99")
+    assert s.on_hand("cup", "RCV") == 3
