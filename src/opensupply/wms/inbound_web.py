@@ -562,7 +562,7 @@ async def replenishment_confirm(task_id: int, p: Page = WRITE):
     return redirect("/wms/replenishment", _("补货完成"))
 
 
-@router.post("/tasks/{task_id}/cancel-inbound")
+@router.post("/inbound/tasks/{task_id}/cancel")
 async def task_cancel(task_id: int, request: Request, p: Page = WRITE):
     form = await pda.form_data(request)
     back = form.get("next") if (form.get("next") or "").startswith("/wms/") else "/wms/inbound"

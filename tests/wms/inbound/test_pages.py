@@ -93,3 +93,19 @@ def test_replenishment_and_reports_pages(db):
     xlsx = web.get("/wms/reports", params={"report": "ageing", "format": "xlsx"})
     rows = list(load_workbook(io.BytesIO(xlsx.content)).active.values)
     assert rows[0][0] == "商品" and rows[1][0] == "YS-CUP-350" and rows[1][3] == "30"
+
+
+def test_an_open_putaway_task_can_be_cancelled_from_the_inbound_page(db):
+    s = fi.setup(db)
+    po_id = s.order([("cup", "2")])
+    with s.uow() as uow:
+        (task,) = inbound.receive(uow, po_id, s.wh.warehouse_id, [inbound.ReceiveLine("YS-CUP-350", "2")]).tasks
+        task_id = task.id
+    web = f.web_client(db, f.user(db, s.company, roles=("warehouse",)))
+    page = web.get("/wms/inbound")
+    assert f"/wms/inbound/tasks/{task_id}/cancel" in page.text
+    r = web.post(f"/wms/inbound/tasks/{task_id}/cancel", data={"csrf_token": _csrf(page.text), "next": "/wms/inbound"})
+    assert r.status_code == 303
+    assert f"/wms/inbound/tasks/{task_id}/cancel" not in web.get("/wms/inbound").text
+    again = web.post(f"/wms/inbound/tasks/{task_id}/cancel", data={"csrf_token": _csrf(page.text)})
+    assert again.status_code == 303 and s.on_hand("cup", "RCV") == 2
