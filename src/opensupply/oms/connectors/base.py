@@ -110,6 +110,26 @@ def clean(value: Any) -> str:
 _STRIP = " \t\r\n\u3000\ufeff"
 
 
+def read_cells(cells: list[Any], fields: list[tuple[str, int]]) -> dict[str, str]:
+    """{field: cleaned text} for the (field, column) pairs of one row; cells missing at the end of a
+    short row read as "". The common case (a plain string) is handled inline, for speed."""
+    n = len(cells)
+    out: dict[str, str] = {}
+    for f, i in fields:
+        if i >= n:
+            out[f] = ""
+            continue
+        x = cells[i]
+        if x.__class__ is str:
+            x = x.strip(_STRIP)
+            if x and x[0] in "='`":
+                x = clean(x)
+        else:
+            x = clean(x)
+        out[f] = x
+    return out
+
+
 def parse_money(text: str, column: str) -> Decimal:
     if not text:
         return Decimal(0)
@@ -351,11 +371,8 @@ class Connector:
         order_column = self.COLUMNS["order_id"][0]
         current: ChannelOrder | None = None
         for line, cells in rows:
-            n = len(cells)
-            order_id = clean(cells[id_at]) if id_at < n else ""
-            row = {f: (x if not x or x[0] not in "='`" else clean(x)) for f, i in row_fields
-                   for x in ((cells[i].strip(_STRIP) if cells[i].__class__ is str else clean(cells[i]))
-                             if i < n else "",)}
+            order_id = clean(cells[id_at]) if id_at < len(cells) else ""
+            row = read_cells(cells, row_fields)
             if not order_id and not any(row.values()) and not any(clean(c) for c in cells):
                 continue  # blank line
             info["rows"] += 1
@@ -370,10 +387,7 @@ class Connector:
                 if current is not None and current.channel_order_id == order_id:
                     self._add_line(current, row, order_line, line)
                     continue
-                values = self._read_order({
-                    f: (x if not x or x[0] not in "='`" else clean(x)) for f, i in order_fields
-                    for x in ((cells[i].strip(_STRIP) if cells[i].__class__ is str else clean(cells[i]))
-                              if i < n else "",)})
+                values = self._read_order(read_cells(cells, order_fields))
             except RowProblem as problem:
                 yield RowError(line, str(problem))
                 continue
