@@ -166,3 +166,26 @@ def test_a_blocked_bin_or_another_skus_fixed_bin_is_refused_with_the_reason(db):
     with pytest.raises(Exception, match="库位不存在：Z-99"), s.uow() as uow:
         putaway.confirm_putaway(uow, task_id, "Z-99")
     assert s.on_hand("cup", "RCV") == 3
+
+
+def test_fast_movers_go_near_dispatch_and_slow_movers_leave_those_bins_free(db):
+    from opensupply.inventory import service as inv
+
+    s = fi.setup(db, capacity_units=D(100))
+    fi.stock(s, "cup", "A-02-06", 60)
+    with s.uow() as uow:  # the cup sells: class A by pick velocity
+        inv.deliver(uow, [inv.StockLine(s.products["cup"], D(50))], s.wh.bins["A-02-06"].location_id)
+        bins = {b.code: b for b in putaway.load_bins(uow, s.wh.warehouse_id)}
+        assert putaway.velocity_class(uow, s.wh.warehouse_id, s.products["cup"]) == "A"
+        assert putaway.velocity_class(uow, s.wh.warehouse_id, s.products["mug"]) == "C"
+    near = {c for c, b in bins.items() if b.distance_class == "A"}
+    assert near and all(bins[c].distance <= min(b.distance for k, b in bins.items() if k not in near) for c in near)
+    with s.uow() as uow:  # A-02-06 still holds 10 cups, so "same SKU" would win: empty it first
+        inv.deliver(uow, [inv.StockLine(s.products["cup"], D(10))], s.wh.bins["A-02-06"].location_id)
+    cup_task = _received(s, "5", key="cup")
+    mug_task = _received(s, "5", key="mug")
+    with s.uow(readonly=True) as uow:
+        code_of = {b.location_id: c for c, b in s.wh.bins.items()}
+        cup_bin = code_of[uow.get(WmsTask, cup_task[0]).dest_location_id]
+        mug_bin = code_of[uow.get(WmsTask, mug_task[0]).dest_location_id]
+    assert cup_bin in near and mug_bin not in near
