@@ -92,8 +92,10 @@ class Need:
 
 
 # ------------------------------------------------------------------ stock per warehouse
-def available_by_warehouse(uow: UnitOfWork, product_ids: Iterable[int]) -> dict[tuple[int, int], Decimal]:
-    """Available (on hand − active reservations) per (warehouse, product) in internal locations."""
+def available_by_warehouse(uow: UnitOfWork, product_ids: Iterable[int], *,
+                           on_hand: dict | None = None) -> dict[tuple[int, int], Decimal]:
+    """Available (on hand − active reservations) per (warehouse, product) in internal locations
+    (and, into `on_hand` when given, the on-hand quantities)."""
     ids = list(set(product_ids))
     out: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
     if not ids:
@@ -105,6 +107,8 @@ def available_by_warehouse(uow: UnitOfWork, product_ids: Iterable[int]) -> dict[
                    loc.active.is_(True), loc.warehouse_id.is_not(None))
             .group_by(loc.warehouse_id, q.product_id)):
         out[(wh, pid)] += to_decimal(qty or 0)
+        if on_hand is not None:
+            on_hand[(wh, pid)] = to_decimal(qty or 0)
     for wh, pid, qty in uow.session.execute(
             select(loc.warehouse_id, r.product_id, func.sum(r.quantity)).join(loc, loc.id == r.location_id)
             .where(r.company_id == uow.company_id, r.product_id.in_(ids), r.state == "active",
@@ -142,8 +146,11 @@ def _rank(shop: OmsShop, province: str | None, whs: list[md.Warehouse]):
 
 
 def choose(needs: list[Need], whs: list[md.Warehouse], avail: dict[tuple[int, int], Decimal], key,
-           allow_split: bool) -> list[tuple[int, list[Need]]]:
-    """Assign needs to warehouses: [(warehouse_id, needs)]. Pure (no database)."""
+           allow_split: bool, stocked: dict[tuple[int, int], Decimal] | None = None) -> list[tuple[int, list[Need]]]:
+    """Assign needs to warehouses: [(warehouse_id, needs)]. Pure (no database). What no warehouse
+    has free goes, as a backorder, where most of it is free, else where the goods are kept
+    (`stocked`: on hand, even if reserved), else to the best-ranked warehouse."""
+    stocked = stocked or {}
     def covers(wh_id: int, ns: list[Need], stock: dict) -> bool:
         per: dict[int, Decimal] = defaultdict(lambda: ZERO)
         for n in ns:
@@ -155,7 +162,9 @@ def choose(needs: list[Need], whs: list[md.Warehouse], avail: dict[tuple[int, in
     if full:
         return [(full[0].id, needs)]
     if not allow_split:
-        best = max(ranked, key=lambda w: (sum(1 for n in needs if covers(w.id, [n], avail)), -ranked.index(w)))
+        best = max(ranked, key=lambda w: (sum(1 for n in needs if covers(w.id, [n], avail)),
+                                          sum(1 for n in needs if stocked.get((w.id, n.line.product_id), ZERO) > 0),
+                                          -ranked.index(w)))
         return [(best.id, needs)]
     stock = dict(avail)
     left = list(needs)
@@ -179,7 +188,8 @@ def choose(needs: list[Need], whs: list[md.Warehouse], avail: dict[tuple[int, in
         left = [n for n in left if n not in best_ns]
     if left:  # nowhere in full: a backorder where most of it is, else the best-ranked warehouse
         def partial(w):
-            return (-sum(min(stock.get((w.id, n.line.product_id), ZERO), n.quantity) for n in left), ranked.index(w))
+            return (-sum(min(stock.get((w.id, n.line.product_id), ZERO), n.quantity) for n in left),
+                    -sum(1 for n in left if stocked.get((w.id, n.line.product_id), ZERO) > 0), ranked.index(w))
         wid = min(ranked, key=partial).id
         for i, (w, ns) in enumerate(plan):
             if w == wid:
@@ -327,13 +337,14 @@ def allocate_group(uow: UnitOfWork, order_ids: list[int]) -> list[OmsFulfilment]
     key = _rank(shop, master.province, whs)
     allow_split = bool((shop.settings or {}).get("allow_split", True))
     parcels = _parcels(uow, orders, needs)
-    avail = available_by_warehouse(uow, [n.line.product_id for n in needs])
+    stocked: dict[tuple[int, int], Decimal] = {}
+    avail = available_by_warehouse(uow, [n.line.product_id for n in needs], on_hand=stocked)
     plan: list[tuple[str, int, list[Need]]] = []
     for order_type, ns in parcels:
         if order_type == "presale":
             plan.append((order_type, sorted(whs, key=key)[0].id, ns))
             continue
-        for wh_id, part in choose(ns, whs, avail, key, allow_split):
+        for wh_id, part in choose(ns, whs, avail, key, allow_split, stocked):
             for n in part:
                 avail[(wh_id, n.line.product_id)] = avail.get((wh_id, n.line.product_id), ZERO) - n.quantity
             plan.append((order_type, wh_id, part))

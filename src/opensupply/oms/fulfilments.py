@@ -446,6 +446,123 @@ def intercept_fulfilment(uow: UnitOfWork, fulfilment_id: int, reason: str) -> Om
     return f
 
 
+# ------------------------------------------------------------------ backorders
+def _free_stock(uow: UnitOfWork, warehouse_id: int, product_ids: set[int]) -> dict[int, list[list]]:
+    """Free stock per product in a warehouse's internal locations: [[location_id, lot_id, qty], …]
+    ordered by lot expiry (oldest first) and bin code."""
+    from sqlalchemy import func
+
+    from opensupply.inventory.models import StockLot, StockQuant
+    from opensupply.masterdata import models as md
+
+    q, loc, r = StockQuant, md.Location, StockReservation
+    quants = uow.session.execute(
+        select(q.product_id, q.location_id, q.lot_id, q.quantity).join(loc, loc.id == q.location_id)
+        .outerjoin(StockLot, StockLot.id == q.lot_id)
+        .where(q.company_id == uow.company_id, q.product_id.in_(product_ids), q.quantity > 0,
+               loc.usage == "internal", loc.active.is_(True), loc.warehouse_id == warehouse_id)
+        .order_by(q.product_id, StockLot.expiry_date.is_(None), StockLot.expiry_date, q.lot_id, loc.full_code)).all()
+    held: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
+    for pid, lid, lot, qty in uow.session.execute(
+            select(r.product_id, r.location_id, r.lot_id, func.sum(r.quantity))
+            .where(r.company_id == uow.company_id, r.state == "active", r.product_id.in_(product_ids))
+            .group_by(r.product_id, r.location_id, r.lot_id)):
+        held[(pid, lid, lot)] += to_decimal(qty or 0)
+        held[(pid, lid, "*")] += to_decimal(qty or 0)
+    on_loc: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
+    for pid, lid, _lot, qty in quants:
+        on_loc[(pid, lid)] += to_decimal(qty)
+    out: dict[int, list[list]] = defaultdict(list)
+    loc_free = {k: v - held[(k[0], k[1], "*")] for k, v in on_loc.items()}
+    for pid, lid, lot, qty in quants:
+        free = min(to_decimal(qty) - held[(pid, lid, lot)], loc_free[(pid, lid)]) if lot else loc_free[(pid, lid)]
+        if free > 0:
+            out[pid].append([lid, lot, free])
+            loc_free[(pid, lid)] -= free
+    return out
+
+
+def top_up_reservations(uow: UnitOfWork, fulfilment_ids: Iterable[int] | None = None, *,
+                        product_ids: Iterable[int] | None = None, warehouse_ids: Iterable[int] | None = None) -> int:
+    """Backorders: reserve stock that arrived since allocation for allocated fulfilments (most urgent
+    first), through the inventory service, on the ERP sales order lines behind them. Returns how
+    many fulfilment lines got more."""
+    from opensupply.inventory import service as inv
+    from opensupply.masterdata import models as md
+
+    fl, f = OmsFulfilmentLine, OmsFulfilment
+    stmt = (select(fl.fulfilment_id).join(f, f.id == fl.fulfilment_id)
+            .where(f.company_id == uow.company_id, f.status == "allocated", f.intercepted.is_(False),
+                   fl.sales_order_line_id.is_not(None), fl.qty_reserved < fl.quantity - fl.qty_shipped))
+    if fulfilment_ids is not None:
+        stmt = stmt.where(f.id.in_(list(fulfilment_ids)))
+    if product_ids is not None:
+        stmt = stmt.where(fl.product_id.in_(list(product_ids)))
+    if warehouse_ids is not None:
+        stmt = stmt.where(f.warehouse_id.in_(list(warehouse_ids)))
+    ids = sorted({i for (i,) in uow.session.execute(stmt.distinct())})
+    if not ids:
+        return 0
+    _orders, fuls = lock(uow, ids)
+    fuls = sorted([x for x in fuls if x.status == "allocated" and not x.intercepted],
+                  key=lambda x: (-(x.priority or 0), x.ship_by is None, x.ship_by or utcnow(), x.id))
+    changed = 0
+    for ful in fuls:
+        lines = [ln for ln in ful.lines if ln.sales_order_line_id]
+        have = reserved_of(uow, [ln.sales_order_line_id for ln in lines])
+        free = _free_stock(uow, ful.warehouse_id, {ln.product_id for ln in lines})
+        tracked = {pid for (pid,) in uow.session.execute(select(md.Product.id).where(
+            md.Product.id.in_({ln.product_id for ln in lines}), md.Product.tracking != "none"))}
+        so_numbers = dict(uow.session.execute(select(SalesOrder.id, SalesOrder.number).where(
+            SalesOrder.id.in_({ln.sales_order_id for ln in lines}))).all())
+        requests = []
+        for ln in lines:
+            need = open_qty(ln) - have.get(ln.sales_order_line_id, ZERO)
+            for slot in free.get(ln.product_id, []):
+                if need <= 0:
+                    break
+                if ln.product_id in tracked and not slot[1]:
+                    continue
+                take = min(need, slot[2])
+                if take <= 0:
+                    continue
+                requests.append(inv.ReservationRequest(
+                    ln.product_id, slot[0], take, lot_id=slot[1] if ln.product_id in tracked else None,
+                    ref_type=sales.LINE_REF, ref_id=ln.sales_order_line_id,
+                    reference=so_numbers.get(ln.sales_order_id)))
+                slot[2] -= take
+                need -= take
+        if requests:
+            inv.reserve(uow, requests, partial=True)
+        now = reserved_of(uow, [ln.sales_order_line_id for ln in lines])
+        for ln in lines:
+            q = min(open_qty(ln), now.get(ln.sales_order_line_id, ZERO))
+            if q != to_decimal(ln.qty_reserved):
+                if q > to_decimal(ln.qty_reserved):
+                    changed += 1
+                ln.qty_reserved = q
+        if requests:
+            oo.add_event(uow, fulfilment_id=ful.id, kind="reserved", message=_("到货后补充预留库存"))
+    uow.flush()
+    return changed
+
+
+@subscribe("inventory.moves_done", "oms.top_up_backorders")
+def _on_moves_done(uow: UnitOfWork, event: Event) -> None:
+    from opensupply.inventory.models import StockMove
+    from opensupply.masterdata import models as md
+
+    move_ids = event.payload.get("move_ids") or []
+    if not move_ids:
+        return
+    rows = uow.session.execute(select(StockMove.product_id, md.Location.warehouse_id)
+                               .join(md.Location, md.Location.id == StockMove.dest_location_id)
+                               .where(StockMove.id.in_(move_ids), md.Location.usage == "internal",
+                                      md.Location.warehouse_id.is_not(None))).all()
+    if rows:
+        top_up_reservations(uow, product_ids={p for p, _w in rows}, warehouse_ids={w for _p, w in rows})
+
+
 # ------------------------------------------------------------------ ERP-entered orders
 def _partner_address(p) -> dict:
     return {"receiver_name": (getattr(p, "contact_name", None) or p.name or "")[:120] or None,

@@ -221,6 +221,13 @@ def ship(fulfilment_id: int, body: ShipIn, actor: Actor = WRITE) -> dict:
         return _ful_out(uow, actor, fulfilment_id)
 
 
+@router.post("/fulfilments/{fulfilment_id}/reserve", summary="Backorder: reserve stock that has arrived since")
+def reserve(fulfilment_id: int, actor: Actor = WRITE) -> dict:
+    with UnitOfWork(actor) as uow:
+        ful.top_up_reservations(uow, [fulfilment_id])
+        return _ful_out(uow, actor, fulfilment_id)
+
+
 @router.post("/fulfilments/{fulfilment_id}/deliver", summary="Mark signed for (已签收)")
 def deliver(fulfilment_id: int, actor: Actor = WRITE) -> dict:
     with UnitOfWork(actor) as uow:

@@ -296,6 +296,9 @@ async def fulfilment_action(fulfilment_id: int, action: str, request: Request, p
             if action == "deliver":
                 ful.mark_delivered(uow, fulfilment_id)
                 return _("已签收")
+            if action == "reserve":
+                n = ful.top_up_reservations(uow, [fulfilment_id])
+                return _("已补充预留 {n} 行", n=n) if n else _("暂无可用库存")
             if action == "intercept":
                 ful.intercept_fulfilment(uow, fulfilment_id, form.get("reason") or "")
                 return _("已拦截")

@@ -293,3 +293,20 @@ def test_auto_merge_at_allocation_when_the_shop_asks_for_it(db):
     assert {x.id for x in _fuls(w, a)} == {x.id for x in _fuls(w, b)}
     assert {x.id for x in _fuls(w, a)} != {x.id for x in _fuls(w, c)}
     assert _order(w, b).merged_into_id == a
+
+
+def test_stock_arriving_tops_up_backorders_most_urgent_first(db):
+    w = fo.world(db, stock={"LAMP": {"GZ": 1}})
+    normal = fo.approved(w, [("LAMP", 2, "160")])
+    vip = fo.approved(w, [("LAMP", 2, "160")], priority=10)
+    with w.uow() as uow:
+        allocation.allocate_orders(uow, [normal, vip])
+    assert _fuls(w, vip)[0].lines[0].qty_reserved == 1
+    assert _fuls(w, normal)[0].lines[0].qty_reserved == 0
+    with w.uow() as uow:  # 2 more arrive in 广州: the VIP order is complete first, then the other gets 1
+        inv.receive(uow, [inv.StockLine("LAMP", "2", unit_cost="10")], "GZ/STOCK/A-01-01", reference="RCV2")
+    assert _fuls(w, vip)[0].lines[0].qty_reserved == 2
+    assert _fuls(w, normal)[0].lines[0].qty_reserved == 1
+    with w.uow(readonly=True) as uow:
+        assert inv.available(uow, w.products["LAMP"]) == 0
+        assert {x.id for x in ful.ready_fulfilments(uow, w.wh2)} == {_fuls(w, vip)[0].id, _fuls(w, normal)[0].id}
