@@ -595,6 +595,19 @@ def list_settlements(uow: UnitOfWork, *, q: str | None = None, shop_id: int | No
     return rows, total
 
 
+FLAGGED = ("unknown_order", "amount_diff", "fee_diff", "paid_not_shipped")
+
+
+def flagged_lines(uow: UnitOfWork, settlement_ids: list[int]) -> dict[int, int]:
+    """Lines marked with an exception at the last reconciliation, per settlement (one query)."""
+    if not settlement_ids:
+        return {}
+    rows = uow.session.execute(select(OmsSettlementLine.settlement_id, func.count()).where(
+        OmsSettlementLine.settlement_id.in_(settlement_ids), OmsSettlementLine.match.in_(FLAGGED))
+        .group_by(OmsSettlementLine.settlement_id))
+    return {sid: n for sid, n in rows}
+
+
 def shops(uow: UnitOfWork) -> list[OmsShop]:
     return list(uow.session.scalars(select(OmsShop).where(OmsShop.company_id == uow.company_id)
                                     .order_by(OmsShop.code)))

@@ -49,7 +49,9 @@ def list_settlements(q: str | None = None, shop_id: int | None = None, state: st
         rows, total = svc.list_settlements(uow, q=q, shop_id=shop_id, state=state, date_from=date_from,
                                            date_to=date_to, limit=limit, offset=offset)
         shops = {s.id: s for s in svc.shops(uow)}
-        return {"items": [svc.settlement_out(st, shop=shops.get(st.shop_id)) for st in rows], "total": total}
+        flagged = svc.flagged_lines(uow, [st.id for st in rows])
+        return {"items": [svc.settlement_out(st, shop=shops.get(st.shop_id)) | {"flagged_lines": flagged.get(st.id, 0)}
+                          for st in rows], "total": total}
 
 
 @router.post("/settlements", status_code=201,

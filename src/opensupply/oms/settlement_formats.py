@@ -22,10 +22,10 @@ keeps a fee), ``refund`` (money back to a buyer) or ``other`` (保证金, 提现
 signed from the shop's side: + money to us, − money out (a fee or refund given as a positive
 number in a file that has no direction column is taken as money out).
 
-CSV in UTF-8 (with or without BOM) or GBK/GB18030, XLSX, or the .zip 支付宝 downloads come in. Line numbers are the physical
-lines of the file (in a file without a preamble the header is line 1). A row that cannot be
-read (no amount, unreadable amount or date, an income or refund without an order number) is
-an error naming its line; the caller decides what to do with them.
+CSV in UTF-8 (with or without BOM) or GBK/GB18030, XLSX, or the .zip 支付宝 downloads come in.
+Line numbers are the physical lines of the file (in a file without a preamble the header is
+line 1). A row that cannot be read (no amount, unreadable amount or date, an income or refund
+without an order number) is an error naming its line; the caller decides what to do with them.
 """
 
 from __future__ import annotations

@@ -70,7 +70,9 @@ def _list(p: Page, request: Request, *, error: str | None = None, errors: list |
         rows, total = _query(request, limit=PAGE_SIZE, offset=offset, uow=uow)
         shops = svc.shops(uow)
         by_id = {s.id: s for s in shops}
-        items = [svc.settlement_out(st, shop=by_id.get(st.shop_id)) for st in rows]
+        flagged = svc.flagged_lines(uow, [st.id for st in rows])
+        items = [svc.settlement_out(st, shop=by_id.get(st.shop_id)) | {"flagged_lines": flagged.get(st.id, 0)}
+                 for st in rows]
     return render(p, "oms/settlement_list.html", status_code=status, title=_("平台对账"), items=items, total=total,
                   offset=offset, limit=PAGE_SIZE, filters=request.query_params, keep=_keep(request), shops=shops,
                   states=[(k, str(v)) for k, v in svc.STATE_LABELS.items()],

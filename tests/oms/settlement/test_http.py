@@ -48,6 +48,7 @@ def test_api_upload_detail_reconcile_post(db):
 
     listing = client.get("/api/v1/oms/settlements", params={"q": "ST", "shop_id": s.shop_id}).json()
     assert listing["total"] == 1 and listing["items"][0]["id"] == sid
+    assert listing["items"][0]["flagged_lines"] == 1  # the unknown order's payment
     assert client.get(f"/api/v1/oms/settlements/{sid}").json()["reconciliation"]["counts"]["unknown_order"] == 1
     assert client.post(f"/api/v1/oms/settlements/{sid}/reconcile").json()["counts"]["shipped_not_paid"] == 1
 
