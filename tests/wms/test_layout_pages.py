@@ -62,3 +62,9 @@ def test_bins_list_filters_paginates_exports_and_edits(db):
     assert r.status_code == 303
     assert "共 1 条" in web.get("/wms/bins", params={"blocked": "1"}).text
     assert "共 1 条" in web.get("/wms/bins", params={"bin_type": "reserve"}).text
+    r = web.post("/wms/bins/new", data={"csrf_token": token, "code": "bulk-9", "bin_type": "bulk",
+                                        "capacity_units": "500"})
+    assert r.status_code == 303 and "/wms/bins/" in r.headers["location"]
+    assert "共 1 条" in web.get("/wms/bins", params={"bin_type": "bulk"}).text
+    again = web.post("/wms/bins/new", data={"csrf_token": token, "code": "BULK-9", "bin_type": "bulk"})
+    assert again.status_code == 303 and again.headers["location"] == "/wms/bins"

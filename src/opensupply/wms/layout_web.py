@@ -165,6 +165,24 @@ async def bins_import(request: Request, p: Page = WRITE):
     return redirect("/wms/bins", _("已更新 {n} 个库位", n=result["updated"]))
 
 
+@router.post("/bins/new")
+async def bin_create(request: Request, p: Page = WRITE):
+    form = await request.form()
+
+    def run():
+        with UnitOfWork(p.actor) as uow:
+            wh = _warehouse_id(uow, form.get("warehouse_id"))
+            b = svc.create_bin(uow, wh, (form.get("code") or "").strip(), bin_type=form.get("bin_type") or "reserve",
+                               capacity_units=(form.get("capacity_units") or "").strip() or None)
+            return b.id, b.code
+
+    try:
+        bin_id, code = await run_in_threadpool(run)
+    except DomainError as exc:
+        return redirect("/wms/bins", exc.message, "error")
+    return redirect(f"/wms/bins/{bin_id}", _("库位 {code} 已创建", code=code))
+
+
 @router.get("/bins/{bin_id}")
 def bin_page(bin_id: int, p: Page = READ, error: str | None = None, values: dict | None = None, status: int = 200):
     with UnitOfWork(p.actor, readonly=True) as uow:
