@@ -229,3 +229,12 @@ def test_presale_flags():
     data = _csv([["订单编号", "购买数量", "分阶段订单信息"], ["1", "1", "定金已付，尾款未付"], ["2", "1", ""],
                  ["3", "1", "否"]], "utf-8")
     assert [o.is_presale for o in get_connector("taobao").parse_file(data).orders] == [True, False, False]
+
+
+def test_an_unpaid_order_keeps_its_zero_paid_amount():
+    data = _csv([["订单编号", "购买数量", "价格", "买家实际支付金额", "订单状态"],
+                 ["1", "2", "10.00", "0.00", "等待买家付款"],
+                 ["2", "1", "10.00", "", "买家已付款，等待卖家发货"]], "utf-8")
+    unpaid, paid = get_connector("taobao").parse_file(data).orders
+    assert (unpaid.status, unpaid.paid_amount, unpaid.goods_amount) == ("unpaid", 0, 20)
+    assert paid.paid_amount == 10  # empty cell: computed from the line

@@ -370,6 +370,7 @@ class Connector:
                         if f in USED_ORDER_FIELDS and f not in LINE_FIELDS and f not in self.PER_ROW_FIELDS]
         order_column = self.COLUMNS["order_id"][0]
         current: ChannelOrder | None = None
+        given: set[str] = set()  # the current order's totals that the export gives
         for line, cells in rows:
             order_id = clean(cells[id_at]) if id_at < len(cells) else ""
             row = read_cells(cells, row_fields)
@@ -392,11 +393,12 @@ class Connector:
                 yield RowError(line, str(problem))
                 continue
             if current is not None:
-                yield self._finish(current)
+                yield self._finish(current, given)
+            given = {f for f in ("goods_amount", "paid_amount") if f in values}
             current = self._new_order(order_id, values)
             self._add_line(current, row, order_line, line)
         if current is not None:
-            yield self._finish(current)
+            yield self._finish(current, given)
 
     def required_fields(self) -> tuple[str, ...]:
         return ("order_id", "quantity")
@@ -480,13 +482,13 @@ class Connector:
             if f in MONEY_FIELDS:
                 setattr(order, f, getattr(order, f) + row[f])
 
-    def _finish(self, order: ChannelOrder) -> ChannelOrder:
-        """Totals the export does not give (or leaves empty) are computed from the lines; line refunds
-        and pre-sale flags roll up to the order."""
+    def _finish(self, order: ChannelOrder, given: set[str]) -> ChannelOrder:
+        """Totals the export does not give (no column, or an empty cell) are computed from the lines;
+        line refunds and pre-sale flags roll up to the order."""
         lines = order.lines
-        if not order.goods_amount:
+        if "goods_amount" not in given:
             order.goods_amount = sum([ln.unit_price * ln.quantity for ln in lines], ZERO)
-        if not order.paid_amount:
+        if "paid_amount" not in given:
             order.paid_amount = sum([ln.paid_amount for ln in lines], ZERO) + order.freight
         refunds = set()
         for ln in lines:
