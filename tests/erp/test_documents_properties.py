@@ -45,6 +45,7 @@ D = Decimal
 CENT = D("0.01")
 fraction = st.integers(1, 4)  # quarters: 1 = a quarter of what is open … 4 = all of it
 price = st.integers(100, 9_999).map(lambda c: D(c) / 100)
+dollar = st.sampled_from(["6.95", "7.10", "7.23", "7.3117"])  # CNY per USD on the day
 MAX_ORDERS = 3  # a few documents per run, so the steps take them far: paid, credited, reversed
 
 
@@ -102,11 +103,12 @@ def run_documents(db) -> None:
                 purchasing.confirm_order(uow, po.id)
                 self.purchase_orders.append(po.id)
 
-        @rule(pick=st.integers(0, 50), choice=st.integers(0, 5), quarters=fraction)
-        def advance_purchase(self, pick, choice, quarters):
+        @rule(pick=st.integers(0, 50), choice=st.integers(0, 5), quarters=fraction, rate=dollar)
+        def advance_purchase(self, pick, choice, quarters, rate):
             """The next thing that happens to an order: goods arrive (partly), the supplier's
-            invoice comes for what arrived, or (part of) an open bill is paid."""
+            invoice comes for what arrived, or (part of) an open bill is paid — at the day's dollar rate."""
             with self.uow() as uow:
+                self._dollar_at(uow, rate)
                 orders = [uow.get(purchasing.PurchaseOrder, i) for i in self.purchase_orders]
                 bills = [uow.get(purchasing.VendorBill, i) for i in self.bills]
                 steps = []
@@ -214,11 +216,13 @@ def run_documents(db) -> None:
                                                                order_line_id=line.id)])
 
         @precondition(lambda self: self.invoices)
-        @rule(customer=st.integers(0, 2), quarters=st.integers(1, 6))
-        def collect(self, customer, quarters):
-            """Money in: a part of what the customer owes, all of it, or more (5/4, 6/4: credit)."""
+        @rule(customer=st.integers(0, 2), quarters=st.integers(1, 6), rate=dollar)
+        def collect(self, customer, quarters, rate):
+            """Money in: a part of what the customer owes, all of it, or more (5/4, 6/4: credit);
+            the US customer pays in dollars at the day's rate."""
             cid = self.customers[customer]
             with self.uow() as uow:
+                self._dollar_at(uow, rate)
                 owed = sales.open_receivable(uow, cid)
                 amount = _money_part(max(owed, D(100)), quarters)
                 self.customer_receipts.append(sales.register_receipt(uow, cid, amount).id)
@@ -246,18 +250,22 @@ def run_documents(db) -> None:
                 if payment is not None:
                     purchasing.reverse_payment(uow, payment.id, "付错账户")
 
-        @rule(rate=st.sampled_from(["6.95", "7.10", "7.23", "7.3117"]))
+        @rule(rate=dollar)
         def dollar_moves(self, rate):
             """Today's USD rate changes: documents from now on are booked at it."""
             with self.uow() as uow:
-                today = company_today(uow)
-                row = uow.session.scalar(select(CurrencyRate).where(CurrencyRate.company_id == uow.company_id,
-                                                                    CurrencyRate.currency_code == "USD",
-                                                                    CurrencyRate.date == today))
-                if row is None:
-                    uow.add(CurrencyRate(currency_code="USD", date=today, rate=D(rate)))
-                else:
-                    row.rate = D(rate)
+                self._dollar_at(uow, rate)
+
+        def _dollar_at(self, uow, rate):
+            today = company_today(uow)
+            row = uow.session.scalar(select(CurrencyRate).where(CurrencyRate.company_id == uow.company_id,
+                                                                CurrencyRate.currency_code == "USD",
+                                                                CurrencyRate.date == today))
+            if row is None:
+                uow.add(CurrencyRate(currency_code="USD", date=today, rate=D(rate)))
+            else:
+                row.rate = D(rate)
+            uow.flush()
 
         @precondition(lambda self: self.invoices)
         @rule(pick=st.integers(0, 50))
