@@ -64,7 +64,9 @@ def entry_out(e, lines: list[dict] | None = None) -> dict:
             "memo": e.memo, "reference": e.reference, "ref_type": e.ref_type, "ref_id": e.ref_id,
             "reversal_of_id": e.reversal_of_id, "reversed": e.reversed, "total": amount(e.total),
             "rejected_reason": e.rejected_reason,
-            "lines": [{**ln, "debit": amount(ln["debit"]), "credit": amount(ln["credit"])} for ln in lines]}
+            "lines": [{**ln, "debit": amount(ln["debit"]), "credit": amount(ln["credit"]),
+                       **({"amount_currency": str(ln["amount_currency"])} if ln.get("amount_currency") is not None
+                          else {})} for ln in lines]}
 
 
 def balance_out(tb: dict) -> dict:

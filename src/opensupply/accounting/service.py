@@ -264,7 +264,8 @@ def entry_lines(uow: UnitOfWork, entry: JournalEntry) -> list[dict]:
     """The voucher's lines for display, posted or still pending."""
     if entry.state == "posted" or not entry.pending_lines:
         return [{"account": ln.account.code, "account_name": ln.account.name, "debit": ln.debit,
-                 "credit": ln.credit, "partner_id": ln.partner_id, "product_id": ln.product_id, "memo": ln.memo}
+                 "credit": ln.credit, "partner_id": ln.partner_id, "product_id": ln.product_id, "memo": ln.memo,
+                 "currency_code": ln.currency_code, "amount_currency": ln.amount_currency}
                 for ln in entry.lines]
     codes = {account_code(d["account"]) for d in entry.pending_lines}
     names = dict(uow.session.execute(select(Account.code, Account.name).where(

@@ -552,17 +552,21 @@ def receipts_export(request: Request, format: str = "xlsx", p: Page = READ):
 
 
 def _receipt_form(p: Page, values: dict, error: str | None = None, status: int = 200):
-    open_invoices = []
+    open_invoices, currency = [], None
     with UnitOfWork(p.actor, readonly=True) as uow:
         customers = _customers(uow)
+        home = company_currency(uow)
         if values.get("customer"):
             try:
                 cust = svc._customer(uow, values["customer"])
-                open_invoices = [s.invoice_out(i, lines=False) for i in svc._open_invoices(uow, cust.id, lock=False)]
+                currency = (cust.currency_code or home).upper()
+                open_invoices = [s.invoice_out(i, lines=False) for i in svc._open_invoices(uow, cust.id, lock=False,
+                                                                                           currency=currency)]
             except DomainError:
                 pass
     return render(p, "erp/sales/receipt_form.html", status_code=status, title=_("登记收款"), values=values,
-                  customers=customers, open_invoices=open_invoices, error=error,
+                  customers=customers, open_invoices=open_invoices, error=error, currency=currency,
+                  company_currency=home,
                   accounts=[(k, str(v)) for k, v in svc.RECEIPT_ACCOUNTS.items()])
 
 
