@@ -167,3 +167,40 @@ def test_refund_after_a_partial_shipment_stops_the_backorder(db):
     assert o.status == "shipped" and o.refund_status == "requested"
     assert sorted(x.status for x in _fuls(w, oid)) == ["cancelled", "shipped"]
     assert _available(w, "CUP") == D(119)
+
+
+def test_partial_refund_at_picking_intercepts_then_the_rest_is_allocated_again(db):
+    w = fo.world(db)
+    oid, f = _allocated(w, [("CUP", 1, "50"), ("TOWEL", 1, "20")])
+    towel = next(ln for ln in _order(w, oid).lines if ln.channel_sku == "TOWEL")
+    with w.uow() as uow:
+        ful.start_picking(uow, [f.id], wave_number="W9")
+    with w.uow() as uow:
+        assert oo.apply_platform_refund(uow, oid, line_ids=[towel.id], reason="毛巾不要了") == "intercepted"
+    with w.uow() as uow:
+        ful.return_to_pool(uow, [f.id], reason="拦截归位")
+    o = _order(w, oid)
+    assert o.status == "allocated"
+    fs = _fuls(w, oid)
+    assert sorted(x.status for x in fs) == ["allocated", "cancelled"]
+    live = next(x for x in fs if x.status == "allocated")
+    assert [fl.product_id for fl in live.lines] == [w.products["CUP"]]
+    assert _available(w, "TOWEL") == D(50) and _available(w, "CUP") == D(119)
+
+
+def test_refund_of_one_merged_order_keeps_the_other_in_the_fulfilment(db):
+    w = fo.world(db)
+    a = fo.approved(w, [("CUP", 1, "50")])
+    b = fo.approved(w, [("TOWEL", 1, "20")])
+    with w.uow() as uow:
+        oo.merge_orders(uow, [a, b])
+    with w.uow() as uow:
+        allocation.allocate_orders(uow, [a])
+    (f,) = _fuls(w, a)
+    with w.uow() as uow:
+        assert oo.apply_platform_refund(uow, a, reason="买家取消", cancelled=True) == "cancelled"
+    (f2,) = _fuls(w, b)
+    assert f2.id == f.id and f2.status == "allocated"
+    assert [fl.order_id for fl in f2.lines] == [b]
+    assert _order(w, a).status == "cancelled" and _order(w, b).status == "allocated"
+    assert _available(w, "CUP") == D(120)
