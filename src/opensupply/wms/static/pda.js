@@ -109,16 +109,20 @@
     });
   }
 
-  function flush() {
+  var flushing = false;
+  function flush() {  // one resend at a time, oldest first; each keeps its client_scan_id
     var q = queue();
-    if (!q.length || !navigator.onLine) return;
+    if (flushing || !q.length || !navigator.onLine) return;
+    flushing = true;
     var item = q[0];
     send(item.action, item.data).then(function (res) {
-      var rest = queue().slice(1); saveQueue(rest);
+      var rest = queue().filter(function (x) { return x.data.client_scan_id !== item.data.client_scan_id; });
+      saveQueue(rest);
+      flushing = false;
       banner(!!res.ok, res.message);
       beep(!!res.ok);
       if (rest.length) flush();
-    }, function () { /* still offline */ });
+    }, function () { flushing = false; /* still offline */ });
   }
 
   document.addEventListener("submit", function (e) {
