@@ -102,12 +102,10 @@ def sample_orders(channel: str, *, orders: int = 20, seed: int = 1, skus: list[s
                   start_index: int = 0, messy: bool = False, mergeable: float = 0.1) -> Iterator[ChannelOrder]:
     """ChannelOrders as the channel's connector would read them from a clean export (phones as
     digits, addresses as the platform gives them: one line, or parts for 拼多多/有赞)."""
-    get_connector(channel)  # unknown channel → ValidationFailed
-    previous: dict | None = None
+    status_words = get_connector(channel).status_words("paid") or None  # unknown channel → ValidationFailed
     for index in range(start_index, start_index + orders):
         rnd = random.Random(f"{channel}:{seed}:{index}")
-        who = previous if previous is not None and rnd.random() < mergeable else _recipient(rnd)
-        previous = who
+        who = _recipient_of(channel, seed, index, mergeable)
         n_lines = 3 if index == 1 else rnd.choices((1, 2, 3), weights=(75, 18, 7))[0]
         lines = []
         for k in range(n_lines):
@@ -144,9 +142,17 @@ def sample_orders(channel: str, *, orders: int = 20, seed: int = 1, skus: list[s
         if messy and index == 5 and lines:
             lines[0].refund_status = "requested"
             order.refund_status = "requested"
-        order.platform_status = get_connector(channel).status_words("paid") or None
-        order.source_lines = []
+        order.platform_status = status_words
         yield order
+
+
+def _recipient_of(channel: str, seed: int, index: int, mergeable: float) -> dict:
+    """Order `index`'s recipient: with probability `mergeable` the same as the previous order's.
+    Depends only on (channel, seed, index), so a series started at any index agrees with the full one."""
+    first = index
+    while first > 0 and random.Random(f"merge:{channel}:{seed}:{first}").random() < mergeable:
+        first -= 1
+    return _recipient(random.Random(f"who:{channel}:{seed}:{first}"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -167,6 +173,8 @@ def _messy_phone(phone: str, rnd: random.Random, channel: str) -> str:
         return f"86{phone}"
     if kind < 0.36 and channel in ("taobao", "tmall", "pdd", "jd"):
         return f"{phone[:3]}****{phone[7:]}"
+    if kind < 0.40:  # a landline instead of a mobile
+        return f"0{rnd.choice(('571', '21', '10', '755', '28'))}-{phone[3:11]}"
     return phone
 
 
@@ -277,28 +285,14 @@ def write_sample(channel: str, path: Path, *, orders: int = 20, seed: int = 1, e
 
 def _iter_file_rows(channel: str, *, orders: int, seed: int, messy: bool, skus: list[str] | None,
                     start_index: int, fmt: str) -> Iterator[list]:
-    for order in sample_orders(channel, orders=orders, seed=seed, skus=skus, start_index=start_index,
-                               messy=messy):
+    series = sample_orders(channel, orders=orders, seed=seed, skus=skus, start_index=start_index, messy=messy)
+    for position, order in enumerate(series, start=start_index):
         rnd = random.Random(f"file:{channel}:{seed}:{order.channel_order_id}")
         rows = _rows(channel, order, rnd, messy, fmt)
         yield from rows
-        position = _position(channel, order.channel_order_id)
         if messy and position == 2:
             yield _broken_row(channel, "no_order_id", rows[0])
         if messy and position == 3:
             yield []  # a blank line
         if messy and position == 4:
             yield _broken_row(channel, "bad_quantity", rows[0])
-
-
-def _position(channel: str, order_id: str) -> int:
-    """Index of the order in the series, from its number."""
-    if channel in ("taobao", "tmall"):
-        return (int(order_id) - 3_862_000_000_000_000_000) // 7_919
-    if channel == "jd":
-        return int(order_id) - 290_000_000_000
-    if channel == "pdd":
-        return int(order_id.split("-")[1]) - 500_000_000_000_000
-    if channel == "miniapp":
-        return int(order_id[11:])
-    return int(order_id[1:])

@@ -3,6 +3,7 @@ messy rows, and streaming."""
 
 import csv
 import io
+import itertools
 
 import pytest
 
@@ -238,3 +239,12 @@ def test_an_unpaid_order_keeps_its_zero_paid_amount():
     unpaid, paid = get_connector("taobao").parse_file(data).orders
     assert (unpaid.status, unpaid.paid_amount, unpaid.goods_amount) == ("unpaid", 0, 20)
     assert paid.paid_amount == 10  # empty cell: computed from the line
+
+
+def test_a_series_started_later_repeats_the_same_orders():
+    full = list(sample_orders("pdd", orders=40, seed=5, mergeable=0.5))
+    tail = list(sample_orders("pdd", orders=20, seed=5, start_index=20, mergeable=0.5))
+    assert tail == full[20:]
+    pairs = sum(a.receiver_name == b.receiver_name and a.address_detail == b.address_detail
+                for a, b in itertools.pairwise(full))
+    assert 10 <= pairs <= 30  # about half the orders share the previous order's recipient
