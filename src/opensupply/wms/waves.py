@@ -481,8 +481,17 @@ def members_dicts(uow: UnitOfWork, wave_id: int) -> list[dict]:
              "intercepted": r.intercepted} for r in rows]
 
 
+def _walk(cross_ys: list[float], a: tuple[float, float], b: tuple[float, float]) -> list[tuple[float, float]]:
+    """Corners of the walk from a to b along aisle centre lines and the best cross-aisle."""
+    if abs(a[0] - b[0]) < 1e-6 or not cross_ys:
+        return [b]
+    c = min(cross_ys, key=lambda y: abs(a[1] - y) + abs(b[1] - y))
+    return [(a[0], c), (b[0], c), b]
+
+
 def route_svg_data(uow: UnitOfWork, wave: WmsWave, tasks: list[dict]) -> dict | None:
-    """What the wave page draws: the bins of the zone(s) as dots, the route's stops in order."""
+    """What the wave page draws: the racks beside the aisles, the stops in walking order and the
+    walk itself along aisles and cross-aisles (depot → stops → depot)."""
     stops, seen = [], set()
     for t in tasks:
         if t["x"] is None or t["state"] == "cancelled":
@@ -496,9 +505,23 @@ def route_svg_data(uow: UnitOfWork, wave: WmsWave, tasks: list[dict]) -> dict | 
     grid = uow.session.execute(select(WmsBin.x, WmsBin.y).where(
         WmsBin.company_id == uow.company_id, WmsBin.warehouse_id == wave.warehouse_id,
         WmsBin.bin_type.in_(("pick", "reserve", "bulk")), WmsBin.active.is_(True)).distinct()).all()
-    pts = [(float(x), float(y)) for x, y in grid] + [(s["x"], s["y"]) for s in stops] + [(0.0, 0.0)]
+    depot, cross_ys, offset = (0.0, 0.0), [], 0.8
+    try:
+        geo = wbins.geometry_for(uow, wave.warehouse_id)
+        depot, cross_ys = (float(geo.depot[0]), float(geo.depot[1])), list(geo.cross_y)
+        if geo.spec is not None:
+            offset = min(geo.spec.aisle_spacing_m * 0.3, 1.0)
+    except Exception:  # no layout: straight lines between the stops
+        cross_ys = []
+    path, at = [depot], depot
+    for s in [*stops, {"x": depot[0], "y": depot[1]}]:
+        nxt = (float(s["x"]), float(s["y"]))
+        path += _walk(cross_ys, at, nxt)
+        at = nxt
+    racks = [{"x": float(x) + dx, "y": float(y)} for x, y in grid for dx in (-offset, offset)]
+    pts = [(r["x"], r["y"]) for r in racks] + path
     min_x, max_x = min(p[0] for p in pts), max(p[0] for p in pts)
     min_y, max_y = min(p[1] for p in pts), max(p[1] for p in pts)
-    return {"bins": [{"x": float(x), "y": float(y)} for x, y in grid], "stops": stops,
+    return {"bins": racks, "stops": stops, "path": [{"x": x, "y": y} for x, y in path],
             "min_x": min_x - 2, "min_y": min_y - 2, "width": max(max_x - min_x + 4, 1),
-            "height": max(max_y - min_y + 4, 1), "depot": {"x": 0.0, "y": 0.0}}
+            "height": max(max_y - min_y + 4, 1), "depot": {"x": depot[0], "y": depot[1]}}

@@ -43,8 +43,8 @@ class Floor:
         return UnitOfWork(Actor.system(self.company), db=self.db, readonly=readonly)
 
 
-def floor(db, stock: dict[str, dict[str, int]] | None = None) -> Floor:
-    company = f.company(db)
+def floor(db, stock: dict[str, dict[str, int]] | None = None, *, company: int | None = None) -> Floor:
+    company = company or f.company(db)
     wh = warehouse_with_layout(db, company, aisles=4, bins_per_side=5)
     products = {sku: f.product(db, company, sku, name=name, barcode=barcode, cost=D("10"))
                 for sku, (name, barcode) in PRODUCTS.items()}
@@ -89,3 +89,50 @@ def reserved(fl: Floor, sku: str, code: str) -> Decimal:
     loc = fl.wh.pack.location_id if code == "PACK" else fl.wh.loc(code)
     with fl.uow(readonly=True) as uow:
         return inv.reserved(uow, fl.products[sku], loc)
+
+
+def channel_order(fl: Floor, lines: dict[str, int], *, order_id: str | None = None) -> tuple[int, int]:
+    """A paid Taobao order imported through OMS intake, approved and allocated to the floor's
+    warehouse; returns (OMS order id, fulfilment id)."""
+    import datetime as dt
+    import itertools
+
+    from opensupply.oms import allocation, intake, shops
+    from opensupply.oms import orders as oms_orders
+    from opensupply.oms.channel_order import ChannelOrder, ChannelOrderLine
+    from opensupply.oms.models import OmsOrder
+
+    global _orders
+    try:
+        _orders
+    except NameError:
+        _orders = itertools.count(1)
+    cid = order_id or f"TB{fl.company:03d}{next(_orders):09d}"
+    co = ChannelOrder(channel="taobao", channel_order_id=cid, platform_status="买家已付款，等待卖家发货",
+                      buyer_nick="yunshan_buyer", receiver_name="王小明", receiver_phone="13800138000",
+                      address="浙江省杭州市西湖区文三路 90 号东部软件园", paid_at=dt.datetime.now(dt.UTC),
+                      lines=[ChannelOrderLine(quantity=D(q), channel_sku=sku, title=PRODUCTS[sku][0],
+                                              unit_price=D("50"), paid_amount=D(50 * q), channel_line_id=f"{cid}-{i}")
+                             for i, (sku, q) in enumerate(lines.items(), 1)])
+    co.goods_amount = co.paid_amount = sum((ln.paid_amount for ln in co.lines), D(0))
+    with fl.uow() as uow:
+        shop = shops.get_or_create_shop(uow, channel="taobao", name="云杉淘宝旗舰店")
+        shop.auto_approve = True
+        shop.default_warehouse_id = fl.wh.warehouse_id
+        shop_id = shop.id
+    with fl.uow() as uow:
+        result = intake.import_channel_orders(uow, shop_id, [co], source="api")
+        assert result.created == 1, result
+        oid = uow.session.scalar(select(OmsOrder.id).where(OmsOrder.channel_order_id == cid))
+    with fl.uow() as uow:
+        if uow.get(OmsOrder, oid).status == "pending":
+            oms_orders.approve_orders(uow, [oid])
+    with fl.uow() as uow:
+        if uow.get(OmsOrder, oid).status == "approved":
+            res = allocation.allocate_orders(uow, [oid])
+            assert res[0]["ok"], res
+    with fl.uow(readonly=True) as uow:
+        fid = uow.session.scalar(select(OmsFulfilmentLine.fulfilment_id).where(OmsFulfilmentLine.order_id == oid)
+                                 .order_by(OmsFulfilmentLine.fulfilment_id.desc()).limit(1))
+    assert fid, "the channel order was not allocated"
+    return oid, fid
