@@ -672,6 +672,7 @@ def update_address(uow: UnitOfWork, order_id: int, text: str, *, receiver_name: 
     releases the address hold."""
     from . import normalize
 
+    uow.actor.require("oms.buyer_data")  # the address is buyer data
     (order,) = lock_orders(uow, [order_id])
     if order.status not in ("pending", "approved"):
         raise Conflict(_("订单 {n} 当前状态为「{s}」，不能修改地址", n=order.number, s=status_label(order.status)),

@@ -123,3 +123,13 @@ def test_address_fix_on_the_order_page_releases_the_address_hold(db, monkeypatch
 
         o = uow.get(OmsOrder, oid)
         assert not o.on_hold and o.district == parsed.district
+
+
+def test_only_users_seeing_buyer_data_may_edit_an_address(db):
+    w = fo.world(db)
+    oid = fo.order(w, [("CUP", 1, "50")])
+    with UnitOfWork(Actor.system(w.company), db=db) as uow:
+        auth.ensure_role(uow, "oms_clerk", "订单客服", ["oms.read", "oms.write"])
+    clerk = f.api_client(db, f.user(db, w.company, roles=("oms_clerk",)))
+    r = clerk.post(f"/api/v1/oms/orders/{oid}/address", json={"address": "浙江省杭州市西湖区文三路 478 号"})
+    assert r.status_code == 403
