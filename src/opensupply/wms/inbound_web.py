@@ -63,9 +63,14 @@ def pda_home(request: Request, p: Page = WRITE):
         wanted = request.query_params.get("warehouse")
         warehouse_id = int(wanted) if wanted and wanted.isdigit() else (warehouses[0].id if warehouses else None)
         counts = _open_tasks(uow, warehouse_id)
+        counts["receive"] = uow.session.scalar(select(func.count()).select_from(PurchaseOrder).where(
+            PurchaseOrder.company_id == uow.company_id, PurchaseOrder.state == "confirmed"))
+        counts["count"] = uow.session.scalar(select(func.count()).select_from(WmsCount).where(
+            WmsCount.company_id == uow.company_id, WmsCount.state == "open",
+            *([WmsCount.warehouse_id == warehouse_id] if warehouse_id else [])))
     q = f"?warehouse={warehouse_id}" if warehouse_id else ""
     flows = [
-        {"code": "receive", "label": _("收货"), "url": f"/wms/pda/receive{q}", "count": None},
+        {"code": "receive", "label": _("收货"), "url": f"/wms/pda/receive{q}", "count": counts["receive"]},
         {"code": "putaway", "label": _("上架"), "url": f"/wms/pda/putaway{q}", "count": counts.get("putaway", 0)},
         {"code": "pick", "label": _("拣货"), "url": f"/wms/pda/pick{q}", "count": counts.get("pick", 0)},
         {"code": "pack", "label": _("打包"), "url": f"/wms/pack{q}", "count": None},
