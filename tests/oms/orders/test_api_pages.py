@@ -57,6 +57,7 @@ def test_api_order_flow_with_bulk_results(db):
     assert client.get("/api/v1/oms/returns").json()["total"] == 1
     dash = client.get("/api/v1/oms/dashboard").json()
     assert {b["status"]: b["count"] for b in dash["backlog"]}["shipped"] == 1
+    assert sum(c["counts"][-1] for c in dash["per_channel"]) == 2  # both orders were paid today
 
 
 def test_buyer_data_is_masked_without_permission(db):
