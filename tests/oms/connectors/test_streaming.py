@@ -57,3 +57,24 @@ def test_bytes_and_file_objects_are_accepted(tmp_path):
     connector = get_connector("taobao")
     assert connector.parse_file(data).orders == connector.parse_file(io.BytesIO(data)).orders == \
         connector.parse_file(path).orders == connector.parse_file(str(path)).orders
+
+
+def test_a_stream_that_cannot_rewind_is_read_too(tmp_path):
+    data = _big_file(tmp_path / "s.csv", 6).read_bytes()
+
+    class Pipe(io.RawIOBase):
+        def __init__(self):
+            self.inner = io.BytesIO(data)
+
+        def readable(self):
+            return True
+
+        def seekable(self):
+            return False
+
+        def readinto(self, buf):
+            chunk = self.inner.read(len(buf))
+            buf[:len(chunk)] = chunk
+            return len(chunk)
+
+    assert len(get_connector("taobao").parse_file(Pipe()).orders) == 3

@@ -208,7 +208,10 @@ def _open_binary(source: Source) -> tuple[BinaryIO, bool]:
     if isinstance(source, (bytes, bytearray)):
         return io.BytesIO(bytes(source)), True
     if isinstance(source, (str, os.PathLike)):
-        return open(source, "rb"), True
+        return open(source, "rb"), True  # closed by iter_rows
+    seekable = getattr(source, "seekable", None)
+    if seekable is None or not seekable():  # a pipe or network stream: the encoding sniff needs to rewind
+        return io.BytesIO(source.read()), True
     return source, False
 
 
