@@ -291,7 +291,7 @@ def count_out(uow: UnitOfWork, c: WmsCount, *, lines: bool = True, show_book: bo
            "adjustment_id": c.adjustment_id, "approved_at": c.approved_at.isoformat() if c.approved_at else None,
            **{k: (q(v) if isinstance(v, Decimal) else v) for k, v in cc.summary(c).items()}}
     if lines:
-        hide = c.blind and c.state == "open" and not show_book
+        hide = c.blind and c.state in ("open", "counted") and not show_book
         out["lines"] = [{**{k: (q(v) if isinstance(v, Decimal) else v) for k, v in ln.items() if k != "counted_at"},
                          **({"book_qty": None, "difference": None} if hide else {})}
                         for ln in cc.variances(uow, c)]

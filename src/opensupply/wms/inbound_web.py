@@ -638,7 +638,7 @@ def _count_detail(p: Page, count_id: int, error: str | None = None, status: int 
         lines = cc.variances(uow, c)
         s = cc.summary(c)
     can_approve = p.actor.can("wms.approve")
-    show_book = can_approve or not c.blind or c.state != "open"
+    show_book = can_approve or not c.blind or c.state not in ("open", "counted")
     return render(p, "wms/counts_detail.html", status_code=status, title=_("盘点单 {number}", number=c.number), c=c,
                   lines=lines, summary=s, show_book=show_book, can_approve=can_approve,
                   can_write=p.actor.can("wms.write"), state_label=cc.state_label(c.state), error=error, fmt=fmt_qty)

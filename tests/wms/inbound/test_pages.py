@@ -56,6 +56,7 @@ def test_counts_pages_blind_for_counters_and_approved_once_by_the_lead(db):
     r = counter.post(url + "/entries", data={"csrf_token": _csrf(detail.text), "bin": "A-01-01",
                                              "item": "YS-CUP-350", "qty": "7"})
     assert r.status_code == 303
+    assert "账面" not in counter.get(url).text  # still blind once everything is counted
     assert counter.post(url + "/approve", data={"csrf_token": _csrf(detail.text), "reason": "x"}).status_code == 403
     lead = f.web_client(db, fi.clerk(s, "lead1", approve=True).username)
     detail = lead.get(url)
