@@ -203,7 +203,7 @@ class _Normalizer:
             self.addr_cache[key] = got
         return got
 
-    def order_row(self, co: ChannelOrder) -> dict:
+    def order_row(self, co: ChannelOrder, hashed: str) -> dict:
         phone, masked = self.nm.normalize_phone(co.receiver_phone)
         addr = self.address(co)
         status = "cancelled" if _platform_cancelled(co) else "pending"
@@ -226,7 +226,7 @@ class _Normalizer:
             "promised_ship_by": co.promised_ship_by, "buyer_message": _cut(co.buyer_message, 500),
             "seller_memo": _cut(co.seller_memo, 500), "is_presale": bool(co.is_presale or any(
                 ln.is_presale for ln in co.lines)),
-            "content_hash": content_hash(co),
+            "content_hash": hashed,
             "cancel_reason": _("平台已取消") if status == "cancelled" else None,
         }
 
@@ -284,30 +284,32 @@ def import_channel_orders(uow: UnitOfWork, shop_id: int, items: Iterable[Channel
     if not latest:
         return result
 
-    norm = _Normalizer(shop)
-    skus = {ln.channel_sku.strip() for co in latest.values() for ln in co.lines if ln.channel_sku}
-    products = match_products(uow, shop.id, skus)
-    prepared: dict[str, _Prepared] = {}
-    for cid, co in latest.items():
-        row = norm.order_row(co)
-        lines, unmatched = _line_rows(co, products)
-        holds = [] if row["status"] == "cancelled" else _holds_for(co, row, unmatched)
-        prepared[cid] = _Prepared(co, row, lines, holds, row["status"] == "cancelled")
-
+    hashes = {cid: content_hash(co) for cid, co in latest.items()}
     existing: dict[str, tuple] = {}
-    ids = list(prepared)
+    ids = list(latest)
     for i in range(0, len(ids), 900):
         for r in uow.session.execute(select(ORDER.c.channel_order_id, ORDER.c.id, ORDER.c.content_hash,
                                             ORDER.c.status, ORDER.c.refund_status, ORDER.c.merged_into_id)
                                      .where(ORDER.c.shop_id == shop.id, ORDER.c.channel_order_id.in_(ids[i:i + 900]))):
             existing[r[0]] = r
-
-    new = [p for cid, p in prepared.items() if cid not in existing]
-    changed = [(existing[cid], p) for cid, p in prepared.items()
-               if cid in existing and existing[cid][2] != p.row["content_hash"]]
-    result.unchanged = len(prepared) - len(new) - len(changed)
-    if not new and not changed:
+    todo = {cid: co for cid, co in latest.items() if cid not in existing or existing[cid][2] != hashes[cid]}
+    result.unchanged = len(latest) - len(todo)
+    if not todo:  # a replay: nothing normalized, nothing written
         return result
+
+    norm = _Normalizer(shop)
+    skus = {ln.channel_sku.strip() for co in todo.values() for ln in co.lines if ln.channel_sku}
+    products = match_products(uow, shop.id, skus)
+    new, changed = [], []
+    for cid, co in todo.items():
+        row = norm.order_row(co, hashes[cid])
+        lines, unmatched = _line_rows(co, products)
+        holds = [] if row["status"] == "cancelled" else _holds_for(co, row, unmatched)
+        p = _Prepared(co, row, lines, holds, row["status"] == "cancelled")
+        if cid in existing:
+            changed.append((existing[cid], p))
+        else:
+            new.append(p)
 
     batch = batch or uuid.uuid4().hex
     now = utcnow()

@@ -4,6 +4,7 @@ the cursor so the next pull starts where this one stopped."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from urllib.parse import parse_qs
@@ -16,6 +17,8 @@ from opensupply.oms import pull
 from opensupply.oms.models import OmsOrder, OmsShop
 from tests import factories as f
 from tests.oms.intake.factories import dump, shop
+
+NOW = dt.datetime(2026, 11, 25, 20, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
 def trade(tid: int, sku="SKU-A", num=1, status="WAIT_SELLER_SEND_GOODS") -> dict:
@@ -91,10 +94,12 @@ def test_pull_walks_the_pages_and_keeps_the_cursor(db):
     f.product(db, c, "SKU-A")
     s = shop(db, c, api_base_url="http://top.fake", app_key="k1")
     fake = FakeTop([trade(t) for t in (7001, 7002, 7003, 7004, 7005)])
+    clock = [NOW]
 
     def client_factory(connector, sh):
         return connector.client(base_url="http://top.fake", app_key=sh.app_key, app_secret=sh.app_secret,
-                                access_token="tok", transport=httpx.MockTransport(fake), sleep=lambda _s: None)
+                                access_token="tok", transport=httpx.MockTransport(fake), sleep=lambda _s: None,
+                                clock=lambda: clock[0])  # the platform's "now" is ours: pages do not depend on timing
 
     out = pull.pull_orders(db, Actor.system(c), s, client_factory=client_factory)
     assert out["created"] == 5 and out["pages"] == 3
@@ -106,6 +111,7 @@ def test_pull_walks_the_pages_and_keeps_the_cursor(db):
     # the platform reports a change on one order: the next pull updates it, starting from the cursor
     fake.trades = [trade(7003, status="TRADE_CLOSED_BY_TAOBAO")]
     fake.calls.clear()
+    clock[0] = NOW + dt.timedelta(hours=1)
     again = pull.pull_orders(db, Actor.system(c), s, client_factory=client_factory)
     assert (again["created"], again["updated"]) == (0, 1)
     assert "start_modified" in fake.calls[0]
