@@ -32,6 +32,9 @@ def test_youzan_event_sign():
     assert verify_signature("miniapp", "client1:sec", BODY, {"Event-Sign": sign})
     assert not verify_signature("miniapp", "client1:sec", BODY, {"Event-Sign": sign, "Client-Id": "client2"})
     assert not verify_signature("miniapp", "sec", BODY, {"Event-Sign": sign})  # whose client id?
+    pushed = b'{"client_id": "client1", "type": "trade_TradeBuyerPay", "msg": "..."}'
+    signed = hashlib.md5(b"client1" + pushed + b"sec").hexdigest()
+    assert verify_signature("miniapp", "sec", pushed, {"Event-Sign": signed})  # client id from the body
 
 
 def test_generic_hmac_with_timestamp_window():

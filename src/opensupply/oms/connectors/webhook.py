@@ -10,8 +10,8 @@ Header names are case-insensitive.
   applied to the pushed body.
 - pdd: header `X-Pdd-Sign` (or `sign`) = upper(md5(secret + body + secret)).
 - miniapp (有赞 push): header `Event-Sign` = md5(client_id + body + client_secret), with the client
-  id from the `Client-Id` header; `secret` is the client secret, or "client_id:client_secret" when
-  the push does not carry Client-Id.
+  id from the `Client-Id` header or the body's "client_id"; `secret` is the client secret, or
+  "client_id:client_secret" to also pin the client id.
 - generic: header `X-OpenSupply-Signature` = "sha256=" + hex(hmac_sha256(secret, payload)), where
   payload is "<X-OpenSupply-Timestamp>.<body>" when that header is sent (and must then be within
   5 minutes of now), else the body alone.
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import time
 from collections.abc import Mapping
 
@@ -34,6 +35,14 @@ def _header(headers: Mapping[str, str], *names: str) -> str:
         if value:
             return value.strip()
     return ""
+
+
+def _body_client_id(body: bytes) -> str:
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    return str(payload.get("client_id") or "") if isinstance(payload, dict) else ""
 
 
 def _md5_wrapped(secret: str, body: bytes) -> str:
@@ -51,7 +60,7 @@ def verify_signature(channel: str, secret: str, body: bytes, headers: Mapping[st
         return bool(given) and hmac.compare_digest(given.upper(), _md5_wrapped(secret, body))
     if channel == "miniapp":
         given = _header(headers, "Event-Sign")
-        client_id = _header(headers, "Client-Id")
+        client_id = _header(headers, "Client-Id") or _body_client_id(body)
         client_secret = secret
         if ":" in secret:
             configured_id, client_secret = secret.split(":", 1)
