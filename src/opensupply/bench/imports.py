@@ -176,7 +176,7 @@ def run_raw(folder: Path, orders: int, batch: int, seed: int = SEED) -> dict:
     conn.execute("PRAGMA foreign_keys=ON")
     numbers = iter(range(1, 10**9))
     total = n_lines = 0
-    seconds = 0.0
+    seconds = cpu = 0.0
     next_id = 0
     for ch, n in split(orders):
         n_unique = n - int(n * DUPLICATES)
@@ -185,19 +185,21 @@ def run_raw(folder: Path, orders: int, batch: int, seed: int = SEED) -> dict:
             chunk = [r for _i, r in zip(range(batch), rows, strict=False)]  # generation is not timed
             if not chunk:
                 break
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             conn.execute("BEGIN IMMEDIATE")
             conn.executemany(RAW_ORDER, [r for r, _l in chunk])
             lines = [ln for _r, ls in chunk for ln in ls]
             conn.executemany(RAW_LINE, lines)
             conn.execute("COMMIT")
             seconds += time.perf_counter() - t0
+            cpu += time.process_time() - c0
             total += len(chunk)
             n_lines += len(lines)
             next_id = chunk[-1][0][0]
     conn.close()
     return {"phase": "raw", "orders": total, "lines": n_lines, "seconds": round(seconds, 2),
-            "orders_per_s": round(total / seconds, 1) if seconds else None, "peak_rss_mb": _rss_mb()}
+            "cpu_seconds": round(cpu, 2), "orders_per_s": round(total / seconds, 1) if seconds else None,
+            "peak_rss_mb": _rss_mb()}
 
 
 def run(orders: int, batch: int, *, keep: Path | None = None, log: Callable[[str], None] = print,
@@ -225,6 +227,11 @@ def run(orders: int, batch: int, *, keep: Path | None = None, log: Callable[[str
                            "duplicates": imported["unchanged"], "mergeable_groups": imported["mergeable_groups"],
                            "rejected_rows": imported["rejected_rows"], "batch": batch, "db": "sqlite",
                            "import_seconds": imported["seconds"], "raw_seconds": raw["seconds"],
+                           # CPU time of this process: what the ratio is on a machine shared with others
+                           "import_cpu_seconds": imported["cpu_seconds"], "raw_cpu_seconds": raw["cpu_seconds"],
+                           "ratio_cpu": round(raw["cpu_seconds"] / imported["cpu_seconds"] * imported["orders"]
+                                              / raw["orders"], 3) if raw["cpu_seconds"] and imported["cpu_seconds"]
+                           else None,
                            "peak_rss_mb": _rss_mb()}}
     finally:
         if keep is None:

@@ -305,6 +305,7 @@ def import_channel_orders(uow: UnitOfWork, shop_id: int, items: Iterable[Channel
         row = norm.order_row(co, hashes[cid])
         lines, unmatched = _line_rows(co, products)
         holds = [] if row["status"] == "cancelled" else _holds_for(co, row, unmatched)
+        del row["_phone_masked"]
         p = _Prepared(co, row, lines, holds, row["status"] == "cancelled")
         if cid in existing:
             changed.append((existing[cid], p))
@@ -471,7 +472,7 @@ def _orders_fn(name: str) -> Callable | None:
 
 
 def _order_values(ctx: _Ctx, p: _Prepared) -> dict:
-    row = {k: v for k, v in p.row.items() if not k.startswith("_")}
+    row = p.row  # built for this use only: filled in place
     row["on_hold"] = bool(p.holds)
     return row
 
