@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
-from opensupply.core.errors import DomainError
+from opensupply.core.errors import DomainError, ValidationFailed
 from opensupply.core.http import Page, page_permission
 from opensupply.core.i18n import _
 from opensupply.core.i18n import lazy_gettext as _l
@@ -602,6 +602,7 @@ def counts_page(request: Request, offset: int = 0, p: Page = READ):
                          i["counted"], fmt_qty(i["net_difference"]), i["reason"]] for i in items])
     return render(p, "wms/counts.html", title=_("循环盘点"), rows=items, total=total, offset=offset, limit=PAGE_SIZE,
                   keep=_keep(request), filters=qp, states=cc.STATE_LABELS, warehouse_id=wh, fmt=fmt_qty,
+                  frequency=cc.DEFAULT_FREQUENCY,
                   can_write=p.actor.can("wms.write"))
 
 
@@ -613,7 +614,14 @@ async def counts_create(request: Request, p: Page = WRITE):
         with UnitOfWork(p.actor) as uow:
             wh = _wh(uow, request, form)
             if form.get("mode") == "abc":
-                made = cc.schedule_counts(uow, wh, blind=bool(form.get("blind")))
+                freq = {}
+                for cls in ("A", "B", "C"):
+                    raw = (form.get(f"freq_{cls.lower()}") or "").strip()
+                    if raw:
+                        if not raw.isdigit() or int(raw) < 1:
+                            raise ValidationFailed(_("{cls} 类盘点频率须为正整数天数", cls=cls), field=f"freq_{cls}")
+                        freq[cls] = int(raw)
+                made = cc.schedule_counts(uow, wh, freq, blind=bool(form.get("blind")))
                 return None, len(made)
             codes = [c.strip() for c in (form.get("bins") or "").replace("，", ",").replace("\n", ",").split(",")
                      if c.strip()]

@@ -110,3 +110,17 @@ def test_an_open_putaway_task_can_be_cancelled_from_the_inbound_page(db):
     assert f"/wms/inbound/tasks/{task_id}/cancel" not in web.get("/wms/inbound").text
     again = web.post(f"/wms/inbound/tasks/{task_id}/cancel", data={"csrf_token": _csrf(page.text)})
     assert again.status_code == 303 and s.on_hand("cup", "RCV") == 2
+
+
+def test_counts_are_generated_by_abc_frequency_from_the_page(db):
+    s = fi.setup(db)
+    fi.stock(s, "cup", "A-01-01", 5)
+    web = f.web_client(db, f.user(db, s.company, roles=("warehouse",)))
+    page = web.get("/wms/counts")
+    assert 'name="freq_a" value="30"' in page.text and 'name="freq_c" value="365"' in page.text
+    bad = web.post("/wms/counts", data={"csrf_token": _csrf(page.text), "mode": "abc", "freq_c": "0"})
+    assert bad.status_code == 303 and "正整数" in web.get("/wms/counts").text
+    r = web.post("/wms/counts", data={"csrf_token": _csrf(page.text), "mode": "abc", "blind": "1", "freq_c": "7"})
+    assert r.status_code == 303
+    listed = web.get("/wms/counts").text
+    assert "已按 ABC 频率生成 1 张盘点单" in listed and "C 类商品循环盘点" in listed
