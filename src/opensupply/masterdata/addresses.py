@@ -201,12 +201,20 @@ def _slow_split(text: str) -> tuple[str | None, str | None, str | None, str]:
     except Exception:  # the library's own errors must not stop an import
         return None, None, None, text
     province = found.get("province")
-    if not province:
-        return None, None, None, text
     city, district = found.get("city"), found.get("county")
+    compact = _SPACES.sub("", text)
+    # the library also reads short names inside street names ("中山北路" → 中山市, "南京东路" → 南京市):
+    # trust it only when a division's full name is really written in the text
+    if not province or not any(name and name in compact for name in (province, city, district)):
+        return None, None, None, text
+    detail = found.get("detail") or ""
+    starts = [compact.find(name) for name in (province, city, district) if name and name in compact]
+    before = compact[:min(starts)]
+    if before and not before.endswith((":", "：")):  # "某某小区 杭州市余杭区…": keep what came first
+        detail = f"{detail}{before}"
     if city is None and district:  # county-level city directly under the province
         city, district = district, None
-    return province, city, district, found.get("detail") or ""
+    return province, city, district, detail
 
 
 def normalize_parts(province: str | None, city: str | None, district: str | None,

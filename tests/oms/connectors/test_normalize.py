@@ -119,3 +119,14 @@ def test_platform_parts_with_repeated_or_lookalike_details(parts, expected):
     a = parse_address(text, **parts)
     assert (a.province, a.city, a.district, a.detail) == expected
     assert a.complete
+
+
+@pytest.mark.parametrize("text, parts", [
+    ("中山北路100号", (None, None, None, "中山北路100号")),  # a street named after a city is not that city
+    ("南京东路1号", (None, None, None, "南京东路1号")),
+    ("收货地址：浙江省杭州市余杭区文一西路1号", ("浙江省", "杭州市", "余杭区", "文一西路1号")),
+    ("阳光小区 杭州市余杭区文一西路1号", ("浙江省", "杭州市", "余杭区", "文一西路1号阳光小区")),
+])
+def test_the_library_fallback_never_invents_or_drops(text, parts):
+    a = parse_address(text)
+    assert (a.province, a.city, a.district, a.detail) == parts
