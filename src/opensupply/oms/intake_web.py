@@ -126,7 +126,8 @@ async def preview(request: Request, p: Page = WRITE):
     except DomainError as exc:
         return _form(p, error=exc.message, values=values, status=422)
     return render(p, "oms/intake_preview.html", title=_("导入预览"), token=token, shop_name=shop_name,
-                  channel_label=shops.channel_label(channel), filename=name, preview=pv)
+                  channel_label=shops.channel_label(channel), filename=name, preview=pv,
+                  show_buyer=p.actor.can("oms.buyer_data"))
 
 
 @router.post("/imports/{token}/confirm")

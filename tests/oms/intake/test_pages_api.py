@@ -98,3 +98,25 @@ def test_shop_settings_mask_credentials_and_mapping_page_maps(db, tmp_path):
     other = web.post("/oms/shops", data={"csrf_token": token, "channel": "jd", "name": "京东店"}).headers["location"]
     pulled = web.post(f"{other}/pull", data={"csrf_token": token})
     assert pulled.status_code == 303 and pulled.headers["location"] == other  # no platform API configured yet
+
+
+def test_a_big_upload_is_imported_by_a_background_job(db, tmp_path, monkeypatch):
+    from opensupply.core.jobs import Job, wait_for
+    from opensupply.oms import intake_web
+
+    monkeypatch.setattr(intake_web, "JOB_THRESHOLD_BYTES", 100)
+    c = f.company(db)
+    web = f.web_client(db, f.user(db, c))
+    token = f.csrf(web)
+    data = write_sample("miniapp", tmp_path / "yz.csv", orders=10, encoding="utf-8").read_bytes()
+    r = web.post("/oms/imports/preview", data={"csrf_token": token, "channel": "miniapp", "shop": ""},
+                 files={"file": ("有赞.csv", data, "text/csv")})
+    confirm = re.search(r'action="(/oms/imports/[0-9a-f]{32}/confirm)"', r.text).group(1)
+    done = web.post(confirm, data={"csrf_token": token})
+    assert done.status_code == 303
+    with db.sessionmaker() as s:
+        job_id = s.scalars(select(Job.id).where(Job.kind == "oms.import_file")).one()
+    assert wait_for(db, job_id, timeout=60).status == "done"
+    page = web.get(done.headers["location"])
+    assert 'data-testid="created">10<' in page.text
+    assert _orders(db) == 10
