@@ -358,9 +358,10 @@ def cancel_open_tasks(uow: UnitOfWork, *, wave_id: int | None = None, fulfilment
 
 
 def cancel_wave(uow: UnitOfWork, wave_id: int, *, reason: str | None = None) -> WmsWave:
-    """Cancel a wave before anything was picked; its fulfilments return to the pool."""
+    """Cancel a wave while nothing of it has been picked (short picks of nothing do not count); its
+    fulfilments return to the pool."""
     wave = uow.get(WmsWave, wave_id, for_update=True)
-    if wave.state not in ("draft", "released"):
+    if wave.state not in ("draft", "released", "picking"):
         raise Conflict(_("波次 {n} 状态为{s}，不能取消", n=wave.number, s=wave_state_label(wave.state)), field="state")
     picked = uow.session.scalar(select(func.count()).select_from(WmsTask).where(
         WmsTask.company_id == uow.company_id, WmsTask.wave_id == wave.id, WmsTask.qty_done > 0))
@@ -372,7 +373,7 @@ def cancel_wave(uow: UnitOfWork, wave_id: int, *, reason: str | None = None) -> 
     cancel_open_tasks(uow, wave_id=wave.id)
     for m in members:
         m.active_key = None
-    if wave.state == "released" and ids:
+    if wave.state in ("released", "picking") and ids:
         oms_ful.return_to_pool(uow, ids, reason=(reason or "").strip() or _("波次 {n} 已取消", n=wave.number))
     wave.state = "cancelled"
     wave.finished_at = now

@@ -68,3 +68,28 @@ def test_pages_need_login_and_permission(db):
     assert f.anonymous(db, follow_redirects=False).get("/wms/waves").status_code in (302, 303, 307)
     c = f.web_client(db, f.user(db, fl.company, roles=("sales",)))
     assert c.get("/wms/waves").status_code == 403
+
+
+def test_pages_draft_wave_release_cancel_and_pda_short_pick(db):
+    fl = fo.floor(db)
+    fo.order(fl, {"YS-CUP-350": 8})
+    c = f.web_client(db, f.user(db, fl.company, roles=("warehouse",)))
+    token = csrf(c)
+    r = c.post("/wms/waves", data={"csrf_token": token, "warehouse_id": fl.wh.warehouse_id, "pick_mode": "single"})
+    wave_url = r.headers["location"]
+    wave_id = int(wave_url.rsplit("/", 1)[1])
+    assert "下发拣货" in c.get(wave_url).text
+    r = c.post(f"{wave_url}/release", data={"csrf_token": token})
+    assert r.status_code == 303 and "已下发" in c.get(wave_url).text
+    assert c.post(f"{wave_url}/nonsense", data={"csrf_token": token}).status_code == 303
+
+    pda = c.get(f"/wms/pda/pick/{wave_id}").text
+    task_id = re.search(r'data-task="(\d+)"', pda).group(1)
+    r = c.post(f"/wms/pda/pick/{wave_id}/{task_id}/short", headers={"X-PDA": "1", "X-CSRF-Token": token},
+               data={"found_qty": "0", "reason": "货架空", "client_scan_id": "short-1"})
+    assert r.status_code == 200 and "替代库位" in r.json()["message"] and "A-03-05" in r.json()["message"]
+    assert "A-03-05" in c.get(f"/wms/pda/pick/{wave_id}").text  # the next stop is the substitute bin
+
+    r = c.post(f"{wave_url}/cancel", data={"csrf_token": token, "reason": "测试"})
+    assert r.status_code == 303 and "已取消" in c.get(wave_url).text
+    assert "no such" not in c.get("/wms/pda/pick").text
