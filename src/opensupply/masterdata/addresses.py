@@ -172,15 +172,11 @@ def split(text: str | None) -> tuple[str | None, str | None, str | None, str]:
     ix = _get_index()
     province, n = _prefix(rest, ix.provinces, ix.province_lengths)
     if province is not None:
-        rest = rest[n:]
-        city, town_level, rest = _city_and_rest(ix, province, rest)
-        if city is None:
-            hit, m = _prefix(rest, ix.district_anywhere, ix.district_any_lengths)
-            if hit is not None and hit[0] == province:  # "浙江省余杭区…": city inferred from the district
-                return hit[0], hit[1], hit[2], rest[m:]
-            return province, None, None, rest
-        district, rest = _district_and_rest(ix, province, city, town_level, rest)
-        return province, city, district, rest
+        p, c, d, detail, confirmed = _after_province(ix, province, rest[n:])
+        spaced = original[:n] == rest[:n] and original[n:n + 1] in (" ", "\u3000")  # "上海 张江路…"
+        if confirmed or spaced or n == len(province):
+            return p, c, d, detail
+        # a short name not followed by a city or district is part of a street: "北京路1号", "山西路…"
     hit, n = _prefix(rest, ix.city_anywhere, ix.city_any_lengths)
     if hit is not None:  # "杭州市余杭区…": province inferred from a unique city name
         province, city, town_level = hit
@@ -190,6 +186,18 @@ def split(text: str | None) -> tuple[str | None, str | None, str | None, str]:
     if hit is not None:  # "浦东新区张江路…": unique district name
         return hit[0], hit[1], hit[2], rest[n:]
     return _slow_split(original)
+
+
+def _after_province(ix: _Index, province: str, rest: str) -> tuple[str, str | None, str | None, str, bool]:
+    """(province, city, district, detail, a city or district was actually read)."""
+    city, town_level, after_city = _city_and_rest(ix, province, rest)
+    if city is None:
+        hit, m = _prefix(rest, ix.district_anywhere, ix.district_any_lengths)
+        if hit is not None and hit[0] == province:  # "浙江省余杭区…": city inferred from the district
+            return hit[0], hit[1], hit[2], rest[m:], True
+        return province, None, None, rest, False
+    district, detail = _district_and_rest(ix, province, city, town_level, after_city)
+    return province, city, district, detail, after_city != rest or district is not None
 
 
 @lru_cache(maxsize=8_192)

@@ -130,3 +130,15 @@ def test_platform_parts_with_repeated_or_lookalike_details(parts, expected):
 def test_the_library_fallback_never_invents_or_drops(text, parts):
     a = parse_address(text)
     assert (a.province, a.city, a.district, a.detail) == parts
+
+
+@pytest.mark.parametrize("text, parts", [
+    ("北京路1号", (None, None, None, "北京路1号")),  # 广州's 北京路, not 北京
+    ("山西路8号", (None, None, None, "山西路8号")),
+    ("湖南路1号", (None, None, None, "湖南路1号")),
+    ("上海 张江路200号", ("上海市", "上海市", None, "张江路200号")),
+    ("浙江余杭区文一西路1号", ("浙江省", "杭州市", "余杭区", "文一西路1号")),
+])
+def test_a_short_province_name_needs_a_city_district_or_space_after_it(text, parts):
+    a = parse_address(text)
+    assert (a.province, a.city, a.district, a.detail) == parts
