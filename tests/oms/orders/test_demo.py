@@ -35,7 +35,8 @@ def test_demo_orders(db, monkeypatch):
         assert count(OmsOrder, OmsOrder.on_hold.is_(True)) >= 2
         assert count(OmsOrder, OmsOrder.merged_into_id.is_not(None)) >= 1
         assert count(OmsOrder, OmsOrder.status == "pending") >= 1
-        assert count(OmsFulfilment, OmsFulfilment.status == "allocated", OmsFulfilment.shop_id.is_not(None)) >= 10
+        live = OmsFulfilment.status.in_(("allocated", "picking", "packed"))  # the WMS demo may have started waves
+        assert count(OmsFulfilment, live, OmsFulfilment.shop_id.is_not(None)) >= 10
         assert count(OmsFulfilment, OmsFulfilment.status == "delivered") >= 1
         assert count(OmsReturn) >= 1
         tb = gl.trial_balance(uow)
