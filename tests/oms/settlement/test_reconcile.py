@@ -160,3 +160,13 @@ def test_another_companys_settlement_is_not_found(db):
                                     "b.csv").id
     with other.uow() as uow, pytest.raises(NotFound):
         svc.reconcile(uow, sid)
+
+
+def test_settle_days_leave_orders_shipped_at_the_end_of_the_period_out(db):
+    s = sf.shop(db, settings={"settle_days": 10})
+    sf.order(s, TID_A, "100.00", paid_at=dt.datetime(2026, 5, 10, 4, 0, tzinfo=dt.UTC))  # due by now
+    sf.order(s, TID_B, "100.00", paid_at=dt.datetime(2026, 5, 25, 4, 0, tzinfo=dt.UTC))  # buyer may still confirm
+    bill = sf.alipay_bill([{"tid": TID_X, "type": "交易付款", "income": "1.00"}])
+    with s.uow() as uow:
+        result = svc.reconcile(uow, svc.import_settlement(uow, s.shop_id, bill, "b.csv").id)
+    assert _kinds(result) == [("shipped_not_paid", TID_A), ("unknown_order", TID_X)]
