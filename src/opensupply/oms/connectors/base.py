@@ -112,21 +112,15 @@ _STRIP = " \t\r\n\u3000\ufeff"
 
 def read_cells(cells: list[Any], fields: list[tuple[str, int]]) -> dict[str, str]:
     """{field: cleaned text} for the (field, column) pairs of one row; cells missing at the end of a
-    short row read as "". The common case (a plain string) is handled inline, for speed."""
-    n = len(cells)
-    out: dict[str, str] = {}
-    for f, i in fields:
-        if i >= n:
-            out[f] = ""
-            continue
-        x = cells[i]
-        if x.__class__ is str:
-            x = x.strip(_STRIP)
-            if x and x[0] in "='`":
-                x = clean(x)
-        else:
-            x = clean(x)
-        out[f] = x
+    short row read as "". Plain strings (every CSV cell) take a fast path."""
+    try:
+        out = {f: cells[i].strip(_STRIP) for f, i in fields}
+    except (IndexError, AttributeError):  # a short row, or XLSX numbers/dates/None
+        n = len(cells)
+        return {f: clean(cells[i]) if i < n else "" for f, i in fields}
+    for f, x in out.items():
+        if x and x[0] in "='`":  # ="123", '138…: Excel text quoting
+            out[f] = clean(x)
     return out
 
 
