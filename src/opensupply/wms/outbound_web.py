@@ -112,10 +112,10 @@ def waves_page(request: Request, offset: int = 0, p: Page = READ):
         ready = _ready_count(uow, wid)
     return render(p, "wms/wave_list.html", title=_("波次"), rows=rows, total=total, offset=max(0, offset),
                   limit=PAGE_SIZE, filters=request.query_params, keep=_keep(request), columns=WAVE_COLUMNS,
-                  states=[(k, _(v)) for k, v in waves.WAVE_STATE_LABELS.items()], warehouses=warehouses,
+                  states=[(k, str(v)) for k, v in waves.WAVE_STATE_LABELS.items()], warehouses=warehouses,
                   warehouse_id=wid, carriers=carriers, ready=ready, can_write=p.actor.can("wms.write"),
                   order_types=[(k, str(v)) for k, v in oms_ful.ORDER_TYPE_LABELS.items()],
-                  modes=[(k, _(v)) for k, v in waves.PICK_MODE_LABELS.items()])
+                  modes=[(k, str(v)) for k, v in waves.PICK_MODE_LABELS.items()])
 
 
 @router.get("/waves/export")

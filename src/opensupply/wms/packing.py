@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 
 from opensupply.core.errors import Conflict, NotFound, ValidationFailed
 from opensupply.core.i18n import _
+from opensupply.core.i18n import lazy_gettext as _l
 from opensupply.core.sequences import next_number, register_sequence
 from opensupply.core.types import utcnow
 from opensupply.core.uow import UnitOfWork
@@ -42,7 +43,10 @@ from .waves import OPEN, cancel_open_tasks, live_wave_of, pack_location_id
 register_sequence("WMS_PACKAGE", "PK{year}-", 6)
 ZERO = Decimal(0)
 PACKABLE = ("picking", "packed")
-PACKAGE_STATE_LABELS = {"open": "装箱中", "closed": "已封箱", "shipped": "已发货", "cancelled": "已取消"}
+PACKAGE_STATE_LABELS = {"open": _l("装箱中"), "closed": _l("已封箱"), "shipped": _l("已发货"),
+                        "cancelled": _l("已取消")}
+FIELD_LABELS = {"qty": _l("数量"), "weight_kg": _l("重量"), "length_cm": _l("长度"), "width_cm": _l("宽度"),
+                "height_cm": _l("高度")}
 
 
 def _dec(value, field: str, *, allow_zero: bool = False) -> Decimal | None:
@@ -51,9 +55,10 @@ def _dec(value, field: str, *, allow_zero: bool = False) -> Decimal | None:
     try:
         q = Decimal(str(value).strip())
     except InvalidOperation:
-        raise ValidationFailed(_("数值格式不正确：{value}", value=str(value)[:20]), field=field) from None
+        raise ValidationFailed(_("{field}格式不正确：{value}", field=str(FIELD_LABELS.get(field, field)),
+                                 value=str(value)[:20]), field=field) from None
     if not q.is_finite() or q < 0 or (q == 0 and not allow_zero):
-        raise ValidationFailed(_("{field} 必须大于 0", field=field), field=field)
+        raise ValidationFailed(_("{field}必须大于 0", field=str(FIELD_LABELS.get(field, field))), field=field)
     return q
 
 
@@ -174,7 +179,7 @@ def package_dict(uow: UnitOfWork, p: WmsPackage, products: dict | None = None) -
                       "quantity": inv.fmt_qty(ln.quantity),
                       "fulfilment_line_id": ln.fulfilment_line_id})
     return {"id": p.id, "number": p.number, "state": p.state,
-            "state_label": _(PACKAGE_STATE_LABELS.get(p.state, p.state)),
+            "state_label": str(PACKAGE_STATE_LABELS.get(p.state, p.state)),
             "weight_kg": inv.fmt_qty(p.weight_kg) if p.weight_kg is not None else None,
             "tracking_number": p.tracking_number, "lines": lines,
             "units": inv.fmt_qty(sum((Decimal(ln.quantity) for ln in p.lines), ZERO))}

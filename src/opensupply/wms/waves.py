@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from opensupply.core.errors import Conflict, ValidationFailed
 from opensupply.core.i18n import _
+from opensupply.core.i18n import lazy_gettext as _l
 from opensupply.core.sequences import next_number, register_sequence
 from opensupply.core.types import utcnow
 from opensupply.core.uow import UnitOfWork
@@ -44,19 +45,20 @@ log = logging.getLogger(__name__)
 register_sequence("WMS_WAVE", "WV{year}-", 5)
 ZERO = Decimal(0)
 PICK_MODES = ("cluster", "single")
-WAVE_STATE_LABELS = {"draft": "草稿", "released": "已下发", "picking": "拣货中", "picked": "已拣完", "done": "已完成",
-                     "cancelled": "已取消"}
-PICK_MODE_LABELS = {"cluster": "批量拣货（播种车）", "single": "按单拣货"}
-TASK_STATE_LABELS = {"open": "待拣", "assigned": "已分配", "done": "已拣", "short": "缺货", "cancelled": "已取消"}
+WAVE_STATE_LABELS = {"draft": _l("草稿"), "released": _l("已下发"), "picking": _l("拣货中"), "picked": _l("已拣完"),
+                     "done": _l("已完成"), "cancelled": _l("已取消")}
+PICK_MODE_LABELS = {"cluster": _l("批量拣货（播种车）"), "single": _l("按单拣货")}
+TASK_STATE_LABELS = {"open": _l("待拣"), "assigned": _l("已分配"), "done": _l("已拣"), "short": _l("缺货"),
+                     "cancelled": _l("已取消")}
 OPEN = ("open", "assigned")
 
 
 def wave_state_label(state: str) -> str:
-    return _(WAVE_STATE_LABELS.get(state, state))
+    return str(WAVE_STATE_LABELS.get(state, state))
 
 
 def task_state_label(state: str) -> str:
-    return _(TASK_STATE_LABELS.get(state, state))
+    return str(TASK_STATE_LABELS.get(state, state))
 
 
 # ------------------------------------------------------------------ helpers shared by the outbound area
@@ -427,7 +429,7 @@ def wave_dict(uow: UnitOfWork, wave: WmsWave, counts: dict | None = None) -> dic
     carrier = uow.session.get(md.Partner, wave.carrier_id) if wave.carrier_id else None
     return {"id": wave.id, "number": wave.number, "state": wave.state, "state_label": wave_state_label(wave.state),
             "warehouse_id": wave.warehouse_id, "warehouse": wh.code if wh else None, "pick_mode": wave.pick_mode,
-            "pick_mode_label": _(PICK_MODE_LABELS.get(wave.pick_mode, wave.pick_mode)),
+            "pick_mode_label": str(PICK_MODE_LABELS.get(wave.pick_mode, wave.pick_mode)),
             "carrier_id": wave.carrier_id, "carrier": carrier.name if carrier else None,
             "cutoff": wave.cutoff.isoformat() if wave.cutoff else None, "criteria": wave.criteria or {},
             "route_length_m": wave.route_length_m, "sshape_length_m": wave.sshape_length_m,
