@@ -209,8 +209,11 @@ def approve_count(uow: UnitOfWork, count_id: int, reason: str | None = None) -> 
                        code="already_approved")
     if count.state == "cancelled":
         raise Conflict(_("盘点单 {number} 已取消", number=count.number), field="state")
+    if not count.lines:
+        raise ValidationFailed(_("盘点单 {number} 还没有盘点行：请先录入实盘数（空库位盘点无差异可直接取消）",
+                                 number=count.number), field="lines")
     missing = [ln for ln in count.lines if ln.counted_qty is None]
-    if missing or not count.lines:
+    if missing:
         raise ValidationFailed(_("盘点单 {number} 还有 {n} 行未盘点", number=count.number, n=len(missing)),
                                field="lines")
     reason = (reason or "").strip()
