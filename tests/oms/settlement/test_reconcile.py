@@ -170,3 +170,27 @@ def test_settle_days_leave_orders_shipped_at_the_end_of_the_period_out(db):
     with s.uow() as uow:
         result = svc.reconcile(uow, svc.import_settlement(uow, s.shop_id, bill, "b.csv").id)
     assert _kinds(result) == [("shipped_not_paid", TID_A), ("unknown_order", TID_X)]
+
+
+def test_shipped_not_paid_goes_by_the_shipping_date_of_the_fulfilment(db):
+    from sqlalchemy import select as sel
+
+    from opensupply.masterdata.models import Warehouse
+    from opensupply.oms.models import OmsFulfilment, OmsFulfilmentLine
+    from tests.erp.sales import factories as fs
+
+    erp = fs.shop(db)
+    s = sf.shop(db, company=erp.company, customer=erp.customer)
+    april = dt.datetime(2026, 4, 28, 4, 0, tzinfo=dt.UTC)
+    a = sf.order(s, TID_A, "100.00", paid_at=april)  # paid in April, shipped on 3 May
+    sf.order(s, TID_B, "100.00", paid_at=april)  # paid and (no fulfilment) counted in April
+    with s.uow() as uow:
+        wh = uow.session.scalars(sel(Warehouse).where(Warehouse.company_id == s.company)).first()
+        ful = OmsFulfilment(number="FU-1", warehouse_id=wh.id, shop_id=s.shop_id, status="shipped",
+                            shipped_at=dt.datetime(2026, 5, 3, 2, 0, tzinfo=dt.UTC))
+        ful.lines.append(OmsFulfilmentLine(order_id=a, product_id=erp.cup, quantity=1, qty_shipped=1))
+        uow.add(ful)
+    bill = sf.alipay_bill([{"tid": TID_X, "type": "交易付款", "income": "1.00"}])
+    with s.uow() as uow:
+        result = svc.reconcile(uow, svc.import_settlement(uow, s.shop_id, bill, "b.csv").id)
+    assert _kinds(result) == [("shipped_not_paid", TID_A), ("unknown_order", TID_X)]
