@@ -580,8 +580,8 @@ def fulfilment_for_sales_order(uow: UnitOfWork, sales_order_id: int) -> OmsFulfi
     if uow.session.scalar(select(OmsFulfilmentLine.id).where(OmsFulfilmentLine.sales_order_id == so.id).limit(1)):
         return None
     stock = [ln for ln in so.lines if ln.product.product_type != "service"]
-    if not stock or so.warehouse_id is None:
-        return None
+    if so.warehouse_id is None or not any(to_decimal(ln.qty_delivered) < to_decimal(ln.quantity) for ln in stock):
+        return None  # nothing left to ship (delivered before this event was handled)
     reserved = reserved_of(uow, [ln.id for ln in stock])
     f = OmsFulfilment(number=new_number(uow), warehouse_id=so.warehouse_id, shop_id=None, status="allocated",
                       order_type="b2b" if so.channel in ("direct", "wholesale", "offline") else "normal",
@@ -590,10 +590,16 @@ def fulfilment_for_sales_order(uow: UnitOfWork, sales_order_id: int) -> OmsFulfi
                       **_partner_address(so.customer))
     for ln in stock:
         q = to_decimal(ln.quantity)
+        done = min(q, to_decimal(ln.qty_delivered))
         f.lines.append(OmsFulfilmentLine(sales_order_id=so.id, sales_order_line_id=ln.id, product_id=ln.product_id,
-                                         quantity=q, qty_reserved=min(q, reserved.get(ln.id, ZERO))))
+                                         quantity=q, qty_shipped=done,
+                                         qty_reserved=min(q - done, reserved.get(ln.id, ZERO))))
     uow.add(f)
     uow.flush()
+    for d in sales.deliveries_of(uow, so.id):  # already counted above: their events must not count again
+        if d.state == "done":
+            oo.add_event(uow, fulfilment_id=f.id, kind="erp_delivery", message=_("销售出库 {n}", n=d.number),
+                         data={"delivery_id": d.id, "sales_order_id": so.id})
     oo.add_event(uow, fulfilment_id=f.id, kind="created", message=_("来自销售订单 {n}", n=so.number),
                  data={"sales_order_id": so.id})
     uow.emit("oms.fulfilment_created", fulfilment_id=f.id, number=f.number, warehouse_id=f.warehouse_id,

@@ -204,3 +204,27 @@ def test_refund_of_one_merged_order_keeps_the_other_in_the_fulfilment(db):
     assert [fl.order_id for fl in f2.lines] == [b]
     assert _order(w, a).status == "cancelled" and _order(w, b).status == "allocated"
     assert _available(w, "CUP") == D(120)
+
+
+def test_erp_order_partly_delivered_before_the_event_is_handled(db, monkeypatch):
+    from sqlalchemy import select
+
+    from opensupply.core import events
+    from opensupply.oms.models import OmsFulfilmentLine
+
+    w = fo.world(db)
+    monkeypatch.setattr(events, "dispatch_pending", lambda db=None, limit=500: 0)  # events wait
+    with w.uow() as uow:
+        so = sales.create_sales_order(uow, customer_id=w.customer, warehouse_id=w.wh1, confirm=True,
+                                      lines=[sales.SalesLineIn(product_id=w.products["TOWEL"], quantity=3,
+                                                               unit_price=20)])
+        sales.deliver(uow, so.id, [sales.DeliveryLineIn(quantity=1, order_line_id=so.lines[0].id)])
+        so_id = so.id
+    monkeypatch.undo()
+    from opensupply.core.events import dispatch_pending
+
+    dispatch_pending(db)  # confirmed, then delivery done: in order, once each
+    with w.uow(readonly=True) as uow:
+        fl = uow.session.scalars(select(OmsFulfilmentLine).where(OmsFulfilmentLine.sales_order_id == so_id)).one()
+        assert (fl.quantity, fl.qty_shipped, fl.qty_reserved) == (3, 1, 2)
+        assert uow.get(OmsFulfilment, fl.fulfilment_id).status == "allocated"
