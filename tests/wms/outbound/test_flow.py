@@ -296,3 +296,21 @@ def test_label_slip_and_pick_list_pdfs_read_back(db):
     assert f.number in pdf_text(slip) and "YS-MUG-01" in pdf_text(slip)
     with fl.uow() as uow:  # ship confirm keeps the waybill printed on the label
         assert packing.ship_confirm(uow, fid)["tracking_number"] == tracking
+
+
+def test_a_carton_packed_wrongly_can_be_emptied_and_packed_again(db):
+    fl = fo.floor(db)
+    fid = fo.order(fl, {"YS-MUG-01": 2})
+    wid = build_and_release(fl)
+    pick_all(fl, wid)
+    with fl.uow() as uow:
+        pkg_id = packing.pack_item(uow, fid, product_code="YS-MUG-01", quantity="2")["package_id"]
+    with fl.uow() as uow:
+        packing.unpack_package(uow, pkg_id)
+    with fl.uow(readonly=True) as uow:
+        assert packing.pack_state(uow, fid)["to_pack"] == "2"
+    with pytest.raises(Conflict), fl.uow() as uow:  # nothing packed: nothing ships
+        packing.ship_confirm(uow, fid)
+    pack_all(fl, fid)
+    with fl.uow() as uow:
+        assert len(packing.ship_confirm(uow, fid)["packages"]) == 1
