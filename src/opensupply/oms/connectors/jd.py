@@ -185,7 +185,7 @@ class JdConnector(Connector):
                 channel_sku=item.get("outerSkuId") or item.get("productNo") or str(item.get("skuId")),
                 title=item.get("skuName") or "", unit_price=price, paid_amount=price * quantity,
                 channel_line_id=str(item.get("skuId")) if item.get("skuId") else None,
-                refund_status=order.refund_status if order.refund_status != "none" else "none",
+                refund_status=order.refund_status,
                 is_presale=order.is_presale))
         return order
 

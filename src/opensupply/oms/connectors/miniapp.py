@@ -22,7 +22,7 @@ from decimal import Decimal
 from opensupply.core.i18n import _
 from opensupply.oms.channel_order import ChannelOrder, ChannelOrderLine
 
-from .base import SHANGHAI, Connector, ConnectorError, FetchResult, PlatformClient, money, parse_time
+from .base import SHANGHAI, Connector, ConnectorError, Cursor, FetchResult, PlatformClient, money, parse_time
 
 MINIAPP_COLUMNS: dict[str, tuple[str, ...]] = {
     "order_id": ("订单号",),
@@ -147,8 +147,6 @@ class MiniappConnector(Connector):
         return order
 
     def fetch_since(self, client: PlatformClient, cursor: str | None) -> FetchResult:
-        from .base import Cursor
-
         now = client.clock().astimezone(SHANGHAI).replace(microsecond=0)
         fmt = "%Y-%m-%d %H:%M:%S"
         pos = Cursor.load(cursor, default_since=(now - dt.timedelta(days=1)).strftime(fmt))
