@@ -225,7 +225,8 @@ class WmsScan(CompanyEntity, Base):
 
     __tablename__ = "wms_scan"
     __audit__ = False  # the task it completes is audited
-    __table_args__ = (UniqueConstraint("company_id", "client_scan_id"),)
+    __table_args__ = (UniqueConstraint("company_id", "client_scan_id"),
+                      Index("ix_wms_scan_flow_message", "company_id", "flow", "message"))  # receiving drafts
 
     client_scan_id: Mapped[str] = mapped_column(String(64))
     flow: Mapped[str] = mapped_column(String(12))  # receive | putaway | pick | move | count | pack
