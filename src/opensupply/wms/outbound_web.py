@@ -22,7 +22,7 @@ from opensupply.core.tabular import write_csv, write_xlsx
 from opensupply.core.uow import UnitOfWork
 from opensupply.masterdata import models as md
 from opensupply.oms import fulfilments as oms_ful
-from opensupply.web import redirect, render
+from opensupply.web import read_flashes, redirect, render
 from opensupply.web.pdf import pdf_response
 
 from . import labels, packing, pda, picking, waves
@@ -71,6 +71,12 @@ def _ready_count(uow: UnitOfWork, warehouse_id: int | None) -> int:
     if not warehouse_id:
         return 0
     return len(oms_ful.ready_fulfilments(uow, warehouse_id, limit=1000))
+
+
+def _flash_banner(request: Request) -> dict | None:
+    """A PDA page shows the last message (a no-JavaScript post redirected here) in its banner."""
+    flashes = read_flashes(request)
+    return {"ok": flashes[-1].get("kind") != "error", "message": flashes[-1].get("text", "")} if flashes else None
 
 
 def _scan_reply(request: Request, result: dict, fallback: str):
@@ -239,7 +245,8 @@ def _pick_context(uow: UnitOfWork, wave_id: int, task_id: int | None = None) -> 
 def pda_pick_page(wave_id: int, task: int | None = None, p: Page = WRITE):
     with UnitOfWork(p.actor, readonly=True) as uow:
         ctx = _pick_context(uow, wave_id, task)
-    return render(p, "wms/pda_pick.html", title=_("拣货 {n}", n=ctx["w"]["number"]), **ctx)
+    return render(p, "wms/pda_pick.html", title=_("拣货 {n}", n=ctx["w"]["number"]), banner=_flash_banner(p.request),
+                  **ctx)
 
 
 @router.post("/pda/pick/{wave_id}/{task_id}")
@@ -306,6 +313,7 @@ def _pack_page(p: Page, fulfilment_id: int, banner: dict | None = None):
     open_pkg = next((x for x in state["packages"] if x["state"] == "open"), None)
     tracking = state["tracking_number"] or next((x["tracking_number"] for x in state["packages"]
                                                  if x["tracking_number"]), None)
+    banner = banner or _flash_banner(p.request)
     if banner is None and state["intercepted"] and state["status"] not in ("shipped", "cancelled"):
         banner = {"ok": False, "message": _("发货单已拦截（{why}），不能发货：请把商品退回库位",
                                             why=state["intercept_reason"] or _("买家退款/取消"))}

@@ -93,3 +93,17 @@ def test_pages_draft_wave_release_cancel_and_pda_short_pick(db):
     r = c.post(f"{wave_url}/cancel", data={"csrf_token": token, "reason": "测试"})
     assert r.status_code == 303 and "已取消" in c.get(wave_url).text
     assert "no such" not in c.get("/wms/pda/pick").text
+
+
+def test_without_javascript_a_refused_scan_comes_back_as_a_red_banner(db):
+    fl = fo.floor(db)
+    fo.order(fl, {"YS-MUG-01": 1})
+    c = f.web_client(db, f.user(db, fl.company, roles=("warehouse",)))
+    token = csrf(c)
+    r = c.post("/wms/waves", data={"csrf_token": token, "warehouse_id": fl.wh.warehouse_id, "release": "1"})
+    wave_id = int(r.headers["location"].rsplit("/", 1)[1])
+    task_id = re.search(r'data-task="(\d+)"', c.get(f"/wms/pda/pick/{wave_id}").text).group(1)
+    r = c.post(f"/wms/pda/pick/{wave_id}/{task_id}", data={"csrf_token": token, "bin": "A-01-01", "item": "YS-MUG-01"})
+    assert r.status_code == 303
+    page = c.get(r.headers["location"]).text
+    assert 'class="pda-banner err"' in page and "扫描的库位 A-01-01 与拣货任务要求的 A-04-03 不符" in page
