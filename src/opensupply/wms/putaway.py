@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_FLOOR, Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from opensupply.core.errors import Conflict, NotFound, ValidationFailed
 from opensupply.core.i18n import _
@@ -247,20 +247,17 @@ def load_bins(uow: UnitOfWork, warehouse_id: int, *, bin_ids: Iterable[int] | No
 
 
 def pick_velocity(uow: UnitOfWork, warehouse_id: int, *, days: int = 30) -> dict[int, float]:
-    """Units leaving the warehouse's stock per product over the last `days` days (customer
-    deliveries and picks to the pack station)."""
+    """Units per product that left the warehouse to customers over the last `days` days — what
+    was picked and shipped (a unit picked to the pack station counts once, when it ships)."""
     since = utcnow() - dt.timedelta(days=days)
     internal = select(md.Location.id).where(md.Location.company_id == uow.company_id,
                                             md.Location.warehouse_id == warehouse_id)
-    pack = select(WmsBin.location_id).where(WmsBin.company_id == uow.company_id,
-                                            WmsBin.warehouse_id == warehouse_id, WmsBin.bin_type == "pack")
     customer = select(md.Location.id).where(md.Location.company_id == uow.company_id,
                                             md.Location.usage == "customer")
     rows = uow.session.execute(
         select(StockMove.product_id, func.sum(StockMove.quantity)).where(
             StockMove.company_id == uow.company_id, StockMove.state == "done", StockMove.date_done >= since,
-            StockMove.source_location_id.in_(internal),
-            or_(StockMove.dest_location_id.in_(customer), StockMove.dest_location_id.in_(pack)))
+            StockMove.source_location_id.in_(internal), StockMove.dest_location_id.in_(customer))
         .group_by(StockMove.product_id))
     return {pid: float(q or 0) for pid, q in rows}
 
