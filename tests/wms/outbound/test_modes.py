@@ -100,3 +100,34 @@ def test_channel_order_in_two_cartons_reads_shipped_in_oms(db):
         assert uow.get(OmsOrder, oid).status == "shipped"
         assert {p.state for p in uow.session.scalars(select(WmsPackage))} == {"shipped"}
     assert fo.on_hand(fl, "YS-CUP-350", "PACK") == 0
+
+
+def test_lot_tracked_goods_are_picked_by_the_reserved_lot(db):
+    from opensupply.core import resource as rs
+    from opensupply.core.errors import ValidationFailed
+    from opensupply.inventory import service as inv
+    from opensupply.masterdata import resources
+
+    fl = fo.floor(db)
+    with fl.uow() as uow:
+        rs.create_record(uow, resources.products, {"sku": "YS-TEA-01", "name": "龙井茶", "uom_id": "pcs",
+                                                   "tracking": "lot", "cost": D("30"), "barcode": "6901234500042"})
+        inv.receive(uow, [inv.StockLine("YS-TEA-01", "5", lot="LJ2026A", unit_cost="30")], fl.wh.loc("A-02-03"))
+    fid = fo.order(fl, {"YS-TEA-01": 2})
+    wid = build_and_release(fl)
+    (task,) = tasks_of(fl, wid)
+    assert task.lot_id
+    with pytest.raises(ValidationFailed) as e, fl.uow() as uow:
+        picking.confirm_pick(uow, task.id, bin_code="A-02-03", product_code="6901234500042", quantity="2",
+                             lot="LJ2025Z")
+    assert e.value.message == "扫描的批次 LJ2025Z 与拣货任务要求的 LJ2026A 不符"
+    with fl.uow() as uow:
+        picking.confirm_pick(uow, task.id, bin_code="A-02-03", product_code="6901234500042", quantity="2",
+                             lot="LJ2026A")
+    with fl.uow() as uow:
+        packing.pack_item(uow, fid, product_code="YS-TEA-01", quantity="2", lot="LJ2026A")
+    with fl.uow() as uow:
+        packing.ship_confirm(uow, fid)
+    with fl.uow(readonly=True) as uow:
+        lot_id = inv.lots_by_name(uow, [(task.product_id, "LJ2026A")])[(task.product_id, "LJ2026A")]
+        assert inv.on_hand(uow, task.product_id, fl.wh.loc("A-02-03"), lot_id) == 3
