@@ -80,3 +80,17 @@ def test_utilisation_and_picker_productivity(db):
         p = reports.productivity(uow, s.wh.warehouse_id)["rows"]
         assert [(r["picker"], r["lines"]) for r in p] == [("picker1", 6)]
         assert p[0]["lines_per_hour"] == 12.0  # 6 lines in the 30 minutes from first start to last pick
+
+
+def test_in_out_per_operator_names_who_booked_the_goods(db):
+    from opensupply.core.uow import UnitOfWork
+
+    s = fi.setup(db)
+    clerk = fi.clerk(s, "zhangsan")
+    po_id = s.order([("cup", "3")])
+    with UnitOfWork(clerk, db=db) as uow:
+        inbound.receive(uow, po_id, s.wh.warehouse_id, [inbound.ReceiveLine("YS-CUP-350", "3")])
+    fi.stock(s, "mug", "A-01-01", 2)  # booked by the system
+    with s.uow(readonly=True) as uow:
+        rows = reports.inout(uow, s.wh.warehouse_id, group="operator")["rows"]
+        assert sorted((r["label"], r["in_qty"]) for r in rows) == [("zhangsan", 3), ("系统", 2)]
