@@ -98,6 +98,8 @@ class TmsSurcharge(Entity, Base):
     provinces: Mapped[list | None] = mapped_column(JSON)  # applies only to these destinations (None: all)
     optional: Mapped[bool] = mapped_column(Boolean, default=False)  # applied only when the shipment asks for it
 
+    card: Mapped[TmsRateCard] = relationship(back_populates="surcharges")
+
 
 class TmsShipment(CompanyEntity, Base):
     __tablename__ = "tms_shipment"
