@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import random
 from collections.abc import Iterator
 from decimal import Decimal
@@ -89,13 +90,31 @@ def order_number(channel: str, index: int) -> str:
     return f"G{index:08d}"
 
 
-def _recipient(rnd: random.Random) -> dict:
-    place = rnd.choice(PLACES)
-    detail = f"{place[3]}{rnd.randint(1, 999)}号{rnd.randint(1, 20)}幢{rnd.randint(1, 6)}单元{rnd.randint(101, 2808)}室"
-    return {"receiver_name": rnd.choice(SURNAMES) + rnd.choice(GIVEN),
-            "phone": f"1{rnd.choice('3456789')}{rnd.randint(0, 999_999_999):09d}",
+class _Draws:
+    """Cheap deterministic draws from a hash of a key (a Random per order costs ~10 µs to seed;
+    recipients and merge rolls need only a few numbers)."""
+
+    def __init__(self, key: str):
+        self.value = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=32).digest(), "big")
+
+    def below(self, n: int) -> int:
+        self.value, r = divmod(self.value, n)
+        return r
+
+    def choice(self, items):
+        return items[self.below(len(items))]
+
+    def between(self, low: int, high: int) -> int:
+        return low + self.below(high - low + 1)
+
+
+def _recipient(d: _Draws) -> dict:
+    place = d.choice(PLACES)
+    detail = f"{place[3]}{d.between(1, 999)}号{d.between(1, 20)}幢{d.between(1, 6)}单元{d.between(101, 2808)}室"
+    return {"receiver_name": d.choice(SURNAMES) + d.choice(GIVEN),
+            "phone": f"1{d.choice('3456789')}{d.below(1_000_000_000):09d}",
             "place": place, "detail": detail,
-            "buyer_nick": f"{rnd.choice(NICK_PARTS)}{rnd.randint(100, 99_999)}"}
+            "buyer_nick": f"{d.choice(NICK_PARTS)}{d.between(100, 99_999)}"}
 
 
 def sample_orders(channel: str, *, orders: int = 20, seed: int = 1, skus: list[str] | None = None,
@@ -150,9 +169,9 @@ def _recipient_of(channel: str, seed: int, index: int, mergeable: float) -> dict
     """Order `index`'s recipient: with probability `mergeable` the same as the previous order's.
     Depends only on (channel, seed, index), so a series started at any index agrees with the full one."""
     first = index
-    while first > 0 and random.Random(f"merge:{channel}:{seed}:{first}").random() < mergeable:
+    while first > 0 and _Draws(f"merge:{channel}:{seed}:{first}").below(1_000_000) < mergeable * 1_000_000:
         first -= 1
-    return _recipient(random.Random(f"who:{channel}:{seed}:{first}"))
+    return _recipient(_Draws(f"who:{channel}:{seed}:{first}"))
 
 
 # ---------------------------------------------------------------------------------------------
