@@ -71,6 +71,7 @@ def pda_home(request: Request, p: Page = WRITE):
     q = f"?warehouse={warehouse_id}" if warehouse_id else ""
     flows = [
         {"code": "receive", "label": _("收货"), "url": f"/wms/pda/receive{q}", "count": counts["receive"]},
+        {"code": "qc", "label": _("质检"), "url": f"/wms/pda/qc{q}", "count": None},
         {"code": "putaway", "label": _("上架"), "url": f"/wms/pda/putaway{q}", "count": counts.get("putaway", 0)},
         {"code": "pick", "label": _("拣货"), "url": f"/wms/pda/pick{q}", "count": counts.get("pick", 0)},
         {"code": "pack", "label": _("打包"), "url": f"/wms/pack{q}", "count": None},
@@ -236,6 +237,38 @@ async def pda_receive_void(po_id: int, scan_id: int, request: Request, p: Page =
     if pda.wants_json(request):
         return pda.reply(result)
     return redirect(f"/wms/pda/receive/{po_id}")
+
+
+# ------------------------------------------------------------------ PDA: QC release
+def _qc_page(p: Page, request: Request, banner=None):
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        wh = _wh(uow, request)
+        holds = inbound.qc_holds(uow, wh) if wh else []
+    return render(p, "wms/pda_receive_qc.html", status_code=200 if not banner or banner.get("ok") else 422,
+                  title=_("质检放行"), warehouse_id=wh, holds=holds, banner=banner, fmt=fmt_qty)
+
+
+@router.get("/pda/qc")
+def pda_qc(request: Request, p: Page = WRITE):
+    return _qc_page(p, request)
+
+
+@router.post("/pda/qc")
+async def pda_qc_release(request: Request, p: Page = WRITE):
+    form = await pda.form_data(request)
+
+    def handle(uow):
+        wh = _wh(uow, request, form)
+        lot_id = int(form["lot_id"]) if (form.get("lot_id") or "").isdigit() else None
+        product = pda.scan_product(uow, form.get("item"))
+        out = inbound.release_qc(uow, wh, product.id, form.get("qty"), passed=form.get("decision") == "pass",
+                                 lot_id=lot_id, reason=form.get("reason"), disposal=form.get("disposal") or "scrap")
+        msg = (_("{sku} 质检合格，已生成上架任务", sku=product.sku) if out["passed"]
+               else _("{sku} 质检不合格，已处理", sku=product.sku))
+        return pda.ok(msg, next=f"/wms/pda/qc?warehouse={wh}")
+
+    return await _scan_reply(request, p, "receive", form.get("item", ""), handle, form=form,
+                             page_fn=lambda r: _qc_page(p, request, banner=r))
 
 
 # ------------------------------------------------------------------ PDA: putaway

@@ -97,3 +97,25 @@ def test_a_blind_count_on_the_phone_hides_the_book_quantity(db):
                     warehouse=str(s.wh.warehouse_id))
     assert move.json()["ok"], move.text
     assert s.on_hand("cup", "A-01-02") == 2
+
+
+def test_qc_held_goods_are_released_on_the_phone(db):
+    from opensupply.wms import inbound
+
+    s = fi.setup(db)
+    po_id = s.order([("cup", "5")])
+    with s.uow() as uow:
+        inbound.receive(uow, po_id, s.wh.warehouse_id, [inbound.ReceiveLine("YS-CUP-350", "5", qc=True)])
+    pda = Pda(f.web_client(db, f.user(db, s.company, roles=("warehouse",))))
+    page = pda.web.get("/wms/pda/qc")
+    assert page.status_code == 200 and "YS-CUP-350" in page.text and "合格放行" in page.text
+    no_reason = pda.scan("/wms/pda/qc", item="YS-CUP-350", qty="1", decision="fail")
+    assert no_reason.status_code == 422 and "原因" in no_reason.json()["message"]
+    failed = pda.scan("/wms/pda/qc", item="YS-CUP-350", qty="1", decision="fail", reason="外箱破损")
+    assert failed.json()["ok"] and "不合格" in failed.json()["message"]
+    passed = pda.scan("/wms/pda/qc", item="YS-CUP-350", qty="4", decision="pass")
+    assert passed.json()["ok"] and "上架任务" in passed.json()["message"]
+    assert "没有待检商品" in pda.web.get("/wms/pda/qc").text
+    assert s.on_hand("cup", "QC") == 4  # waiting for its putaway
+    with s.uow(readonly=True) as uow:
+        assert uow.session.query(WmsTask).filter_by(company_id=s.company, kind="putaway", state="open").count() >= 1
