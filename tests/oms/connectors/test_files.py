@@ -4,6 +4,7 @@ messy rows, and streaming."""
 import csv
 import io
 import itertools
+from decimal import Decimal
 
 import pytest
 
@@ -248,3 +249,12 @@ def test_a_series_started_later_repeats_the_same_orders():
     pairs = sum(a.receiver_name == b.receiver_name and a.address_detail == b.address_detail
                 for a, b in itertools.pairwise(full))
     assert 10 <= pairs <= 30  # about half the orders share the previous order's recipient
+
+
+def test_cell_values_platforms_write_for_nothing():
+    from opensupply.oms.connectors.base import parse_money, parse_time
+
+    assert [parse_money(v, "实付款") for v in ("", "-", "--", "无", "¥1,234.50", "1234.50元", "(12.00)")] == \
+        [0, 0, 0, 0, Decimal("1234.50"), Decimal("1234.50"), Decimal("-12.00")]
+    assert parse_time("2026-11-20 09:00:00.0").isoformat() == "2026-11-20T09:00:00+08:00"
+    assert parse_time("2026/11/20 9:05") is not None and parse_time("昨天") is None

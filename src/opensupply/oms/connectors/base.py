@@ -128,8 +128,11 @@ def read_cells(cells: list[Any], fields: list[tuple[str, int]]) -> dict[str, str
     return out
 
 
+_EMPTY_WORDS = frozenset(("-", "--", "—", "无", "N/A", "n/a", "null", "NULL"))
+
+
 def parse_money(text: str, column: str) -> Decimal:
-    if not text:
+    if not text or text in _EMPTY_WORDS:
         return Decimal(0)
     try:
         value = Decimal(text)
