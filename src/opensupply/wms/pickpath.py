@@ -8,7 +8,7 @@ Pure code: a `layout.Geometry` and points in, a `Route(order, length_m, method)`
   connected); from the optimal edge multiset an Euler circuit gives the visiting order.
 * `grid_dp` — the same sweep for any number of blocks (one frontier vertex per cross-aisle, built
   up one cross edge or aisle segment at a time; after Roodbergen & de Koster 2001 and Pansart,
-  Catusse & Cambazard 2018): exact for multi-block layouts, ≈ 20 ms for 30 picks on 3 blocks.
+  Catusse & Cambazard 2018): exact for multi-block layouts, ≈ 15 ms for 30 picks on 3 blocks.
 * `ortools` — the routing solver on the exact graph distances, guided local search with a small
   time limit, then a 2-opt/or-opt polish (for comparison, or any other geometry).
 * `held_karp` (≤ 13 distinct points) and `cpsat` (a circuit model, proven optimal when it closes) —
@@ -16,8 +16,8 @@ Pure code: a `layout.Geometry` and points in, a `Route(order, length_m, method)`
 * `sshape`, `largest_gap` — the usual heuristics (single and multi-block, after Roodbergen & de
   Koster 2001), the baseline the optimized route is compared with.
 
-`optimize(geometry, picks, method="auto")`: single block → Ratliff–Rosenthal; 2 blocks, or 3 blocks of
-up to 20 aisles → the multi-block sweep (both exact); larger layouts → OR-Tools. Picks at the same
+`optimize(geometry, picks, method="auto")`: single block → Ratliff–Rosenthal; up to 3 blocks (4 of up
+to 20 aisles) → the multi-block sweep (both exact); larger layouts → OR-Tools. Picks at the same
 spot are visited together.
 """
 
@@ -28,6 +28,8 @@ import itertools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from opensupply.core.errors import ValidationFailed
 from opensupply.core.i18n import _
@@ -116,26 +118,27 @@ def optimal(geometry: Geometry, picks: Sequence, *, depot: Point | None = None, 
         return Route([], 0.0, "optimal", True)
     if _single_block_ok(geometry, points, depot):
         return ratliff_rosenthal(geometry, points, depot=depot)
-    if geometry.blocks <= 3 or (geometry.blocks == 4 and len(geometry.aisle_x) <= 12):
+    if geometry.blocks <= 5:
         return grid_dp(geometry, points, depot=depot)
     return reference(geometry, points, depot=depot, time_limit_s=time_limit_s)
 
 
 def _sweep_is_quick(geometry: Geometry) -> bool:
-    """The multi-block sweep's states grow fast with the cross-aisles: measured ≈ 20 ms for 30 picks
-    on 3 blocks × 10 aisles, ≈ 0.5 s on 3 × 40 and ≈ 1 s on 4 × 10, ≈ 20 s on 5 × 10."""
-    return geometry.blocks == 2 or (geometry.blocks == 3 and len(geometry.aisle_x) <= 20)
+    """The multi-block sweep's states grow fast with the cross-aisles (7 for one block, 25, 113, 569,
+    3033 for 2–5 blocks); 30 picks take ≈ 12 ms on 2 blocks × 10 aisles, ≈ 15 ms on 3 × 10, ≈ 60 ms
+    on 3 × 40 or 4 × 10, ≈ 0.3 s on 5 × 10 (2-core machine)."""
+    return geometry.blocks <= 3 or (geometry.blocks == 4 and len(geometry.aisle_x) <= 20)
 
 
 def reference(geometry: Geometry, picks: Sequence, *, depot: Point | None = None,
-              time_limit_s: float = 20.0) -> Route:
+              time_limit_s: float = 20.0, hint: list[int] | None = None) -> Route:
     """An exact TSP solution that knows nothing of aisles: Held–Karp up to 12 distinct points,
     else CP-SAT (`optimal` says whether CP-SAT proved it within the time limit)."""
     depot = geometry.snap(depot) if depot is not None else geometry.depot
     points = _points(geometry, picks)
     if len(_distinct(points)[0]) <= 12:
         return held_karp(geometry, points, depot=depot)
-    return cpsat(geometry, points, depot=depot, time_limit_s=time_limit_s)
+    return cpsat(geometry, points, depot=depot, time_limit_s=time_limit_s, hint=hint)
 
 
 # -- Ratliff–Rosenthal ----------------------------------------------------------------------------
@@ -399,7 +402,53 @@ def _segment_options(ys: list[float], y0: float, y1: float, aisle: bool) -> list
     return opts
 
 
-@functools.lru_cache(maxsize=50_000)
+# The sweep's frontier states for a number of cross-aisles are enumerated once per process (every
+# state any sequence of cross edges and aisle segments can reach: a few hundred for 3 blocks), with
+# their transitions as index arrays, so a route is a few vectorized steps per aisle.
+_VERTICAL_KINDS = ((1, 1, 1), (2, 2, 1), (0, 0, 0), (2, 0, 0), (0, 2, 0), (2, 2, 0))
+
+
+@dataclass
+class _Tables:
+    states: list[tuple]
+    vertical: list[dict[tuple[int, int, int], object]]  # per segment b: (lo, hi, connects) → target ids
+    cross: list[dict[tuple[int, bool], object]]  # per cross-aisle i: (copies, must visit) → target ids
+
+
+@functools.lru_cache(maxsize=8)
+def _tables(slots: int) -> _Tables:
+    start = ((0,) * slots, (0,) * slots, False)
+    ids = {start: 0}
+    states = [start]
+    moves: list[tuple[str, int, tuple, int, int]] = []
+    k = 0
+    while k < len(states):
+        state = states[k]
+        for b in range(slots - 1):
+            for kind in _VERTICAL_KINDS:
+                moves.append(("v", b, kind, k, _intern(ids, states, _vertical_step(state, b, *kind))))
+        for i in range(slots):
+            for h in (0, 1, 2):
+                for needed in (False, True):
+                    moves.append(("c", i, (h, needed), k, _intern(ids, states, _cross_step(state, i, h, needed))))
+        k += 1
+    size = len(states)
+    vertical = [{kind: np.full(size, -1) for kind in _VERTICAL_KINDS} for _ in range(slots - 1)]
+    cross = [{(h, nd): np.full(size, -1) for h in (0, 1, 2) for nd in (False, True)} for _ in range(slots)]
+    for kind, idx, key, src, dst in moves:
+        (vertical if kind == "v" else cross)[idx][key][src] = dst
+    return _Tables(states, vertical, cross)
+
+
+def _intern(ids: dict[tuple, int], states: list[tuple], state: tuple | None) -> int:
+    if state is None:
+        return -1
+    if state not in ids:
+        ids[state] = len(states)
+        states.append(state)
+    return ids[state]
+
+
 def _vertical_step(state: tuple, b: int, lo: int, hi: int, connects: bool) -> tuple | None:
     """The frontier after covering aisle segment b (between cross-aisle vertices b and b + 1)."""
     degs, labels, closed = state
@@ -418,7 +467,6 @@ def _vertical_step(state: tuple, b: int, lo: int, hi: int, connects: bool) -> tu
     return (tuple(d), _relabel(lab), False)
 
 
-@functools.lru_cache(maxsize=50_000)
 def _cross_step(state: tuple, i: int, h: int, needed: bool) -> tuple | None:
     """The frontier after h copies of the cross-aisle edge from vertex i to the next column; the
     vertex left behind must end with an even degree (and a positive one when it must be visited)."""
@@ -478,47 +526,55 @@ def grid_dp(geometry: Geometry, picks: Sequence, *, depot: Point | None = None) 
             segs[nd[1]][nd[2]].add(nd[3])
         if k < len(points):
             node_of[nd].append(k)
-    seg_opts = [[_segment_options(sorted(segs[j][b]), cy[b], cy[b + 1], xs[j] in aisle_xs) for b in range(nb)]
+    seg_opts = [[[(name, lo, hi, int(conn), metres) for name, lo, hi, conn, metres
+                  in _segment_options(sorted(segs[j][b]), cy[b], cy[b + 1], xs[j] in aisle_xs)] for b in range(nb)]
                 for j in range(n)]
 
-    history: list[tuple[str, int, int, dict]] = []
+    tables = _tables(slots)
+    history: list[tuple[str, int, int, object, object]] = []
+    inf = float("inf")
 
-    def vertical(dp: dict, j: int, b: int) -> dict:
-        out: dict = {}
-        opts = seg_opts[j][b]
-        for state, (cost, *_r) in dp.items():
-            for opt in opts:
-                new = _vertical_step(state, b, opt[1], opt[2], opt[3])
-                if new is None:
-                    continue
-                c = cost + opt[4]
-                if new not in out or c < out[new][0] - 1e-9:
-                    out[new] = (c, state, opt)
-        history.append(("v", j, b, out))
+    def step(cost, moves: list[tuple[object, float, object]], kind: str, j: int, idx: int):
+        """moves: (target state per state, metres, choice); keep the cheapest way into each state."""
+        targets, values, sources, choices = [], [], [], []
+        alive = np.isfinite(cost)
+        for k, (tgt, metres, _choice) in enumerate(moves):
+            ok = alive & (tgt >= 0)
+            src = np.nonzero(ok)[0]
+            targets.append(tgt[src])
+            values.append(cost[src] + metres)
+            sources.append(src)
+            choices.append(np.full(len(src), k))
+        tg, va, so, ch = (np.concatenate(a) for a in (targets, values, sources, choices))
+        order = np.lexsort((va, tg))
+        tg_sorted = tg[order]
+        first = order[np.r_[True, tg_sorted[1:] != tg_sorted[:-1]]] if len(order) else order
+        out = np.full(len(cost), inf)
+        out[tg[first]] = va[first]
+        back_src = np.full(len(cost), -1)
+        back_choice = np.full(len(cost), -1)
+        back_src[tg[first]] = so[first]
+        back_choice[tg[first]] = ch[first]
+        history.append((kind, j, idx, back_src, [m[2] for m in moves], back_choice))
         return out
 
-    def cross(dp: dict, j: int, i: int, dx: float) -> dict:
-        out: dict = {}
-        needed = need[j][i]
-        for state, (cost, *_r) in dp.items():
-            for h in (0, 1, 2):
-                new = _cross_step(state, i, h, needed)
-                if new is None:
-                    continue
-                c = cost + h * dx
-                if new not in out or c < out[new][0] - 1e-9:
-                    out[new] = (c, state, h)
-        history.append(("c", j, i, out))
-        return out
+    def vertical(cost, j: int, b: int):
+        return step(cost, [(tables.vertical[b][(lo, hi, conn)], metres, opt)
+                           for opt in seg_opts[j][b] for _n, lo, hi, conn, metres in [opt]], "v", j, b)
 
-    dp: dict = {((0,) * slots, (0,) * slots, False): (0.0, None, None)}
+    def cross(cost, j: int, i: int, dx: float):
+        needed = bool(need[j][i])
+        return step(cost, [(tables.cross[i][(h, needed)], h * dx, h) for h in (0, 1, 2)], "c", j, i)
+
+    cost = np.full(len(tables.states), inf)
+    cost[0] = 0.0
     for b in range(nb):
-        dp = vertical(dp, 0, b)
+        cost = vertical(cost, 0, b)
     for j in range(n - 1):
         for i in range(slots):
-            dp = cross(dp, j, i, xs[j + 1] - xs[j])
+            cost = cross(cost, j, i, xs[j + 1] - xs[j])
         for b in range(nb):
-            dp = vertical(dp, j + 1, b)
+            cost = vertical(cost, j + 1, b)
 
     def done(state) -> bool:
         degs, labels, closed = state
@@ -526,13 +582,13 @@ def grid_dp(geometry: Geometry, picks: Sequence, *, depot: Point | None = None) 
             return False
         return closed or len({c for c in labels if c}) == 1
 
-    finals = [(c, s) for s, (c, *_r) in dp.items() if done(s)]
+    finals = [(float(cost[sid]), sid) for sid in np.nonzero(np.isfinite(cost))[0] if done(tables.states[sid])]
     if not finals:  # pragma: no cover - a connected layout always has a tour
         raise ValidationFailed(_("找不到拣货路径"))
     _best, state = min(finals, key=lambda t: t[0])
     edges: list[tuple[tuple, tuple]] = []
-    for kind, j, idx, table in reversed(history):
-        _c, prev, choice = table[state]
+    for kind, j, idx, back_src, choice_list, back_choice in reversed(history):
+        prev, choice = int(back_src[state]), choice_list[int(back_choice[state])]
         if kind == "c":
             edges.extend([(("v", j, idx), ("v", j + 1, idx))] * choice)
         else:
@@ -695,15 +751,19 @@ def _two_opt(seq: list[int], d: list[list[float]]) -> list[int]:
 
 
 def cpsat(geometry: Geometry, picks: Sequence, *, depot: Point | None = None, time_limit_s: float = 20.0,
-          workers: int = 1) -> Route:
-    """Exact TSP by CP-SAT (AddCircuit on centimetre distances), hinted with the OR-Tools route."""
+          workers: int = 1, hint: list[int] | None = None) -> Route:
+    """Exact TSP by CP-SAT (AddCircuit on centimetre distances), hinted with `hint` (a visiting
+    order of the picks) or else the OR-Tools route."""
     from ortools.sat.python import cp_model
 
     depot, points, uniq, members, d = _tsp_input(geometry, picks, depot)
     m = len(uniq)
     if m <= 9:
         return held_karp(geometry, points, depot=depot)
-    start = ortools(geometry, points, depot=depot, time_limit_ms=50)
+    if hint is not None and sorted(hint) == list(range(len(points))):
+        start = Route(list(hint), _length(geometry, points, list(hint), depot), "hint")
+    else:
+        start = ortools(geometry, points, depot=depot, time_limit_ms=50)
     _u, _m = _distinct([points[i] for i in start.order])
     hint_seq = [uniq.index(p) for p in _u]
     cm = _cm(d)
