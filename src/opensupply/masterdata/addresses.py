@@ -27,6 +27,8 @@ what is not recognised stays in the detail.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 import threading
 from dataclasses import dataclass
@@ -53,9 +55,11 @@ class _Index:
     """Prefix maps built from jionlp's division tree."""
 
     def __init__(self) -> None:
-        from jionlp.dictionary.dictionary_loader import china_location_loader
+        with contextlib.redirect_stdout(io.StringIO()):  # jionlp and jiojio print banners on import
+            import jionlp  # noqa: F401
+            from jionlp.dictionary.dictionary_loader import china_location_loader
 
-        tree = china_location_loader()
+            tree = china_location_loader()
         self.provinces: dict[str, str] = {}
         self.cities: dict[str, dict[str, tuple[str, bool]]] = {}  # province → name → (city, town_as_district)
         self.districts: dict[tuple[str, str], dict[str, str]] = {}  # (province, city) → name → district

@@ -142,3 +142,14 @@ def test_the_library_fallback_never_invents_or_drops(text, parts):
 def test_a_short_province_name_needs_a_city_district_or_space_after_it(text, parts):
     a = parse_address(text)
     assert (a.province, a.city, a.district, a.detail) == parts
+
+
+def test_loading_the_division_data_prints_nothing():
+    """jionlp prints banners on import; CLI commands promise one JSON object on stdout."""
+    import subprocess
+    import sys
+
+    code = ("from opensupply.oms.normalize import parse_address; "
+            "print(parse_address('浙江省杭州市余杭区文一西路1号').district)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout == "余杭区\n"
