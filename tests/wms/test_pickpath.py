@@ -125,3 +125,11 @@ def test_picks_at_the_same_bin_are_taken_together():
     route = pp.optimize(geo, [(0, 1.5), (3, 2.5), (0, 1.5)])
     assert abs(route.order.index(0) - route.order.index(2)) == 1
     assert pp.optimize(geo, []).length_m == 0
+
+
+def test_the_sweep_has_ratliff_rosenthals_seven_classes_on_one_block():
+    # (U,U,1C) (E,E,1C) (E,E,2C) (0,E,1C) (E,0,1C) (0,0,0C) (0,0,1C): the paper's equivalence classes
+    assert len(pp._tables(2).states) == 7
+    geo = Geometry.from_spec(LayoutSpec(aisles=5, bins_per_side=8))
+    picks = [b.point for b in random.Random(9).sample(generate(LayoutSpec(aisles=5, bins_per_side=8)), 9)]
+    assert pp.grid_dp(geo, picks).length_m == pytest.approx(pp.ratliff_rosenthal(geo, picks).length_m)
