@@ -51,6 +51,8 @@ def test_bulk_approve_allocate_and_ship(live_server, sqlite_db, page, shots, mon
 
     page.goto(f"{live_server.url}/oms/orders/{a}")
     expect(page.locator("h1")).to_contain_text("已分配")
+    expect(page.locator("ol.timeline li")).not_to_have_count(0)
+    shots("order")
     page.locator("a[href^='/oms/fulfilments/']").first.click()
     page.wait_for_url(re.compile(r"/oms/fulfilments/\d+$"))
     page.fill("input[name=tracking_number]", "SF1234567890")
