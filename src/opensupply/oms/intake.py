@@ -12,7 +12,7 @@
   商品未匹配 until `shops.map_sku` maps the code. Only structurally broken rows (the connector's
   `RowError`s, or an order without usable lines) are rejected, with their file line.
 * Holds placed at intake: unmatched_product, address (incomplete address or no usable phone),
-  price (nothing paid, a zero-priced line, or paid far below the goods value), buyer_message,
+  price (nothing paid, no goods value, or paid far below the goods value), buyer_message,
   risk (买家未付款: stored, never approvable until paid). Platform-cancelled orders are stored as
   已取消. `auto_approve` shops: orders without holds are approved through `oms.orders`.
 
@@ -164,8 +164,7 @@ def _holds_for(co: ChannelOrder, row: dict, unmatched: list[str]) -> list[tuple[
     elif row["phone"] is None and not row["_phone_masked"]:
         holds.append(("address", _("收货电话无法识别")))
     paid, goods = row["paid_amount"], row["goods_amount"]
-    if co.status != "unpaid" and (paid <= 0 or any(ln.unit_price is not None and Decimal(ln.unit_price) <= 0
-                                                   for ln in co.lines)
+    if co.status != "unpaid" and (paid <= 0 or goods <= 0  # a free gift line (赠品) alone is normal
                                   or (goods > 0 and paid < goods * PRICE_FLOOR)):
         holds.append(("price", _("价格异常：实付 {paid}，商品金额 {goods}", paid=paid, goods=goods)))
     if co.buyer_message and co.buyer_message.strip():

@@ -204,3 +204,16 @@ def test_auto_approve_shop_approves_orders_without_holds(db):
     orders = _orders(db)
     assert orders["A1"].status == "approved"
     assert orders["A2"].status == "pending" and orders["A2"].on_hold
+
+
+def test_price_hold_for_an_order_paid_far_below_its_goods_but_not_for_a_free_gift(db):
+    c = f.company(db)
+    f.product(db, c, "SKU-A")
+    f.product(db, c, "GIFT")
+    s = shop(db, c)
+    cheap = order("P1", ("SKU-A", 1, "100"))
+    cheap.paid_amount = Decimal("9.90")
+    _import(db, c, s, [cheap, order("P2", ("SKU-A", 1, "100"), ("GIFT", 1, "0"))])
+    orders = _orders(db)
+    assert _holds(db, orders["P1"].id) == ["price"]
+    assert _holds(db, orders["P2"].id) == [] and not orders["P2"].on_hold
