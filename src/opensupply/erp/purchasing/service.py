@@ -5,6 +5,13 @@ Stock enters through `inventory.receive` (the stock bridge posts Dr 1405 / Cr 22
 receipt's date); a vendor bill clears 暂估 at the received value and posts VAT input and the
 payable (Dr 220201 + Dr 222101 / Cr 2202); any price difference goes to 6401, never to stock,
 so the GL stock accounts keep equalling the stock valuation. Payments post Dr 2202 / Cr 1002.
+
+Foreign currency: a supplier whose currency is not the company's is bought from in that currency
+(order, bill and payment amounts are in it, each document keeps the rate of its date). Receipts
+value stock in company currency at the receipt-date rate; the bill books 2202 at its rate with the
+foreign amount beside it (暂估 cleared at the received value, the rest to 6401); a payment at a
+later rate realises the difference on 660301 (see `accounting.fx`). `reverse_payment` undoes a
+payment with a reversing voucher, reopening the bills it paid.
 """
 
 from __future__ import annotations
