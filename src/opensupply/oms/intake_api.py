@@ -146,3 +146,10 @@ def map_sku(body: MappingIn, actor: Actor = WRITE) -> dict:
         fixed = shops.map_sku(uow, body.shop_id, body.channel_sku, product_id, body.quantity)
         return {"shop_id": body.shop_id, "channel_sku": body.channel_sku.strip(), "product_id": product_id,
                 "orders_fixed": fixed}
+
+
+@router.delete("/sku-mappings/{mapping_id}", status_code=204,
+               summary="Forget a mapping (orders already matched keep their product)")
+def delete_mapping(mapping_id: int, actor: Actor = WRITE) -> None:
+    with UnitOfWork(actor) as uow:
+        shops.delete_mapping(uow, mapping_id)

@@ -237,6 +237,7 @@ async def save_shop(shop_id: int, request: Request, p: Page = ADMIN):
     data = shops.ShopSettings(
         name=form.get("name"), default_warehouse_id=int(wh) if wh.isdigit() else None,
         auto_approve=_flag(form, "auto_approve"), merge_enabled=_flag(form, "merge_enabled"),
+        active=_flag(form, "active"),
         price_includes_tax=_flag(form, "price_includes_tax"), tax_rate=form.get("tax_rate"),
         api_base_url=form.get("api_base_url") or "", app_key=form.get("app_key") or "",
         app_secret=form.get("app_secret") or None, access_token=form.get("access_token") or None)
@@ -301,3 +302,13 @@ async def map_code(request: Request, p: Page = WRITE):
     except DomainError as exc:
         return redirect(back, exc.message, kind="error")
     return redirect(back, _("已映射 {code}，更新了 {n} 个订单", code=code, n=fixed))
+
+
+@router.post("/sku-mappings/{mapping_id}/delete")
+def delete_mapping(mapping_id: int, p: Page = WRITE):
+    try:
+        with UnitOfWork(p.actor) as uow:
+            shops.delete_mapping(uow, mapping_id)
+    except DomainError as exc:
+        return redirect("/oms/sku-mappings", exc.message, kind="error")
+    return redirect("/oms/sku-mappings", _("映射已删除"))

@@ -76,7 +76,8 @@ def test_shop_settings_mask_credentials_and_mapping_page_maps(db, tmp_path):
     assert r.status_code == 303
     url = r.headers["location"]
     saved = web.post(url, data={"csrf_token": token, "name": "拼多多店", "app_key": "pdd-key",
-                                "app_secret": "s3cret-value-1234", "tax_rate": "13", "merge_enabled": "on"})
+                                "app_secret": "s3cret-value-1234", "tax_rate": "13", "merge_enabled": "on",
+                                "active": "on"})
     assert saved.status_code == 303
     page = web.get(url).text
     assert "s3cret-value-1234" not in page and "******1234" in page and "/api/v1/webhooks/oms/PDD" in page
@@ -94,7 +95,10 @@ def test_shop_settings_mask_credentials_and_mapping_page_maps(db, tmp_path):
                                                  "product": "KETTLE-9", "quantity": "1"})
     assert mapped.status_code == 303
     assert code not in [u["channel_sku"] for u in api.get("/api/v1/oms/sku-mappings/unmatched").json()["items"]]
-    assert api.get("/api/v1/oms/sku-mappings").json()["items"][0]["product_sku"] == "KETTLE-9"
+    mapping = api.get("/api/v1/oms/sku-mappings").json()["items"][0]
+    assert mapping["product_sku"] == "KETTLE-9" and mapping["channel_sku"] == code
+    assert web.post(f"/oms/sku-mappings/{mapping['id']}/delete", data={"csrf_token": token}).status_code == 303
+    assert api.get("/api/v1/oms/sku-mappings").json()["total"] == 0
     other = web.post("/oms/shops", data={"csrf_token": token, "channel": "jd", "name": "京东店"}).headers["location"]
     pulled = web.post(f"{other}/pull", data={"csrf_token": token})
     assert pulled.status_code == 303 and pulled.headers["location"] == other  # no platform API configured yet
