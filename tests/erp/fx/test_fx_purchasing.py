@@ -141,3 +141,16 @@ def test_a_payment_pays_bills_of_one_currency(db, usd_buyer):
         assert bill.currency_code == "USD"
     with pytest.raises(ValidationFailed), _uow(db, c) as u:
         purchasing.create_payment(u, sup, [purchasing.AllocationIn(bill_id, "11")], payment_date=day(21))
+
+
+def test_purchasing_pages_show_the_currency_and_the_foreign_amounts(db, usd_buyer):
+    c, sup, cup = usd_buyer
+    po_id, bill_id = buy(db, c, sup, cup, qty="2", price="50")  # $100 at 7.10 = ¥710
+    web = f.web_client(db, f.user(db, c, roles=("finance",)))
+    assert "7.1" in web.get(f"/erp/purchase-orders/{po_id}").text
+    page = web.get(f"/erp/vendor-bills/{bill_id}").text
+    assert "USD" in page and "710.00" in page
+    page = web.get("/erp/reports/ap-aging").text
+    assert "100.00 USD" in page and "710.00" in page
+    page = web.get(f"/erp/suppliers/{sup}/statement?date_from=2026-11-01&date_to=2026-11-25").text
+    assert "100.00 USD" in page and "与对账单一致" in page

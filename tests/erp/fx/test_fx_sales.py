@@ -151,3 +151,20 @@ def test_missing_rate_and_currency_mismatch_are_refused(db):
     with _uow(db, s.company, readonly=True) as u:
         assert sales.list_receipts(u, sales.ListQuery())[1] == 0
         assert u.session.query(CustomerReceipt).count() == 0
+
+
+def test_pages_show_the_currency_the_rate_and_the_foreign_amounts(usd_shop):
+    from tests import factories as f
+
+    s, cust = usd_shop
+    invoice_id = sell(s, cust, qty="2", price="50")  # $100 at 7.10
+    with _uow(s.db, s.company) as u:
+        rid = sales.register_receipt(u, cust, "40", receipt_date=day(21)).id
+    web = f.web_client(s.db, f.user(s.db, s.company, roles=("finance",)))
+    page = web.get(f"/erp/invoices/{invoice_id}").text
+    assert "USD" in page and "7.1" in page and "$100.00" in page and "¥426.00" in page  # $60 open = ¥426
+    page = web.get(f"/erp/customer-receipts/{rid}").text
+    assert "$40.00" in page and "7" in page and "¥284.00" in page and "¥4.00" in page  # 40 × (7.10 − 7.00)
+    page = web.get("/erp/reports/ar-aging").text
+    assert "$60.00" in page and "¥426.00" in page
+    assert "$100.00" in web.get("/erp/invoices").text
