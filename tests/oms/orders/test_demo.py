@@ -10,6 +10,7 @@ from opensupply.demo import seed_demo
 from opensupply.inventory import service as inv
 from opensupply.masterdata.models import Company
 from opensupply.oms.models import OmsFulfilment, OmsOrder, OmsReturn, OmsShop
+from tests import factories as f
 
 
 def test_demo_orders(db, monkeypatch):
@@ -43,3 +44,14 @@ def test_demo_orders(db, monkeypatch):
         assert tb["total_debit"] == tb["total_credit"]
         val = inv.valuation(uow)
         assert val["total_value"] == val["gl_inventory_balance"]
+        order_ids = list(s.scalars(select(OmsOrder.id).where(OmsOrder.company_id == cid)))
+        ful_ids = list(s.scalars(select(OmsFulfilment.id).where(OmsFulfilment.company_id == cid)))
+        ret_ids = list(s.scalars(select(OmsReturn.id).where(OmsReturn.company_id == cid)))
+    # every page renders on the demo's varied data (held, merged, split, ERP-entered, returned …)
+    web = f.web_client(db, "admin", "Demo-pass-2026")
+    urls = ["/oms/orders", "/oms/orders?hold=1", "/oms/orders?status=allocated", "/oms/fulfilments",
+            "/oms/returns", "/oms/dashboard"]
+    urls += [f"/oms/orders/{i}" for i in order_ids] + [f"/oms/fulfilments/{i}" for i in ful_ids]
+    urls += [f"/oms/returns/{i}" for i in ret_ids]
+    for url in urls:
+        assert web.get(url).status_code == 200, url
