@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import urllib.parse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -18,6 +19,7 @@ from opensupply.core.errors import DomainError
 from opensupply.core.http import Page, page_permission
 from opensupply.core.i18n import _
 from opensupply.core.i18n import lazy_gettext as _l
+from opensupply.core.sequences import DEFAULT_TZ
 from opensupply.core.tabular import write_csv, write_xlsx
 from opensupply.core.uow import UnitOfWork
 from opensupply.masterdata import models as md
@@ -147,15 +149,16 @@ async def waves_build(request: Request, p: Page = WRITE):
             cutoff = dt.datetime.fromisoformat(form["ship_by_before"])
         except ValueError:
             return redirect("/wms/waves", _("截单时间格式不正确"), "error")
-        if cutoff.tzinfo is None:  # typed in the company's local time
-            from zoneinfo import ZoneInfo
-
-            from opensupply.core.sequences import DEFAULT_TZ
-
-            cutoff = cutoff.replace(tzinfo=ZoneInfo(DEFAULT_TZ))
 
     def run():
         with UnitOfWork(p.actor) as uow:
+            nonlocal cutoff
+            if cutoff is not None and cutoff.tzinfo is None:  # typed in the company's local time
+                company = uow.session.get(md.Company, uow.company_id)
+                try:
+                    cutoff = cutoff.replace(tzinfo=ZoneInfo(company.timezone or DEFAULT_TZ))
+                except (ZoneInfoNotFoundError, ValueError):
+                    cutoff = cutoff.replace(tzinfo=ZoneInfo(DEFAULT_TZ))
             wave = waves.build_wave(uow, _int(form.get("warehouse_id")) or 0, carrier_id=_int(form.get("carrier_id")),
                                     ship_by_before=cutoff, order_type=form.get("order_type") or None,
                                     zone=form.get("zone") or None, max_orders=form.get("max_orders") or 30,

@@ -107,3 +107,23 @@ def test_without_javascript_a_refused_scan_comes_back_as_a_red_banner(db):
     assert r.status_code == 303
     page = c.get(r.headers["location"]).text
     assert 'class="pda-banner err"' in page and "扫描的库位 A-01-01 与拣货任务要求的 A-04-03 不符" in page
+
+
+def test_build_form_cutoff_is_the_companys_local_time(db):
+    import datetime as dt
+
+    from opensupply.oms.models import OmsFulfilment
+
+    fl = fo.floor(db)
+    early, late = fo.order(fl, {"YS-MUG-01": 1}), fo.order(fl, {"YS-MUG-01": 1})
+    with fl.uow() as uow:  # ship-by 09:00 and 11:00 Shanghai time
+        uow.get(OmsFulfilment, early).ship_by = dt.datetime(2026, 11, 26, 1, 0, tzinfo=dt.UTC)
+        uow.get(OmsFulfilment, late).ship_by = dt.datetime(2026, 11, 26, 3, 0, tzinfo=dt.UTC)
+    c = f.web_client(db, f.user(db, fl.company, roles=("warehouse",)))
+    r = c.post("/wms/waves", data={"csrf_token": csrf(c), "warehouse_id": fl.wh.warehouse_id,
+                                   "ship_by_before": "2026-11-26T10:00"})
+    wave_id = int(r.headers["location"].rsplit("/", 1)[1])
+    with fl.uow(readonly=True) as uow:
+        from opensupply.wms import waves
+
+        assert [m.fulfilment_id for m in waves.live_members(uow, wave_id)] == [early]
