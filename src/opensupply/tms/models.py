@@ -41,6 +41,7 @@ class TmsCarrierSetting(CompanyEntity, Base):
     app_key: Mapped[str | None] = mapped_column(String(120))
     app_secret: Mapped[str | None] = mapped_column(String(200))  # also the tracking webhook's signing secret
     default_service: Mapped[str | None] = mapped_column(String(40))
+    rules: Mapped[dict | None] = mapped_column(JSON)  # choose-by-rule preferences (see tms/rates.py)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
