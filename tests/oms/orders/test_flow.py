@@ -310,3 +310,19 @@ def test_stock_arriving_tops_up_backorders_most_urgent_first(db):
     with w.uow(readonly=True) as uow:
         assert inv.available(uow, w.products["LAMP"]) == 0
         assert {x.id for x in ful.ready_fulfilments(uow, w.wh2)} == {_fuls(w, vip)[0].id, _fuls(w, normal)[0].id}
+
+
+def test_presale_orders_ship_on_their_own_fulfilment_type(db):
+    import datetime as dt
+
+    w = fo.world(db)
+    pre = fo.approved(w, [("CUP", 1, "50")], presale=True)
+    now = fo.approved(w, [("CUP", 1, "50")])
+    with w.uow() as uow:
+        assert all(r["ok"] for r in allocation.allocate_orders(uow, [pre, now]))
+    assert _fuls(w, pre)[0].order_type == "presale" and _fuls(w, now)[0].order_type == "normal"
+    with w.uow(readonly=True) as uow:
+        assert [f.id for f in ful.ready_fulfilments(uow, w.wh1, order_type="presale")] == [_fuls(w, pre)[0].id]
+        assert [f.id for f in ful.ready_fulfilments(uow, w.wh1, order_type="normal")] == [_fuls(w, now)[0].id]
+        soon = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+        assert ful.ready_fulfilments(uow, w.wh1, ship_by_before=soon) == []  # no promised dates in this test
