@@ -435,13 +435,19 @@ def comparison(uow: UnitOfWork, shipment_id: int) -> list[dict]:
     cheapest = min(eligible, key=lambda q: (q.total, q.id)).id if eligible else None
     return [{"id": q.id, "carrier_id": q.carrier_id, "carrier": names.get(q.carrier_id),
              "rate_card_id": q.rate_card_id, "rate_card": cards.get(q.rate_card_id), "eligible": q.eligible,
-             "reason": q.reason, "chargeable_kg": _s(q.chargeable_kg), "freight": _s(q.freight),
-             "surcharges": _s(q.surcharges), "total": _s(q.total), "lead_days": q.lead_days,
+             "reason": q.reason, "chargeable_kg": _s(q.chargeable_kg), "freight": _m(q.freight),
+             "surcharges": _m(q.surcharges), "total": _m(q.total), "lead_days": q.lead_days,
              "breakdown": q.breakdown, "chosen": q.chosen, "cheapest": q.id == cheapest} for q in quotes]
 
 
 def _s(v) -> str | None:
-    return None if v is None else str(v)
+    """A quantity as text without trailing zeros."""
+    return None if v is None else f"{Decimal(v).normalize():f}"
+
+
+def _m(v) -> str | None:
+    """An amount as text with two decimals."""
+    return None if v is None else str(Decimal(v).quantize(Decimal("0.01")))
 
 
 def card_dict(uow: UnitOfWork, card: TmsRateCard, *, lines: bool = False) -> dict:
@@ -450,15 +456,15 @@ def card_dict(uow: UnitOfWork, card: TmsRateCard, *, lines: bool = False) -> dic
          "carrier": p.name if p else None, "service": card.service,
          "valid_from": card.valid_from.isoformat() if card.valid_from else None,
          "valid_to": card.valid_to.isoformat() if card.valid_to else None,
-         "volumetric_divisor": card.volumetric_divisor, "min_charge": _s(card.min_charge),
+         "volumetric_divisor": card.volumetric_divisor, "min_charge": _m(card.min_charge),
          "fuel_surcharge_pct": _s(card.fuel_surcharge_pct), "max_weight_kg": _s(card.max_weight_kg),
          "active": card.active, "lines_count": len(card.lines), "source_file": card.source_file}
     if lines:
         d["lines"] = [{"id": ln.id, "origin_province": ln.origin_province, "dest_province": ln.dest_province,
-                       "first_weight_kg": _s(ln.first_weight_kg), "first_price": _s(ln.first_price),
-                       "additional_unit_kg": _s(ln.additional_unit_kg), "additional_price": _s(ln.additional_price),
-                       "min_charge": _s(ln.min_charge), "lead_days": ln.lead_days} for ln in card.lines]
-        d["surcharges"] = [{"id": s.id, "code": s.code, "name": s.name, "kind": s.kind, "amount": _s(s.amount),
+                       "first_weight_kg": _s(ln.first_weight_kg), "first_price": _m(ln.first_price),
+                       "additional_unit_kg": _s(ln.additional_unit_kg), "additional_price": _m(ln.additional_price),
+                       "min_charge": _m(ln.min_charge), "lead_days": ln.lead_days} for ln in card.lines]
+        d["surcharges"] = [{"id": s.id, "code": s.code, "name": s.name, "kind": s.kind, "amount": _m(s.amount),
                             "provinces": s.provinces, "optional": s.optional} for s in card.surcharges]
     return d
 

@@ -319,7 +319,7 @@ def shipment_dict(uow: UnitOfWork, ship: TmsShipment, *, carriers: dict[int, str
             "mode": ship.mode, "fulfilment_id": ship.fulfilment_id, "warehouse_id": ship.warehouse_id,
             "carrier_id": ship.carrier_id, "carrier": carrier_name, "service": ship.service,
             "tracking_number": ship.tracking_number, "choose_by": ship.choose_by,
-            "quoted_cost": _s(ship.quoted_cost), "actual_cost": _s(ship.actual_cost),
+            "quoted_cost": _m(ship.quoted_cost), "actual_cost": _m(ship.actual_cost),
             "origin_province": ship.origin_province, "receiver_name": ship.receiver_name,
             "province": ship.province, "city": ship.city, "district": ship.district,
             "address": ship.address_detail, "packages": ship.packages, "weight_kg": _s(ship.weight_kg),
@@ -331,7 +331,11 @@ def shipment_dict(uow: UnitOfWork, ship: TmsShipment, *, carriers: dict[int, str
 
 
 def _s(v) -> str | None:
-    return None if v is None else str(v)
+    return None if v is None else f"{Decimal(v).normalize():f}"
+
+
+def _m(v) -> str | None:
+    return None if v is None else str(Decimal(v).quantize(Decimal("0.01")))
 
 
 def carrier_names(uow: UnitOfWork, ids) -> dict[int, str]:
@@ -369,3 +373,28 @@ def _on_shipment_confirmed(uow: UnitOfWork, event: Event) -> None:
                            description=_("仓库已发货，交承运商揽收"))
     elif ship.carrier_id and rates.connector_configured(uow, ship.carrier_id):
         book_waybill(uow, ship.id)
+
+
+# ------------------------------------------------------------------ label
+def label_pdf(uow: UnitOfWork, shipment_id: int) -> tuple[bytes, str]:
+    """The waybill label (100 × 150 mm, one page per package) with the Code128 waybill barcode."""
+    from opensupply.web.pdf import render_pdf
+    from opensupply.wms.labels import code128, qr
+
+    ship = get_shipment(uow, shipment_id)
+    if not ship.tracking_number:
+        raise Conflict(_("运单 {n} 还没有运单号：请先下单", n=ship.number), field="tracking_number")
+    carrier = uow.session.get(md.Partner, ship.carrier_id) if ship.carrier_id else None
+    pkgs = ship.packages_rel or []
+    pages = [{"index": i, "total": max(len(pkgs), 1), "number": p.number,
+              "weight": f"{p.weight_kg.normalize():f}" if p.weight_kg else None} for i, p in enumerate(pkgs, 1)] \
+        or [{"index": 1, "total": 1, "number": ship.number, "weight": None}]
+    phone = ship.phone
+    if phone and len(phone) == 11:
+        phone = phone[:3] + "****" + phone[7:]  # 面单隐私：中间四位打码
+    ctx = {"s": ship, "phone": phone, "carrier": carrier.name if carrier else _("快递"), "pages": pages,
+           "company": uow.session.get(md.Company, uow.company_id),
+           "warehouse": uow.session.get(md.Warehouse, ship.warehouse_id) if ship.warehouse_id else None,
+           "sort_code": ship.province or "", "tracking_barcode": code128(ship.tracking_number),
+           "number_barcode": code128(ship.number, height_mm=8, module_mm=0.25), "tracking_qr": qr(ship.tracking_number)}
+    return render_pdf("tms/label_waybill.html", **ctx), f"{ship.tracking_number}.pdf"
