@@ -654,9 +654,12 @@ def finish_cancelled(uow: UnitOfWork, order: OmsOrder, reason: str) -> None:
     if left:
         if order.status == "picking":
             transition(uow, order, "allocated")
-        transition(uow, order, "approved", message=_("拦截完成，其余商品重新分配"))
-        uow.flush()
-        allocation.allocate_orders(uow, [order.id])
+        if any(ln.refund_status == "refunded" for ln in order.lines):  # a partial refund: the rest ships
+            transition(uow, order, "approved", message=_("拦截完成，其余商品重新分配"))
+            uow.flush()
+            allocation.allocate_orders(uow, [order.id])
+        else:  # stopped by a person (address change …): back to 已审核 for them to decide
+            transition(uow, order, "approved", message=_("拦截完成，订单退回已审核"))
     elif shipped:
         refresh_status(uow, order)
     else:

@@ -134,3 +134,41 @@ def test_only_users_seeing_buyer_data_may_edit_an_address(db):
     clerk = f.api_client(db, f.user(db, w.company, roles=("oms_clerk",)))
     r = clerk.post(f"/api/v1/oms/orders/{oid}/address", json={"address": "浙江省杭州市西湖区文三路 478 号"})
     assert r.status_code == 403
+
+
+def test_api_merge_split_refund_intercept(db):
+    w = fo.world(db)
+    a = fo.order(w, [("CUP", 1, "50")])
+    b = fo.order(w, [("TOWEL", 1, "20")])
+    c = fo.order(w, [("CUP", 3, "150")])
+    api = f.api_client(db, f.user(db, w.company, roles=("sales",)))
+    r = api.post("/api/v1/oms/orders/merge", json={"order_ids": [a, b]})
+    assert r.status_code == 200 and sorted(r.json()["order_ids"]) == sorted([a, b])
+    assert api.post(f"/api/v1/oms/orders/{b}/unmerge").json()["order_ids"] == [b]
+    line = api.get(f"/api/v1/oms/orders/{c}").json()["lines"][0]["id"]
+    r = api.post(f"/api/v1/oms/orders/{c}/split", json={"parts": [{str(line): "1"}, {str(line): "1"}]})
+    assert r.status_code == 422 and "拆分数量合计" in r.json()["error"]["message"]
+    r = api.post(f"/api/v1/oms/orders/{c}/split", json={"parts": [{str(line): "1"}, {str(line): "2"}]})
+    assert r.status_code == 200 and len(r.json()["split_plan"]) == 2
+    api.post("/api/v1/oms/orders/approve", json={"order_ids": [a, b, c]})
+    res = api.post("/api/v1/oms/orders/allocate", json={"order_ids": [a, b, c]}).json()
+    assert res["ok"] == 3, res
+    fuls = api.get(f"/api/v1/oms/orders/{c}").json()["fulfilments"]
+    assert sorted(x["quantity"] for x in fuls) == ["1.000000", "2.000000"]
+    r = api.post(f"/api/v1/oms/orders/{a}/deallocate", json={"reason": "换仓"})
+    assert r.json()["status"] == "approved"
+    fb = api.get(f"/api/v1/oms/orders/{b}").json()["fulfilments"][0]["id"]
+    r = api.post(f"/api/v1/oms/fulfilments/{fb}/intercept", json={"reason": "买家来电拦截"})
+    assert r.json()["intercepted"]
+    assert api.post(f"/api/v1/oms/fulfilments/{fb}/ship", json={"tracking_number": "X1"}).json()["error"]["code"] \
+        == "intercepted"
+    r = api.post(f"/api/v1/oms/fulfilments/{fb}/cancel", json={"reason": "拦截完成"})
+    assert r.json()["status"] == "cancelled"
+    assert api.get(f"/api/v1/oms/orders/{b}").json()["status"] == "approved"  # back for the clerk to decide
+    r = api.post(f"/api/v1/oms/orders/{c}/refund", json={"reason": "仅退款", "cancelled": True})
+    assert r.json()["outcome"] == "cancelled"
+    assert api.get(f"/api/v1/oms/orders/{c}").json()["status"] == "cancelled"
+    h = api.post("/api/v1/oms/orders/hold", json={"order_ids": [a], "kind": "manual"}).json()
+    assert h["ok"] == 1
+    hold_id = api.get(f"/api/v1/oms/orders/{a}").json()["holds"][0]["id"]
+    assert api.post(f"/api/v1/oms/holds/{hold_id}/release").json()["released_at"]
