@@ -27,6 +27,7 @@ from opensupply.core.uow import UnitOfWork
 from opensupply.erp.sales.models import SalesOrder
 from opensupply.inventory import service as inv
 from opensupply.masterdata import models as md
+from opensupply.oms import fulfilments as oms_ful
 from opensupply.oms.models import OmsFulfilment, OmsFulfilmentLine, OmsOrder
 from opensupply.web.pdf import render_pdf
 
@@ -84,7 +85,8 @@ def assign_waybill(uow: UnitOfWork, fulfilment_id: int, *, carrier_id: int | Non
                    tracking_number: str | None = None) -> str:
     """The waybill number of the fulfilment's cartons: kept when they have one, else the given one or
     the carrier's next number. Needed before the label is printed."""
-    f = uow.get(OmsFulfilment, int(fulfilment_id), for_update=True)
+    f = uow.get(OmsFulfilment, int(fulfilment_id))
+    oms_ful.lock(uow, [f.id])  # OMS's lock order: orders, then the fulfilment
     if f.intercepted:
         raise Conflict(_("发货单 {n} 已拦截，不能打印面单", n=f.number), code="intercepted")
     pkgs = [p for p in packing.packages_of(uow, f.id) if p.lines and p.state != "shipped"]

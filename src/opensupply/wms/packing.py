@@ -63,7 +63,12 @@ def _dec(value, field: str, *, allow_zero: bool = False) -> Decimal | None:
 
 
 def _fulfilment(uow: UnitOfWork, fulfilment_id: int, *, lock: bool = False) -> OmsFulfilment:
-    return uow.get(OmsFulfilment, int(fulfilment_id), for_update=lock)
+    """The fulfilment; with `lock`, locked the way OMS locks it (its orders first, then the
+    fulfilment), so packing and shipping never deadlock with a platform refund landing at once."""
+    f = uow.get(OmsFulfilment, int(fulfilment_id))
+    if lock:
+        oms_ful.lock(uow, [f.id])
+    return f
 
 
 # ------------------------------------------------------------------ what the packer scans
