@@ -44,7 +44,7 @@ class AuditLog(Base):
 def _jsonable(value):
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, dt.datetime | dt.date):
+    if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, enum.Enum):
         return value.value
