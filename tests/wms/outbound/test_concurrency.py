@@ -87,3 +87,37 @@ def test_two_handhelds_confirming_one_pick_move_it_once(db):
     assert fo.on_hand(fl, "YS-MUG-01", "PACK") == Decimal(2)
     with fl.uow(readonly=True) as uow:
         assert uow.session.scalar(select(func.count()).select_from(WmsTask).where(WmsTask.state == "done")) == 1
+
+
+def test_ship_confirm_racing_a_platform_refund_ships_or_intercepts_never_both(db, monkeypatch):
+    from opensupply.core import jobs
+    from opensupply.oms import orders as oms_orders
+    from opensupply.oms.models import OmsFulfilment
+    from opensupply.wms import packing
+
+    monkeypatch.setattr(jobs, "in_process", False)
+    fl = fo.floor(db)
+    oid, fid = fo.channel_order(fl, {"YS-MUG-01": 1})
+    with fl.uow() as uow:
+        wid = _build_and_release(uow, fl.wh.warehouse_id)
+    with fl.uow(readonly=True) as uow:
+        (task,) = waves.wave_tasks(uow, wid)
+    with fl.uow() as uow:
+        picking.confirm_pick(uow, task.id, bin_code="A-04-03", product_code="YS-MUG-01", quantity="1")
+    with fl.uow() as uow:
+        packing.pack_item(uow, fid, product_code="YS-MUG-01")
+    actor = f.system(fl.company)
+    results = _race([
+        lambda: atomic(actor, lambda uow: packing.ship_confirm(uow, fid)["status"], db=db),
+        lambda: atomic(actor, lambda uow: oms_orders.apply_platform_refund(uow, oid, reason="买家退款", cancelled=True),
+                       db=db),
+    ])
+    shipped, refund = results
+    with fl.uow(readonly=True) as uow:
+        ful = uow.get(OmsFulfilment, fid)
+        if shipped == "shipped":  # the parcel left first: the refund becomes an after-sales case
+            assert refund == "after_sales" and ful.status == "shipped" and not ful.intercepted
+        else:  # the refund came first: intercepted, and ship confirm was refused
+            assert isinstance(shipped, Conflict) and shipped.code == "intercepted", results
+            assert refund == "intercepted" and ful.intercepted and ful.status != "shipped"
+            assert fo.on_hand(fl, "YS-MUG-01", "PACK") == 1  # still on the bench, to go back to the shelf
