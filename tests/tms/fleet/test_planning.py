@@ -53,8 +53,6 @@ def test_plan_respects_capacity_and_windows_and_lists_the_rest(db):
         # the stored routes pass the solver-independent check on the problem built from the same data
         node = {sid: i + 1 for i, sid in enumerate(pi.shipment_ids)}
         routes = [[node[s.shipment_id] for s in r.stops] for r in plan.routes]
-        _routes, dropped, _stats = [], [n for n in range(1, pi.problem.num_customers + 1)
-                                        if n not in {c for r in routes for c in r}], None
         keep = [0, *sorted(c for r in routes for c in r)]
         p = pi.problem
         sub = routing.RoutingProblem(
