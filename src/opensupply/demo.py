@@ -31,6 +31,7 @@ DEMO_SEEDERS: list[str] = [
     "opensupply.crm.demo:seed",
     "opensupply.oms.demo:seed",
     "opensupply.wms.demo:seed",
+    "opensupply.tms.demo:seed",
     "opensupply.tms.fleet_demo:seed",
 ]
 
