@@ -20,6 +20,7 @@ from opensupply.core.errors import Conflict, ValidationFailed
 from opensupply.core.events import Event, subscribe
 from opensupply.core.i18n import _
 from opensupply.core.i18n import lazy_gettext as _l
+from opensupply.core.jobs import JobContext, job
 from opensupply.core.sequences import company_today, next_number, register_sequence
 from opensupply.core.types import utcnow
 from opensupply.core.uow import UnitOfWork
@@ -398,3 +399,11 @@ def label_pdf(uow: UnitOfWork, shipment_id: int) -> tuple[bytes, str]:
            "sort_code": ship.province or "", "tracking_barcode": code128(ship.tracking_number),
            "number_barcode": code128(ship.number, height_mm=8, module_mm=0.25), "tracking_qr": qr(ship.tracking_number)}
     return render_pdf("tms/label_waybill.html", **ctx), f"{ship.tracking_number}.pdf"
+
+
+@job("tms.flag_late")
+def flag_late_job(ctx: JobContext) -> dict:
+    """The daily job: flag late shipments (params: {"today": "YYYY-MM-DD"} optional)."""
+    today = dt.date.fromisoformat(ctx.params["today"]) if ctx.params.get("today") else None
+    with ctx.uow() as uow:
+        return {"flagged": flag_late(uow, today)}
