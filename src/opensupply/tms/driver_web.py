@@ -22,7 +22,6 @@ from . import dispatch, fleet, planning
 
 router = APIRouter(prefix="/tms", include_in_schema=False)
 DRIVE = Depends(page_permission("tms.drive"))
-STATUS = {"pending": "待配送", "arrived": "已到达", "delivered": "已送达", "failed": "未送达", "skipped": "已跳过"}
 
 
 def nav_url(lat: float | None, lon: float | None, name: str | None) -> str | None:
@@ -47,7 +46,6 @@ def driver_page(p: Page = DRIVE, all_days: int = 0):
                 route["day"] = plan["day"]
                 for s in route["stops"]:
                     s["nav"] = nav_url(s["lat"], s["lon"], s["receiver"])
-                    s["status_label"] = _(STATUS.get(s["status"], s["status"]))
                 routes.append(route)
     todo = sum(1 for r in routes for s in r["stops"] if s["status"] in ("pending", "arrived"))
     return render(p, "tms/driver.html", title=_("司机任务"), driver=driver, routes=routes, today=today.isoformat(),

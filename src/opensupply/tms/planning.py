@@ -18,6 +18,7 @@ not dispatched replaces its routes.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
@@ -40,6 +41,8 @@ SERVICE_S = 300  # seconds spent at each stop
 DEFAULT_SHIFT = (dt.time(8, 0), dt.time(18, 0))
 PLAN_LABELS = {"draft": _l("草稿"), "planning": _l("排线中"), "planned": _l("已排线"), "dispatched": _l("已调度"),
                "done": _l("已完成"), "failed": _l("排线失败")}
+STOP_LABELS = {"pending": _l("待配送"), "arrived": _l("已到达"), "delivered": _l("已送达"), "failed": _l("未送达"),
+               "skipped": _l("已跳过")}
 
 
 def plan_label(status: str) -> str:
@@ -232,14 +235,16 @@ def store_solution(uow: UnitOfWork, pi: PlanInput, routes: list[list[int]], drop
                               strict=False):
         times, _ok = _schedule(problem, route)
         path = [0, *route, 0]
-        metres = sum(problem.distance[a][b] for a, b in zip(path, path[1:], strict=False))
+        metres = sum(problem.distance[a][b] for a, b in itertools.pairwise(path))
         end = times[-1] + SERVICE_S + problem.travel_time(route[-1], 0)
         km = round(metres / 1000, 2)
         cost = (Decimal(str(km)) * vehicle.cost_per_km + vehicle.fixed_cost).quantize(Decimal("0.01"))
-        r = TmsRoute(company_id=uow.company_id, vehicle_id=vehicle.id, status="planned", distance_km=km, duration_min=round(end / 60, 1),
+        r = TmsRoute(company_id=uow.company_id, vehicle_id=vehicle.id, status="planned", distance_km=km,
+                     duration_min=round(end / 60, 1),
                      load_kg=sum((ships[pi.shipment_ids[c - 1]].weight_kg for c in route), Decimal(0)), cost=cost)
         for seq, (c, t) in enumerate(zip(route, times, strict=True), 1):
-            r.stops.append(TmsRouteStop(company_id=uow.company_id, shipment_id=pi.shipment_ids[c - 1], sequence=seq, status="pending",
+            r.stops.append(TmsRouteStop(company_id=uow.company_id, shipment_id=pi.shipment_ids[c - 1], sequence=seq,
+                                        status="pending",
                                         eta=(pi.shift_start + dt.timedelta(seconds=t)).astimezone(dt.UTC)))
         plan.routes.append(r)
         total_km += km
@@ -363,6 +368,10 @@ def list_plans(uow: UnitOfWork, *, q: str | None = None, status: str | None = No
     return list(uow.session.scalars(stmt.order_by(p.id.desc()).limit(limit).offset(offset))), total
 
 
+def _money(value) -> str:
+    return str(Decimal(value).quantize(Decimal("0.01")))
+
+
 def plan_dict(uow: UnitOfWork, plan: TmsRoutePlan, *, routes: bool = True) -> dict:
     from .models import TmsDriver
 
@@ -370,7 +379,7 @@ def plan_dict(uow: UnitOfWork, plan: TmsRoutePlan, *, routes: bool = True) -> di
     out = {"id": plan.id, "number": plan.number, "depot_id": depot.id, "depot": depot.name,
            "depot_lat": depot.lat, "depot_lon": depot.lon, "day": plan.day.isoformat(), "status": plan.status,
            "status_label": plan_label(plan.status), "total_km": plan.total_km,
-           "total_cost": None if plan.total_cost is None else str(plan.total_cost),
+           "total_cost": None if plan.total_cost is None else _money(plan.total_cost),
            "unassigned": plan.unassigned or [], "stats": plan.stats or {}, "job": job_state(uow, plan)}
     if not routes:
         return out
@@ -391,10 +400,11 @@ def plan_dict(uow: UnitOfWork, plan: TmsRoutePlan, *, routes: bool = True) -> di
                           "address": " ".join(x for x in (s.city, s.district, s.address_detail) if x),
                           "lat": s.lat, "lon": s.lon, "weight_kg": str(s.weight_kg), "load_kg": str(load),
                           "eta": st.eta.astimezone(tz).strftime("%H:%M") if st.eta else None,
-                          "status": st.status, "fail_reason": st.fail_reason, "has_pod": bool(st.pod_path)})
+                          "status": st.status, "status_label": str(STOP_LABELS.get(st.status, st.status)),
+                          "fail_reason": st.fail_reason, "has_pod": bool(st.pod_path)})
         out["routes"].append({"id": r.id, "vehicle_id": v.id, "vehicle": v.code, "plate": v.plate,
                               "driver_id": r.driver_id, "driver": d.name if d else None, "status": r.status,
                               "distance_km": r.distance_km, "duration_min": r.duration_min,
-                              "load_kg": str(r.load_kg), "capacity_kg": str(v.capacity_kg), "cost": str(r.cost),
+                              "load_kg": str(r.load_kg), "capacity_kg": str(v.capacity_kg), "cost": _money(r.cost),
                               "stops": stops})
     return out
