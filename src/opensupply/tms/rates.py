@@ -420,6 +420,8 @@ def choose(uow: UnitOfWork, shipment_id: int, by: str | int = "cost") -> TmsQuot
     ship.service = card.service if card else None
     ship.quoted_cost = best.total
     ship.choose_by = mode
+    if ship.promised_date is None and best.lead_days:  # the carrier's promise, counted from today
+        ship.promised_date = company_today(uow) + dt.timedelta(days=best.lead_days)
     uow.flush()
     return best
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from opensupply.core.errors import Conflict, ValidationFailed
-from opensupply.core.events import Event
+from opensupply.core.events import Event, add_to_outbox
 from opensupply.core.uow import Actor, UnitOfWork
 from opensupply.oms import allocation
 from opensupply.oms import fulfilments as ful
@@ -162,13 +162,17 @@ def test_wms_ship_event_creates_the_shipment_and_delivery_reaches_the_order(db):
                    "tracking_number": "SF100200300", "packages": [{"number": "P1", "weight_kg": "2.3"}],
                    "receiver": {"name": "张三", "phone": "13800138000", "province": "北京市", "city": "北京市",
                                 "district": "朝阳区", "address": "建国路 1 号"}}
-    ev = Event("00000000-0000-0000-0000-0000000000aa", "wms.shipment_confirmed", w.company, payload)
-    for _ in range(2):  # a redelivered event makes no second shipment
-        with w.uow() as uow:
-            shipments._on_shipment_confirmed(uow, ev)
+    with w.uow() as uow:  # emitted as WMS does; dispatched to TMS after the commit
+        event_id = add_to_outbox(uow, "wms.shipment_confirmed", payload)
+    with w.uow(readonly=True) as uow:
+        assert uow.session.scalars(select(TmsShipment.id).where(TmsShipment.fulfilment_id == fid)).all()
+    with w.uow() as uow:  # a redelivered event makes no second shipment
+        shipments._on_shipment_confirmed(uow, Event(event_id, "wms.shipment_confirmed", w.company, payload))
     with w.uow() as uow:
         (s,) = uow.session.scalars(select(TmsShipment).where(TmsShipment.fulfilment_id == fid)).all()
         assert s.status == "in_transit" and s.carrier_id == sf and s.quoted_cost == D("49.00")
+        assert s.promised_date is not None  # today + 顺丰's 1 day
+        assert shipments.flag_late(uow, s.promised_date + dt.timedelta(days=1)) == 1
         later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
         shipments.add_tracking_event(uow, s.id, status="delivered", at=later, location="北京朝阳", source="carrier",
                                      external_id="D1")
@@ -177,3 +181,4 @@ def test_wms_ship_event_creates_the_shipment_and_delivery_reaches_the_order(db):
         msgs = [e.message for e in oo.timeline(uow, order_id=oid)]
     assert any("SF100200300" in m and "已签收" in m for m in msgs)
     assert any("运输中" in m for m in msgs)
+    assert any("已超过承诺送达日" in m for m in msgs)  # the late flag reaches the order timeline
