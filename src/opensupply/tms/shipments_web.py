@@ -81,7 +81,7 @@ def shipments_page(request: Request, p: Page = READ):
     return render(p, "tms/shipments.html", title=_("运单"), items=items, total=total, offset=offset,
                   limit=PAGE_SIZE, filters=request.query_params, keep=_keep(request), carriers=carriers,
                   statuses=[(k, str(v)) for k, v in shipments.STATUS_LABELS.items()], provinces=PROVINCES,
-                  error=getattr(p.request.state, "error", None))
+                  error=getattr(p.request.state, "error", None), can_write=p.actor.can("tms.write"))
 
 
 @router.get("/shipments/export")
@@ -108,9 +108,10 @@ def shipment_page(shipment_id: int, p: Page = READ):
     with UnitOfWork(p.actor, readonly=True) as uow:
         s = detail(uow, shipment_id)
         carriers = _carriers(uow)
+        connector = bool(s["carrier_id"] and rates.connector_configured(uow, s["carrier_id"]))
     for e in s["timeline"]:
         e["at_dt"] = dt.datetime.fromisoformat(e["at"])
-    return render(p, "tms/shipment_detail.html", title=s["number"], s=s, carriers=carriers,
+    return render(p, "tms/shipment_detail.html", title=s["number"], s=s, carriers=carriers, connector=connector,
                   event_statuses=[(k, str(v)) for k, v in shipments.STATUS_LABELS.items()
                                   if k not in ("draft", "booked", "cancelled")] + [("info", _("物流信息"))],
                   can_write=p.actor.can("tms.write"))
@@ -161,6 +162,23 @@ async def shipment_event(shipment_id: int, request: Request, p: Page = WRITE):
     description = str(form.get("description") or "")
     return await _act(p, shipment_id, lambda uow: shipments.add_tracking_event(
         uow, shipment_id, status=status, at=None, location=location, description=description), _("已记录跟踪事件"))
+
+
+@router.post("/shipments/{shipment_id}/refresh")
+async def shipment_refresh(shipment_id: int, p: Page = WRITE):
+    from . import tracking
+
+    return await _act(p, shipment_id, lambda uow: tracking.refresh(uow, shipment_id), _("已从承运商更新跟踪信息"))
+
+
+@router.post("/shipments/flag-late")
+async def shipments_flag_late(p: Page = WRITE):
+    def run() -> int:
+        with UnitOfWork(p.actor) as uow:
+            return shipments.flag_late(uow)
+
+    n = await run_in_threadpool(run)
+    return redirect("/tms/shipments?late=1", _("已标记 {n} 个延误运单", n=n))
 
 
 @router.get("/shipments/{shipment_id}/label.pdf")

@@ -37,6 +37,10 @@ def test_shipment_pages_show_comparison_and_timeline(db):
                                                   "description": "已发车", "csrf_token": token})
     html = web.get(f"/tms/shipments/{sid}").text
     assert "杭州转运中心" in html and "运输中" in html and "打印面单" in html
+    r = web.post(f"/tms/shipments/{sid}/refresh", data={"csrf_token": token})
+    assert r.status_code == 303 and "error" not in r.headers.get("set-cookie", "")
+    r = web.post("/tms/shipments/flag-late", data={"csrf_token": token})
+    assert r.status_code == 303 and r.headers["location"] == "/tms/shipments?late=1"
     lst = web.get("/tms/shipments", params={"status": "in_transit"}).text
     assert "SO-778" in lst
     assert "SO-778" not in web.get("/tms/shipments", params={"late": "1"}).text
