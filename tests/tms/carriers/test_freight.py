@@ -75,3 +75,39 @@ def test_bad_rows_are_reported_by_line_and_nothing_imported(db):
     assert [r["line"] for r in err.value.rejected] == [3, 4]
     with UnitOfWork(Actor.system(c)) as uow:
         assert freight.list_bills(uow)[1] == 0
+
+
+def test_freight_cost_per_order_by_customer_and_channel(db):
+    from opensupply.oms import allocation
+    from opensupply.oms import orders as oo
+    from tests.oms.orders import factories as fo
+
+    w = fo.world(db)
+    tf.zhejiang_warehouse(db, w.company)
+    sf = tf.carrier(db, w.company, "SF", "顺丰速运")
+    tf.sf_card(db, w.company, sf)
+    fids = []
+    for _ in range(2):
+        oid = fo.approved(w, [("CUP", 1, "49.90")], province="北京市")
+        with w.uow() as uow:
+            assert allocation.allocate_orders(uow, [oid])[0]["ok"]
+        with w.uow(readonly=True) as uow:
+            fids += sorted({x.id for _fl, x in oo.fulfilment_lines_of(uow, [oid])})
+    numbers = []
+    for fid in fids:
+        with w.uow() as uow:
+            s = shipments.create_shipment(uow, fulfilment_id=fid, warehouse_id=w.wh1,
+                                          receiver={"province": "北京"}, packages=[{"weight_kg": "1"}])
+            rates.choose(uow, s.id, by="cost")
+            numbers.append(shipments.book_waybill(uow, s.id).tracking_number)
+    # 1 kg to 北京 quoted ¥23; the bill charges ¥23 and ¥24 (+4.35 %, within 5 %)
+    csv = f"运单号,运费金额\n{numbers[0]},23\n{numbers[1]},24\n".encode()
+    with w.uow() as uow:
+        bill = freight.import_bill(uow, sf, "b.csv", csv)
+        assert [ln.status for ln in bill.lines] == ["matched", "matched"]
+        freight.approve_bill(uow, bill.id)
+        freight.post_bill(uow, bill.id)
+    with w.uow(readonly=True) as uow:
+        (row,) = freight.freight_cost_report(uow)
+    assert (row["customer"], row["channel"], row["orders"], row["freight"], row["per_order"]) == (
+        "淘宝消费者", "taobao", 2, "47.00", "23.50")

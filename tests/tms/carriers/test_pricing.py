@@ -3,6 +3,9 @@
 import datetime as dt
 from decimal import Decimal as D
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from opensupply.tms import pricing as p
 
 DAY = dt.date(2026, 11, 25)
@@ -92,3 +95,17 @@ def test_eligibility_reasons():
     assert "西藏" in why(sf(), dest="西藏自治区")
     assert "上限" in why(sf(max_weight_kg=D(30)), kg=D("30.5"))
     assert "停用" in why(sf(carrier_active=False))
+
+weights = st.decimals(min_value=D("0.01"), max_value=D(60), places=2)
+
+
+@settings(max_examples=200, deadline=None)
+@given(a=weights, b=weights, unit=st.sampled_from([D("0.5"), D(1)]))
+def test_price_never_falls_when_weight_rises_and_chargeable_covers_actual(a, b, unit):
+    card = p.Card(lines=(p.Line("北京市", D(1), D(8), unit, D(4)),))
+    lo, hi = sorted((a, b))
+    r_lo = p.price(card, origin=None, dest="北京市", parcels=[p.Parcel(lo)], on=DAY)
+    r_hi = p.price(card, origin=None, dest="北京市", parcels=[p.Parcel(hi)], on=DAY)
+    assert r_lo.total <= r_hi.total
+    assert r_hi.chargeable_kg >= hi and r_hi.chargeable_kg - hi < unit
+    assert (r_hi.chargeable_kg / unit) == (r_hi.chargeable_kg / unit).to_integral_value()
