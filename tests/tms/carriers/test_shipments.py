@@ -182,3 +182,29 @@ def test_wms_ship_event_creates_the_shipment_and_delivery_reaches_the_order(db):
     assert any("SF100200300" in m and "已签收" in m for m in msgs)
     assert any("运输中" in m for m in msgs)
     assert any("已超过承诺送达日" in m for m in msgs)  # the late flag reaches the order timeline
+
+
+def test_shipments_for_day_are_unrouted_fleet_deliveries_of_the_depot(db):
+    from opensupply.tms.models import TmsDepot
+
+    c, wh, _sf, _zto = _setup(db)
+    day = dt.date(2026, 12, 1)
+    with _uow(c) as uow:
+        depot = uow.add(TmsDepot(code="HZ", name="杭州站", warehouse_id=wh, lat=30.27, lon=120.15))
+        uow.flush()
+        depot_id = depot.id
+
+        def fleet(**kw):
+            return shipments.create_shipment(uow, warehouse_id=wh, receiver={"province": "浙江"},
+                                             packages=[{"weight_kg": "3"}], mode="fleet", lat=30.3, lon=120.2,
+                                             **kw).id
+
+        today = fleet(promised_date=day)
+        tomorrow = fleet(promised_date=day + dt.timedelta(days=1))
+        in_window = fleet(window_start=dt.datetime(2026, 12, 1, 1, 0, tzinfo=dt.UTC),
+                          window_end=dt.datetime(2026, 12, 1, 4, 0, tzinfo=dt.UTC))
+        done = fleet(promised_date=day)
+        shipments.add_tracking_event(uow, done, status="delivered", at=dt.datetime.now(dt.UTC), source="driver")
+    with _uow(c) as uow:
+        got = [s.id for s in shipments.shipments_for_day(uow, depot_id, day)]
+    assert got == [today, in_window] and tomorrow not in got
