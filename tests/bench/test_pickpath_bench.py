@@ -39,6 +39,8 @@ def test_same_seed_same_scenarios():
     assert strip == again and first.exit_code == 0
 
 
-def test_bad_layout_exits_2():
+def test_bad_layout_or_missing_data_folder_exits_2():
     result = runner.invoke(app, ["bench", "pickpath", "--layout", "round"])
     assert result.exit_code == 2 and result.stdout == ""
+    result = runner.invoke(app, ["bench", "pickpath", "--data", "no-such-folder"])
+    assert result.exit_code == 2 and "no such folder" in result.stderr and result.stdout == ""

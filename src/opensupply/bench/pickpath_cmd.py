@@ -25,6 +25,10 @@ def register(app: typer.Typer) -> None:
         from opensupply.bench.pickpath import LAYOUTS, run_pickpath, summarize
 
         if data is not None:
+            if not data.is_dir():
+                err.print(f"[red]bench pickpath: --data {data}: no such folder (and none is needed: the scenarios "
+                          "come from --seed)[/red]")
+                raise typer.Exit(2)
             err.print("bench pickpath: the scenarios are generated from --seed; --data is not used")
         layouts = list(LAYOUTS) if layout == "both" else [layout]
         if any(name not in LAYOUTS for name in layouts):
