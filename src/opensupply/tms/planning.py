@@ -7,7 +7,7 @@
 
 The day's fleet shipments (`tms.shipments.shipments_for_day`) become a `routing.RoutingProblem`: distances are
 haversine × the depot's road factor in metres, travel times from the depot's average speed in seconds, demands
-the weight in whole kg, one capacity (the smallest active vehicle's, so any route fits any vehicle), time windows
+the weight in whole kg, the vehicles' capacities (a mixed fleet is one PyVRP vehicle type per capacity), time windows
 relative to the shift start, a fixed service time per stop. Shipments that cannot be served at all (no
 coordinates, heavier than a vehicle, window outside the shift or unreachable) are listed unassigned with the
 reason before solving; if the solver's answer is not feasible the offending stops are taken out and listed too.
@@ -108,7 +108,8 @@ def build_input(uow: UnitOfWork, plan_id: int) -> PlanInput:
     end_t = max((v.shift_end or DEFAULT_SHIFT[1]) for v in vehicles)
     shift_start = dt.datetime.combine(plan.day, start_t, tzinfo=tz)
     horizon = int((dt.datetime.combine(plan.day, end_t, tzinfo=tz) - shift_start).total_seconds())
-    capacity = int(min(v.capacity_kg for v in vehicles))
+    capacities = [int(v.capacity_kg) for v in vehicles]  # whole kg, rounded down: never over a vehicle's limit
+    capacity = max(capacities)
     speed_ms = depot.speed_kmh * 1000 / 3600
     origin = (depot.lat, depot.lon)
 
@@ -151,6 +152,7 @@ def build_input(uow: UnitOfWork, plan_id: int) -> PlanInput:
                 dur[i][j] = dur[j][i] = math.ceil(d / speed_ms)
         problem = routing.RoutingProblem(
             name=plan.number, distance=dist, duration=dur, demands=[0, *demands], capacity=capacity,
+            vehicle_capacities=capacities,
             num_vehicles=len(vehicles), time_windows=[(0, horizon), *windows],
             service_times=[0, *([SERVICE_S] * len(kept))], scale=1,
             coords=[(p[1], p[0]) for p in points])
@@ -174,12 +176,22 @@ def _schedule(problem: routing.RoutingProblem, route: list[int]) -> tuple[list[i
     return out, back <= tw[0][1]
 
 
-def _repair(problem: routing.RoutingProblem, routes: list[list[int]]) -> tuple[list[list[int]], list[int]]:
-    """Drop stops until every route keeps capacity and time windows; returns (routes, dropped nodes)."""
+def _repair(problem: routing.RoutingProblem, routes: list[list[int]]
+            ) -> tuple[list[list[int]], list[int], list[int]]:
+    """Drop stops until every route keeps its vehicle's capacity and the time windows (the heaviest routes get
+    the biggest vehicles); returns (routes, their capacities, dropped nodes)."""
     dropped: list[int] = []
     seen: set[int] = set()
-    out = []
+    out, caps = [], []
+    pool = sorted(problem.vehicle_capacities or [problem.capacity] * (problem.num_vehicles or len(routes)),
+                  reverse=True)
+    routes = sorted(routes, key=lambda r: -sum(problem.demands[c] for c in r))
     for route in routes:
+        if not pool:
+            dropped += [c for c in route if c not in seen]
+            seen.update(route)
+            continue
+        cap = pool[0]
         kept: list[int] = []
         load = 0
         for c in route:
@@ -187,24 +199,29 @@ def _repair(problem: routing.RoutingProblem, routes: list[list[int]]) -> tuple[l
                 continue
             seen.add(c)
             trial = [*kept, c]
-            if load + problem.demands[c] <= problem.capacity and _schedule(problem, trial)[1]:
+            if load + problem.demands[c] <= cap and _schedule(problem, trial)[1]:
                 kept, load = trial, load + problem.demands[c]
             else:
                 dropped.append(c)
         if kept:
             out.append(kept)
+            caps.append(pool.pop(0))
     dropped += [c for c in range(1, problem.num_customers + 1) if c not in seen]
-    return out[: problem.num_vehicles], dropped + [c for r in out[problem.num_vehicles:] for c in r]
+    return out, caps, dropped
 
 
-def solve_input(pi: PlanInput) -> tuple[list[list[int]], list[int], dict]:
-    """Solve, repair if needed, and verify with check_routes; returns (routes, dropped nodes, stats)."""
+def solve_input(pi: PlanInput) -> tuple[list[list[int]], list[int], list[int], dict]:
+    """Solve, repair if needed, and verify with check_routes; returns (routes, their vehicles' capacities,
+    dropped nodes, stats)."""
     if pi.problem is None:
-        return [], [], {"runtime_s": 0.0}
+        return [], [], [], {"runtime_s": 0.0}
     sol = routing.solve_routes(pi.problem, time_limit_s=pi.time_limit_s)
-    routes, dropped = [list(r) for r in sol.routes if r], []
-    if not sol.solver_feasible or not routing.check_routes(pi.problem, routes).feasible:
-        routes, dropped = _repair(pi.problem, routes)
+    pairs = [(list(r), c) for r, c in zip(sol.routes, sol.route_capacities or [None] * len(sol.routes),
+                                          strict=True) if r]
+    routes, caps, dropped = [r for r, _c in pairs], [c for _r, c in pairs], []
+    if (not sol.solver_feasible or None in caps
+            or not routing.check_routes(pi.problem, routes, caps).feasible):
+        routes, caps, dropped = _repair(pi.problem, routes)
     kept_nodes = sorted(c for r in routes for c in r)
     index = {c: i for i, c in enumerate([0, *kept_nodes])}
     p = pi.problem
@@ -212,15 +229,15 @@ def solve_input(pi: PlanInput) -> tuple[list[list[int]], list[int], dict]:
         name=p.name, distance=[[p.distance[a][b] for b in index] for a in index],
         duration=[[p.duration[a][b] for b in index] for a in index], demands=[p.demands[a] for a in index],
         capacity=p.capacity, num_vehicles=p.num_vehicles, time_windows=[p.time_windows[a] for a in index],
-        service_times=[p.service_times[a] for a in index], scale=1)
-    check = routing.check_routes(sub, [[index[c] for c in r] for r in routes])
+        service_times=[p.service_times[a] for a in index], scale=1, vehicle_capacities=p.vehicle_capacities)
+    check = routing.check_routes(sub, [[index[c] for c in r] for r in routes], caps)
     if not check.feasible:  # never store what the independent check refuses
         raise Conflict(_("排线结果未通过校验：{e}", e="; ".join(check.errors[:3])), code="routes_infeasible")
-    return routes, dropped, {"runtime_s": round(sol.runtime_s, 2), "iterations": sol.iterations,
+    return routes, caps, dropped, {"runtime_s": round(sol.runtime_s, 2), "iterations": sol.iterations,
                              "distance_m": check.cost, "solver_feasible": sol.solver_feasible}
 
 
-def store_solution(uow: UnitOfWork, pi: PlanInput, routes: list[list[int]], dropped: list[int],
+def store_solution(uow: UnitOfWork, pi: PlanInput, routes: list[list[int]], caps: list[int], dropped: list[int],
                    stats: dict) -> TmsRoutePlan:
     plan = uow.get(TmsRoutePlan, pi.plan_id, for_update=True)
     if plan.status in ("dispatched", "done"):
@@ -231,8 +248,10 @@ def store_solution(uow: UnitOfWork, pi: PlanInput, routes: list[list[int]], drop
     vehicles = [uow.get(TmsVehicle, vid) for vid in pi.vehicle_ids]
     ships = {s.id: s for s in uow.session.scalars(select(TmsShipment).where(TmsShipment.id.in_(pi.shipment_ids)))}
     total_km, total_cost = 0.0, Decimal(0)
-    for vehicle, route in zip(vehicles, sorted(routes, key=lambda r: -sum(problem.demands[c] for c in r)),
-                              strict=False):
+    free = list(vehicles)
+    for route, cap in zip(routes, caps, strict=True):
+        vehicle = next(v for v in free if int(v.capacity_kg) == cap)  # the solver's vehicle type
+        free.remove(vehicle)
         times, _ok = _schedule(problem, route)
         path = [0, *route, 0]
         metres = sum(problem.distance[a][b] for a, b in itertools.pairwise(path))
@@ -290,8 +309,8 @@ def create_plan(uow: UnitOfWork, depot_id: int, day: dt.date, *, shipment_ids: l
 
 def solve_now(uow: UnitOfWork, plan_id: int) -> TmsRoutePlan:
     pi = build_input(uow, plan_id)
-    routes, dropped, stats = solve_input(pi)
-    return store_solution(uow, pi, routes, dropped, stats)
+    routes, caps, dropped, stats = solve_input(pi)
+    return store_solution(uow, pi, routes, caps, dropped, stats)
 
 
 def start_plan(uow: UnitOfWork, depot_id: int, day: dt.date, *, shipment_ids: list[int] | None = None,
@@ -327,10 +346,10 @@ def _plan_routes_job(ctx: jobs.JobContext) -> dict:
             pi = build_input(uow, plan_id)
         n = len(pi.shipment_ids)
         ctx.progress(20, _("求解 {n} 个站点（最长 {s} 秒）", n=n, s=f"{pi.time_limit_s:g}"))
-        routes, dropped, stats = solve_input(pi)
+        routes, caps, dropped, stats = solve_input(pi)
         ctx.progress(85, _("保存线路"))
         with ctx.uow() as uow:
-            plan = store_solution(uow, pi, routes, dropped, stats)
+            plan = store_solution(uow, pi, routes, caps, dropped, stats)
             result = {"plan_id": plan.id, "routes": len(plan.routes), "unassigned": len(plan.unassigned or [])}
         return result
     except Exception:

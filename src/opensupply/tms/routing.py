@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -33,6 +34,8 @@ class RoutingProblem:
     service_times: Sequence[int] | None = None
     scale: int = 1
     coords: Sequence[tuple[float, float]] | None = None
+    # heterogeneous fleet: one capacity per vehicle (overrides `capacity` / `num_vehicles` for the fleet make-up)
+    vehicle_capacities: Sequence[int] | None = None
 
     @property
     def num_customers(self) -> int:
@@ -53,6 +56,7 @@ class RouteSolution:
     solver_feasible: bool = True
     iterations: int = 0
     runtime_s: float = 0.0
+    route_capacities: list[int] | None = None  # with `vehicle_capacities`: the capacity of each route's vehicle
 
 
 @dataclass
@@ -105,8 +109,10 @@ def euclidean_matrix(coords: Sequence[tuple[float, float]], convention: str = "r
 # --------------------------------------------------------------------------- validation
 
 
-def check_routes(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> RouteCheck:
-    """Check a solution without trusting the solver; return feasibility, recomputed cost and what is wrong."""
+def check_routes(problem: RoutingProblem, routes: Sequence[Sequence[int]],
+                 capacities: Sequence[int] | None = None) -> RouteCheck:
+    """Check a solution without trusting the solver; return feasibility, recomputed cost and what is wrong.
+    With a heterogeneous fleet pass `capacities` (one per route, as the solver assigned them)."""
     errors: list[str] = []
     n = problem.num_customers
     seen: dict[int, int] = {}
@@ -124,6 +130,16 @@ def check_routes(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> Ro
     used = [route for route in routes if route]
     if problem.num_vehicles is not None and len(used) > problem.num_vehicles:
         errors.append(f"{len(used)} routes use more than the {problem.num_vehicles} vehicles available")
+    route_caps = [problem.capacity] * len(used)
+    if problem.vehicle_capacities is not None:
+        caps = list(capacities) if capacities is not None else [max(problem.vehicle_capacities)] * len(routes)
+        route_caps = [c for route, c in zip(routes, caps, strict=True) if route]
+        pool = sorted(problem.vehicle_capacities)
+        for c in sorted(route_caps):
+            if c in pool:
+                pool.remove(c)
+            else:
+                errors.append(f"no vehicle of capacity {c} left for a route")
 
     units = 0
     tw = problem.time_windows
@@ -131,8 +147,8 @@ def check_routes(problem: RoutingProblem, routes: Sequence[Sequence[int]]) -> Ro
     for r, route in enumerate(used):
         nodes = [c for c in route if 1 <= c <= n]
         load = sum(problem.demands[c] for c in nodes)
-        if load > problem.capacity:
-            errors.append(f"route {r + 1}: load {load} exceeds capacity {problem.capacity}")
+        if load > route_caps[r]:
+            errors.append(f"route {r + 1}: load {load} exceeds capacity {route_caps[r]}")
         path = [0, *nodes, 0]
         units += sum(problem.distance[a][b] for a, b in itertools.pairwise(path))
         if tw is not None:
@@ -179,13 +195,16 @@ def _problem_data(problem: RoutingProblem):
         for c in range(1, n + 1)
     ]
     fleet = problem.num_vehicles if problem.num_vehicles is not None else max(n, 1)
+    make_up = ([(int(problem.capacity), int(fleet))] if problem.vehicle_capacities is None else
+               sorted(Counter(int(c) for c in problem.vehicle_capacities).items(), reverse=True))
     vehicle_types = [
         pyvrp.VehicleType(
-            num_available=int(fleet),
-            capacity=[int(problem.capacity)],
+            num_available=count,
+            capacity=[capacity],
             tw_early=int(depot_early),
             tw_late=int(depot_late),
         )
+        for capacity, count in make_up
     ]
     distance = np.asarray(problem.distance, dtype=np.int64)
     duration = np.asarray(problem.duration, dtype=np.int64) if problem.duration is not None else distance.copy()
@@ -206,12 +225,16 @@ def solve_routes(problem: RoutingProblem, time_limit_s: float = 30.0, seed: int 
     best = result.best
     client = pyvrp.ActivityType.CLIENT
     routes = [[activity.idx + 1 for activity in route if activity.type == client] for route in best.routes()]
+    caps = None
+    if problem.vehicle_capacities is not None:
+        caps = [int(data.vehicle_type(route.vehicle_type()).capacity[0]) for route in best.routes()]
     return RouteSolution(
         routes=routes,
         cost=best.distance() / problem.scale,
         solver_feasible=bool(best.is_feasible()),
         iterations=int(result.num_iterations),
         runtime_s=float(result.runtime),
+        route_capacities=caps,
     )
 
 

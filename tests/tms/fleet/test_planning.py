@@ -170,3 +170,23 @@ def test_pod_upload_limits_and_gps(db, tmp_path, monkeypatch):
         assert ping.route_id == route.id
         with pytest.raises(ValidationFailed):
             dispatch.record_gps(uow, me, 91, 0)
+
+
+def test_mixed_fleet_uses_each_vehicles_own_capacity(db):
+    from opensupply.tms import fleet
+    from opensupply.tms.models import TmsVehicle
+
+    fl = make_fleet(db, vehicles=1, capacity_kg="120", drivers=0)
+    with fl.uow() as uow:
+        big = fleet.create_vehicle(uow, code="TRUCK", depot_id=fl.depot, capacity_kg="400", cost_per_km="4").id
+    ids = deliveries(fl, 12, weight=(15, 30))
+    with fl.uow() as uow:
+        uow.get(TmsShipment, ids[0]).weight_kg = D("250")  # only the truck can take it
+    with fl.uow() as uow:
+        plan = planning.create_plan(uow, fl.depot, DAY, time_limit_s=1)
+        assert not plan.unassigned and sorted(_routed(plan)) == sorted(ids)
+        for r in plan.routes:
+            assert r.load_kg <= uow.get(TmsVehicle, r.vehicle_id).capacity_kg
+        heavy = next(r for r in plan.routes if ids[0] in [s.shipment_id for s in r.stops])
+        assert heavy.vehicle_id == big
+        assert len({r.vehicle_id for r in plan.routes}) == len(plan.routes)
