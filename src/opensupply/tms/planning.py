@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from zoneinfo import ZoneInfo
@@ -39,6 +40,8 @@ from .models import TmsDepot, TmsRoute, TmsRoutePlan, TmsRouteStop, TmsShipment,
 register_sequence("TMS_PLAN", "PX{year}-", 5)
 SERVICE_S = 300  # seconds spent at each stop
 DEFAULT_SHIFT = (dt.time(8, 0), dt.time(18, 0))
+# Optional road-network matrices: fn([(lat, lon), …]) -> (metres, seconds) integer matrices, depot first.
+MATRIX_PROVIDER: Callable[[list[tuple[float, float]]], tuple[list[list[int]], list[list[int]]]] | None = None
 PLAN_LABELS = {"draft": _l("草稿"), "planning": _l("排线中"), "planned": _l("已排线"), "dispatched": _l("已调度"),
                "done": _l("已完成"), "failed": _l("排线失败")}
 STOP_LABELS = {"pending": _l("待配送"), "arrived": _l("已到达"), "delivered": _l("已送达"), "failed": _l("未送达"),
@@ -143,13 +146,16 @@ def build_input(uow: UnitOfWork, plan_id: int) -> PlanInput:
     if kept:
         points = [origin, *[(s.lat, s.lon) for s in kept]]
         n = len(points)
-        dist = [[0] * n for _i in range(n)]
-        dur = [[0] * n for _i in range(n)]
-        for i in range(n):
-            for j in range(i + 1, n):
-                d = round(haversine_m(points[i], points[j]) * depot.road_factor)
-                dist[i][j] = dist[j][i] = d
-                dur[i][j] = dur[j][i] = math.ceil(d / speed_ms)
+        if MATRIX_PROVIDER is not None:  # a road-network service: metres and seconds
+            dist, dur = MATRIX_PROVIDER(points)
+        else:
+            dist = [[0] * n for _i in range(n)]
+            dur = [[0] * n for _i in range(n)]
+            for i in range(n):
+                for j in range(i + 1, n):
+                    d = round(haversine_m(points[i], points[j]) * depot.road_factor)
+                    dist[i][j] = dist[j][i] = d
+                    dur[i][j] = dur[j][i] = math.ceil(d / speed_ms)
         problem = routing.RoutingProblem(
             name=plan.number, distance=dist, duration=dur, demands=[0, *demands], capacity=capacity,
             vehicle_capacities=capacities,
@@ -242,6 +248,8 @@ def store_solution(uow: UnitOfWork, pi: PlanInput, routes: list[list[int]], caps
     plan = uow.get(TmsRoutePlan, pi.plan_id, for_update=True)
     if plan.status in ("dispatched", "done"):
         raise Conflict(_("排线计划 {n} 已调度，不能重新排线", n=plan.number), code="dispatched")
+    if plan.status != "planning":
+        raise Conflict(_("排线计划 {n} 的排线已取消", n=plan.number), code="cancelled")
     plan.routes.clear()
     uow.flush()
     problem = pi.problem
@@ -308,6 +316,11 @@ def create_plan(uow: UnitOfWork, depot_id: int, day: dt.date, *, shipment_ids: l
 
 
 def solve_now(uow: UnitOfWork, plan_id: int) -> TmsRoutePlan:
+    """Solve (again) in the caller's unit of work; a plan not yet dispatched gets its routes replaced."""
+    plan = uow.get(TmsRoutePlan, plan_id, for_update=True)
+    if plan.status in ("dispatched", "done"):
+        raise Conflict(_("排线计划 {n} 已调度，不能重新排线", n=plan.number), code="dispatched")
+    plan.status = "planning"
     pi = build_input(uow, plan_id)
     routes, caps, dropped, stats = solve_input(pi)
     return store_solution(uow, pi, routes, caps, dropped, stats)
@@ -352,12 +365,23 @@ def _plan_routes_job(ctx: jobs.JobContext) -> dict:
             plan = store_solution(uow, pi, routes, caps, dropped, stats)
             result = {"plan_id": plan.id, "routes": len(plan.routes), "unassigned": len(plan.unassigned or [])}
         return result
-    except Exception:
+    except Exception as exc:
         with ctx.uow() as uow:
             plan = uow.get(TmsRoutePlan, plan_id, for_update=True)
             if plan.status == "planning":
-                plan.status = "failed"
+                plan.status = "draft" if isinstance(exc, jobs.JobCancelled) else "failed"
         raise
+
+
+def cancel_planning(uow: UnitOfWork, plan_id: int) -> TmsRoutePlan:
+    """Stop a running planning job; the plan goes back to 草稿 with the routes it had (if any) dropped."""
+    plan = uow.get(TmsRoutePlan, plan_id, for_update=True)
+    if plan.status != "planning":
+        raise Conflict(_("排线计划 {n} 不在排线中", n=plan.number), code="illegal_transition")
+    if plan.job_id:
+        jobs.cancel(uow, plan.job_id)
+    plan.status = "draft"
+    return plan
 
 
 def get_plan(uow: UnitOfWork, plan_id: int) -> TmsRoutePlan:

@@ -70,6 +70,12 @@ def replan(plan_id: int, actor: Actor = WRITE):
         return planning.plan_dict(uow, planning.replan(uow, plan_id))
 
 
+@router.post("/route-plans/{plan_id}/cancel")
+def cancel(plan_id: int, actor: Actor = WRITE):
+    with UnitOfWork(actor) as uow:
+        return planning.plan_dict(uow, planning.cancel_planning(uow, plan_id))
+
+
 @router.post("/route-plans/{plan_id}/dispatch")
 def dispatch_plan(plan_id: int, actor: Actor = WRITE):
     with UnitOfWork(actor) as uow:

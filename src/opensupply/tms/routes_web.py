@@ -60,8 +60,10 @@ async def plan_create(request: Request, p: Page = WRITE):
     return redirect(f"/tms/route-plans/{plan_id}", _("已开始排线"))
 
 
-def _map_data(plan: dict) -> dict:
+def _map_data(plan: dict, positions: dict) -> dict:
     return {"depot": [plan["depot_lon"], plan["depot_lat"], plan["depot"]],
+            "positions": [[pos["lon"], pos["lat"], r["vehicle"]] for r in plan.get("routes", [])
+                          if (pos := positions.get(r["id"]))],
             "routes": [{"name": f"{r['vehicle']} {r['plate'] or ''}".strip(),
                         "stops": [[s["lon"], s["lat"], s["sequence"], s["receiver"] or s["number"], s["eta"]]
                                   for s in r["stops"]]} for r in plan.get("routes", [])]}
@@ -73,7 +75,7 @@ def plan_page(plan_id: int, p: Page = READ, error: str | None = None):
         plan = planning.plan_dict(uow, planning.get_plan(uow, plan_id))
         drivers = fleet.active_drivers(uow)
         positions = dispatch.last_positions(uow, [r["id"] for r in plan["routes"]])
-    data = json.dumps(_map_data(plan), ensure_ascii=False).replace("</", "<\\/")
+    data = json.dumps(_map_data(plan, positions), ensure_ascii=False).replace("</", "<\\/")
     return render(p, "tms/route_plan.html", title=_("排线计划 {n}", n=plan["number"]), plan=plan, map_json=data,
                   drivers=drivers, positions=positions, error=error, can_write=p.actor.can("tms.write"))
 
@@ -96,6 +98,16 @@ def plan_replan(plan_id: int, p: Page = WRITE):
     except DomainError as exc:
         return redirect(f"/tms/route-plans/{plan_id}", exc.message, "error")
     return redirect(f"/tms/route-plans/{plan_id}", _("已重新开始排线"))
+
+
+@router.post("/route-plans/{plan_id}/cancel")
+def plan_cancel(plan_id: int, p: Page = WRITE):
+    try:
+        with UnitOfWork(p.actor) as uow:
+            planning.cancel_planning(uow, plan_id)
+    except DomainError as exc:
+        return redirect(f"/tms/route-plans/{plan_id}", exc.message, "error")
+    return redirect(f"/tms/route-plans/{plan_id}", _("已取消排线"))
 
 
 @router.post("/route-plans/{plan_id}/dispatch")

@@ -190,3 +190,40 @@ def test_mixed_fleet_uses_each_vehicles_own_capacity(db):
         heavy = next(r for r in plan.routes if ids[0] in [s.shipment_id for s in r.stops])
         assert heavy.vehicle_id == big
         assert len({r.vehicle_id for r in plan.routes}) == len(plan.routes)
+
+
+def test_background_job_cancel_replan_and_a_road_matrix(db, monkeypatch):
+    from opensupply.core import jobs
+
+    monkeypatch.setattr(jobs, "in_process", False)
+    fl = make_fleet(db, vehicles=2, capacity_kg="400", drivers=0)
+    ids = deliveries(fl, 8)
+    with fl.uow() as uow:
+        plan = planning.start_plan(uow, fl.depot, DAY, time_limit_s=0.5)
+        plan_id, job_id = plan.id, plan.job_id
+        assert plan.status == "planning"
+    with fl.uow() as uow:
+        assert planning.cancel_planning(uow, plan_id).status == "draft"
+    assert jobs.run_job(db, job_id) is None  # a cancelled job never runs
+    with fl.uow(readonly=True) as uow:
+        assert uow.session.get(jobs.Job, job_id).status == jobs.CANCELLED
+
+    calls = []
+
+    def matrix(points):
+        calls.append(len(points))
+        n = len(points)
+        dist = [[0 if i == j else 2000 for j in range(n)] for i in range(n)]  # every leg 2 km, 4 minutes
+        return dist, [[0 if i == j else 240 for j in range(n)] for i in range(n)]
+
+    monkeypatch.setattr(planning, "MATRIX_PROVIDER", matrix)
+    with fl.uow() as uow:
+        new_job = planning.replan(uow, plan_id).job_id
+    jobs.run_job(db, new_job)
+    with fl.uow(readonly=True) as uow:
+        j = uow.session.get(jobs.Job, new_job)
+        assert j.status == jobs.DONE and j.progress == 100, j.error
+        plan = planning.get_plan(uow, plan_id)
+        assert plan.status == "planned" and calls == [9]
+        assert sorted(_routed(plan)) == sorted(ids)
+        assert plan.total_km == pytest.approx(2.0 * (8 + len(plan.routes)))
