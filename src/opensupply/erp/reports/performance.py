@@ -22,6 +22,7 @@ from decimal import Decimal
 from sqlalchemy import case, select
 
 from opensupply.core.i18n import lazy_gettext as _l
+from opensupply.core.sequences import company_today
 from opensupply.core.types import ZERO
 from opensupply.core.uow import UnitOfWork
 from opensupply.masterdata import models as md
@@ -34,8 +35,8 @@ UNASSIGNED = ("-", _l("未指定"))
 def salespeople(uow: UnitOfWork, date_from: dt.date | None = None, date_to: dt.date | None = None) -> dict:
     from opensupply.erp.sales.models import CustomerInvoice, SalesDelivery, SalesDeliveryLine, SalesOrder
 
-    date_from, date_to = period(date_from, date_to)
-    today = dt.date.today()
+    date_from, date_to = period(date_from, date_to, company_today(uow))
+    today = company_today(uow)
     groups: dict = defaultdict(lambda: {"revenue": ZERO, "cost": ZERO, "invoiced": ZERO, "collected": ZERO,
                                         "overdue": ZERO, "documents": set()})
     labels: dict = {}
@@ -83,7 +84,7 @@ def salespeople(uow: UnitOfWork, date_from: dt.date | None = None, date_to: dt.d
 def buyers(uow: UnitOfWork, date_from: dt.date | None = None, date_to: dt.date | None = None) -> dict:
     from opensupply.erp.purchasing.models import GoodsReceipt, GoodsReceiptLine, PurchaseOrder
 
-    date_from, date_to = period(date_from, date_to)
+    date_from, date_to = period(date_from, date_to, company_today(uow))
     groups: dict = defaultdict(lambda: {"lines": ZERO, "on_time": ZERO, "late": ZERO, "amount": ZERO,
                                         "documents": set()})
     labels: dict = {}

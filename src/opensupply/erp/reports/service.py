@@ -21,6 +21,7 @@ from sqlalchemy import and_, case, func, or_, select
 from opensupply.core.errors import ValidationFailed
 from opensupply.core.i18n import _
 from opensupply.core.i18n import lazy_gettext as _l
+from opensupply.core.sequences import company_today
 from opensupply.core.types import ZERO, to_decimal
 from opensupply.core.uow import UnitOfWork
 from opensupply.masterdata import models as md
@@ -39,10 +40,10 @@ def _start(uow: UnitOfWork, day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=_tz(uow)).astimezone(dt.UTC)
 
 
-def period(date_from: dt.date | None, date_to: dt.date | None) -> tuple[dt.date, dt.date]:
-    """A report period; default: this month so far."""
-    today = dt.date.today()
-    date_to = date_to or today
+def period(date_from: dt.date | None, date_to: dt.date | None, today: dt.date | None = None
+           ) -> tuple[dt.date, dt.date]:
+    """A report period; default: this month so far (today where the company is)."""
+    date_to = date_to or today or dt.date.today()
     date_from = date_from or date_to.replace(day=1)
     if date_from > date_to:
         raise ValidationFailed(_("开始日期不能晚于结束日期"), field="date_from")
@@ -68,7 +69,7 @@ def stock_summary(uow: UnitOfWork, date_from: dt.date | None = None, date_to: dt
     from opensupply.inventory.models import StockMove
     from opensupply.inventory.models import StockValuationLayer as L
 
-    date_from, date_to = period(date_from, date_to)
+    date_from, date_to = period(date_from, date_to, company_today(uow))
     start, end = _start(uow, date_from), _start(uow, date_to + dt.timedelta(days=1))
     when = func.coalesce(StockMove.date_done, L.created_at)
     before, inside = when < start, and_(when >= start, when < end)
@@ -113,7 +114,7 @@ def purchases(uow: UnitOfWork, date_from: dt.date | None = None, date_to: dt.dat
 
     if by not in ("supplier", "product", "month"):
         raise ValidationFailed(_("不支持的分组：{by}", by=by), field="by")
-    date_from, date_to = period(date_from, date_to)
+    date_from, date_to = period(date_from, date_to, company_today(uow))
     groups: dict = defaultdict(lambda: {"quantity": ZERO, "amount": ZERO, "billed": ZERO, "documents": set()})
     labels = {}
 
@@ -201,7 +202,7 @@ def sales(uow: UnitOfWork, date_from: dt.date | None = None, date_to: dt.date | 
     """Invoiced sales in the period grouped by customer, product, channel or month."""
     if by not in ("customer", "product", "channel", "month"):
         raise ValidationFailed(_("不支持的分组：{by}", by=by), field="by")
-    date_from, date_to = period(date_from, date_to)
+    date_from, date_to = period(date_from, date_to, company_today(uow))
     groups: dict = defaultdict(lambda: {"quantity": ZERO, "amount_untaxed": ZERO, "amount_tax": ZERO,
                                         "amount_total": ZERO, "documents": set()})
     labels = {}
@@ -229,7 +230,7 @@ def gross_margin(uow: UnitOfWork, date_from: dt.date | None = None, date_to: dt.
 
     if by not in ("product", "customer", "channel"):
         raise ValidationFailed(_("不支持的分组：{by}", by=by), field="by")
-    date_from, date_to = period(date_from, date_to)
+    date_from, date_to = period(date_from, date_to, company_today(uow))
     groups: dict = defaultdict(lambda: {"revenue": ZERO, "cost": ZERO, "quantity": ZERO, "documents": set()})
     labels = {}
     for _day, cid, cname, channel, pid, sku, pname, qty, untaxed, _tax, _total, iid in _invoice_rows(
