@@ -42,7 +42,8 @@ def _setting_for(code: str, body: bytes, headers) -> TmsCarrierSetting:
             func.upper(TmsCarrierSetting.code) == code.upper(), TmsCarrierSetting.active.is_(True))
             .order_by(TmsCarrierSetting.id)))
     for st in candidates:  # the code may repeat across companies: the signature says whose carrier it is
-        if sent and st.app_secret and hmac.compare_digest(sent.lower(), sign(st.app_secret, body)):
+        if sent and st.app_secret and hmac.compare_digest(sent.lower().encode("utf-8"),
+                                                          sign(st.app_secret, body).encode("ascii")):
             return st
     raise NotAuthenticated(_("签名无效"), code="bad_signature")
 

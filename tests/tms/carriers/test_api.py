@@ -66,6 +66,10 @@ def test_tracking_webhook_signed_idempotent_and_unknown_waybills(db):
     assert anon.post("/api/v1/webhooks/tms/SF", content=body).status_code == 401
     assert anon.post("/api/v1/webhooks/tms/SF", content=body, headers={"X-Signature": "00"}).status_code == 401
     assert anon.post("/api/v1/webhooks/tms/SF", content=body,
+                     headers={"X-Signature": b"ab\xe9"}).status_code == 401
+    assert anon.post("/api/v1/webhooks/tms/NOPE", content=body,
+                     headers={"X-Signature": sign("push-secret", body)}).status_code == 401
+    assert anon.post("/api/v1/webhooks/tms/SF", content=body,
                      headers={"X-Signature": sign("wrong", body)}).status_code == 401
     r = anon.post("/api/v1/webhooks/tms/SF", content=body, headers={"X-Signature": sign("push-secret", body)})
     assert r.status_code == 200 and r.json()["accepted"] == 2
