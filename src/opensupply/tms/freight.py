@@ -186,7 +186,8 @@ def approve_bill(uow: UnitOfWork, bill_id: int) -> TmsFreightBill:
 
 
 def ensure_freight_account(uow: UnitOfWork) -> str:
-    """660101 销售费用-运费, added to the chart through the accounts resource when missing."""
+    """660101 销售费用-运费, added to the chart through the accounts resource when missing (by a user allowed to
+    edit the chart); otherwise the freight goes to 6601 销售费用 itself."""
     from opensupply.accounting.models import Account
     from opensupply.accounting.resources import accounts
     from opensupply.core import resource as rs
@@ -195,6 +196,8 @@ def ensure_freight_account(uow: UnitOfWork) -> str:
     acc.ensure_books(uow)
     if uow.session.scalars(select(Account.id).where(Account.company_id == uow.company_id,
                                                     Account.code == code)).first() is None:
+        if not uow.actor.can(accounts.write_permission):
+            return acc.account_code("selling_expense")
         rs.create_record(uow, accounts, {"code": code, "name": name, "account_type": "expense",
                                          "balance_side": "debit"})
     return code
