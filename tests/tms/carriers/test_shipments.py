@@ -208,3 +208,34 @@ def test_shipments_for_day_are_unrouted_fleet_deliveries_of_the_depot(db):
     with _uow(c) as uow:
         got = [s.id for s in shipments.shipments_for_day(uow, depot_id, day)]
     assert got == [today, in_window] and tomorrow not in got
+
+
+def test_the_same_carrier_push_racing_twice_is_recorded_once(db):
+    import threading
+
+    from opensupply.core.uow import atomic
+    from opensupply.tms import tracking
+    from opensupply.tms.models import TmsTrackingEvent
+
+    c, wh, sf, _zto = _setup(db)
+    sid = tf.shipment(db, c, warehouse_id=wh)
+    with _uow(c) as uow:
+        rates.choose(uow, sid, by=sf)
+        tn = shipments.book_waybill(uow, sid).tracking_number
+    push = [{"waybill": tn, "status": "delivered", "at": "2099-01-01T10:00:00+08:00", "event_id": "R1"}]
+    results, start = [], threading.Barrier(2)
+
+    def send():
+        start.wait()
+        results.append(atomic(Actor.system(c), tracking.ingest, sf, push))
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r["accepted"] for r in results) == [0, 1]
+    with _uow(c) as uow:
+        n = uow.session.scalars(select(TmsTrackingEvent.id).where(TmsTrackingEvent.shipment_id == sid,
+                                                                  TmsTrackingEvent.external_id == "R1")).all()
+        assert len(n) == 1 and shipments.get_shipment(uow, sid).status == "delivered"
