@@ -3,6 +3,7 @@
 import datetime as dt
 import io
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from opensupply.core import auth
 from opensupply.core.uow import UnitOfWork
@@ -54,7 +55,7 @@ def test_stock_summary_by_hand(db):
         assert (cup["opening_qty"], cup["out_qty"], cup["closing_qty"], cup["closing_value"]) == (
             D(15), D(1), D(14), D(84))
         # up to today the closing value is the inventory valuation
-        now = rep.stock_summary(uow, dt.date(2026, 1, 1), dt.date.today())
+        now = rep.stock_summary(uow, dt.date(2026, 1, 1), dt.datetime.now(ZoneInfo("Asia/Shanghai")).date())
         val = inv.valuation(uow)
         assert now["totals"]["closing_value"] == val["total_value"] == D(93)
         assert {r["sku"]: r["closing_qty"] for r in now["lines"]} == {ln["sku"]: ln["quantity"] for ln in val["lines"]}

@@ -4,6 +4,7 @@ registers the money and follows up what is overdue — lists filter, export and 
 import datetime as dt
 import io
 import re
+from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 
@@ -53,7 +54,7 @@ def test_sales_person_enters_confirms_and_ships_an_order_in_the_browser(db):
 
 def test_accountant_invoices_registers_money_and_follows_up(db):
     s = fs.shop(db)
-    today = dt.date.today()
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
     with s.uow() as uow:
         order = svc.create_sales_order(uow, customer_id=s.customer, confirm=True,
                                        order_date=today - dt.timedelta(days=60),

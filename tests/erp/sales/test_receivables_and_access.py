@@ -2,6 +2,7 @@
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from opensupply.core.uow import UnitOfWork
 from opensupply.erp.sales import service as svc
@@ -23,7 +24,7 @@ def _invoice_dated(s, qty: str, price: str, day: dt.date) -> int:
 def test_aging_and_collections_show_how_long_invoices_are_overdue(db):
     s = fs.shop(db)
     sales, finance, admin = fs.clients(db, s)
-    today = dt.date.today()
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the company's today, which the aging uses
     old = _invoice_dated(s, "2", "100", today - dt.timedelta(days=100))  # due 70 days ago: 226.00
     mid = _invoice_dated(s, "1", "100", today - dt.timedelta(days=45))  # due 15 days ago: 113.00
     _invoice_dated(s, "1", "50", today - dt.timedelta(days=5))  # not due yet: 56.50
@@ -122,7 +123,7 @@ def test_another_companys_documents_are_not_found(db):
 def test_lists_filter_by_customer_state_channel_and_date(db):
     s = fs.shop(db)
     other = fs.customer(db, s.company, "C-SHLX", "上海乐享家居连锁")
-    today = dt.date.today()
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
     with s.uow() as uow:
         for customer, channel, days, confirm in ((s.customer, "direct", 40, True), (s.customer, "tmall", 10, False),
                                                  (other, "jd", 3, True)):
