@@ -9,12 +9,14 @@ import datetime as dt
 import json
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from opensupply.core.errors import DomainError
 from opensupply.core.http import Page, page_permission
 from opensupply.core.i18n import _
 from opensupply.core.sequences import company_today
+from opensupply.core.tabular import write_csv, write_xlsx
 from opensupply.core.uow import UnitOfWork
 from opensupply.web import redirect, render
 
@@ -78,6 +80,28 @@ def plan_page(plan_id: int, p: Page = READ, error: str | None = None):
     data = json.dumps(_map_data(plan, positions), ensure_ascii=False).replace("</", "<\\/")
     return render(p, "tms/route_plan.html", title=_("排线计划 {n}", n=plan["number"]), plan=plan, map_json=data,
                   drivers=drivers, positions=positions, error=error, can_write=p.actor.can("tms.write"))
+
+
+EXPORT_HEADER = ["车辆", "车牌", "司机", "站序", "运单", "参考号", "收货人", "电话", "地址", "预计到达", "重量(kg)",
+                 "累计装载(kg)", "状态"]
+
+
+@router.get("/route-plans/{plan_id}/export")
+def plan_export(plan_id: int, format: str = "xlsx", p: Page = READ):
+    """The plan's stops per vehicle (装车 / 派送 list) as XLSX or CSV."""
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        plan = planning.plan_dict(uow, planning.get_plan(uow, plan_id))
+    rows = [[r["vehicle"], r["plate"], r["driver"], s["sequence"], s["number"], s["reference"], s["receiver"],
+             s["phone"], s["address"], s["eta"], s["weight_kg"], s["load_kg"], s["status_label"]]
+            for r in plan["routes"] for s in r["stops"]]
+    header = [_(h) for h in EXPORT_HEADER]
+    name = plan["number"]
+    if format == "csv":
+        return Response(write_csv(header, rows), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return Response(write_xlsx(header, rows, name),
+                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
 
 
 @router.get("/route-plans/{plan_id}/progress")

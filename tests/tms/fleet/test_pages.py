@@ -68,6 +68,10 @@ def test_plan_in_background_map_dispatch_and_driver_page(db, tmp_path, monkeypat
     page = web.get(f"/tms/route-plans/{plan_id}")
     assert page.status_code == 200 and 'id="route-map"' in page.text and "echarts.min.js" in page.text
     assert "调度" in page.text and plan["routes"][0]["stops"][0]["number"] in page.text
+    x = web.get(f"/tms/route-plans/{plan_id}/export?format=xlsx")
+    sheet = list(load_workbook(io.BytesIO(x.content)).active.values)
+    assert sheet[0][:4] == ("车辆", "车牌", "司机", "站序") and len(sheet) == 1 + len(routed)
+    assert {row[4] for row in sheet[1:]} == {s["number"] for r in plan["routes"] for s in r["stops"]}
     prog = web.get(f"/tms/route-plans/{plan_id}/progress")
     assert prog.headers.get("HX-Refresh") == "true"
     r = web.post(f"/tms/route-plans/{plan_id}/dispatch", data={"csrf_token": token, "action": "dispatch"})
