@@ -45,6 +45,8 @@ PRESET: tuple[tuple[str, str, str, str, bool], ...] = (
     ("6402", "其他业务成本", "expense", "debit", False),
     ("6403", "税金及附加", "expense", "debit", False),
     ("6601", "销售费用", "expense", "debit", False),
+    ("660101", "销售费用-平台服务费", "expense", "debit", False),  # platform commissions and service fees
+    ("660102", "销售费用-运费", "expense", "debit", False),  # outbound freight (carriers' bills)
     ("6602", "管理费用", "expense", "debit", False),
     ("6603", "财务费用", "expense", "debit", False),
     ("660301", "财务费用-汇兑损益", "expense", "debit", False),
@@ -62,5 +64,6 @@ ROLES = {
     "payable": "2202", "grni": "220201", "customer_advance": "2203", "vat_input": "222101",
     "vat_output": "222102", "capital": "3001", "current_year_profit": "3103", "wip": "5001",
     "revenue": "6001", "other_revenue": "6051", "cogs": "6401", "selling_expense": "6601",
+    "platform_fee": "660101", "freight_expense": "660102",
     "admin_expense": "6602", "finance_expense": "6603", "fx_difference": "660301", "non_operating_expense": "6711",
 }

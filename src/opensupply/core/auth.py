@@ -342,7 +342,7 @@ PRESET_ROLES: dict[str, tuple[str, list[str]]] = {
     "production": ("生产", ["masterdata.read", "masterdata.boms", "inventory.read", "inventory.write", "mes.*",
                           "plm.*"]),
     "finance": ("财务", ["masterdata.read", "inventory.read", "accounting.*", "erp.read", "erp.invoicing",
-                    "erp.payments", "erp.reports"]),
+                    "erp.payments", "erp.reports", "oms.read", "oms.settle", "tms.read", "tms.settle"]),
 }
 
 

@@ -6,7 +6,7 @@
    outside it, ``unknown`` when no shipment (or no quote) matches. A file is taken once per carrier (hash).
 2. `approve_line` — approved amount = billed or expected (or a typed amount); `approve_bill` approves the
    matched lines at their billed amount and needs every over / under / unknown line decided first.
-3. `post_bill` — one voucher through `accounting.service.post_entry`: Dr 660101 销售费用-运费 / Cr 2202 应付账款
+3. `post_bill` — one voucher through `accounting.service.post_entry`: Dr 660102 销售费用-运费 / Cr 2202 应付账款
    (partner = the carrier); the approved amount of each line becomes its shipment's ``actual_cost``.
    (A journal entry, not an ERP vendor bill: freight has no goods, no receipt and no 3-way match.)
 4. `freight_cost_report` — freight per order by customer / channel from the shipments' actual (else quoted) cost.
@@ -35,7 +35,7 @@ from .rates import ImportRejected
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
-FREIGHT_ACCOUNT = ("660101", "销售费用-运费")
+FREIGHT_ACCOUNT = ("660102", "销售费用-运费")
 register_sequence("TMS_FB", "YF{year}-", 5)
 
 STATUS_LABELS = {"matched": _l("相符"), "over": _l("多收"), "under": _l("少收"), "unknown": _l("未匹配"),
@@ -186,7 +186,7 @@ def approve_bill(uow: UnitOfWork, bill_id: int) -> TmsFreightBill:
 
 
 def ensure_freight_account(uow: UnitOfWork) -> str:
-    """660101 销售费用-运费, added to the chart through the accounts resource when missing (by a user allowed to
+    """660102 销售费用-运费 (in the preset chart), added to the chart through the accounts resource when missing (by a user allowed to
     edit the chart); otherwise the freight goes to 6601 销售费用 itself."""
     from opensupply.accounting.models import Account
     from opensupply.accounting.resources import accounts

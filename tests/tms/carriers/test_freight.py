@@ -57,7 +57,7 @@ def test_overcharge_flagged_approved_at_quote_and_posted(db):
                                    .where(JournalLine.entry_id == entry_id)).all()
         assert sorted((D(d), D(cr)) for d, cr, _p in rows) == [(D(0), D(119)), (D(119), D(0))]
         assert {p for d, cr, p in rows if cr} == {sf}
-        assert acc.account_balance(uow, ("660101",)) == D("119.00")
+        assert acc.account_balance(uow, ("660102",)) == D("119.00")
         assert shipments.get_shipment(uow, s1).actual_cost == D("49.00")
         assert shipments.get_shipment(uow, s2).actual_cost == D("50.00")
         with pytest.raises(Conflict, match="已入账"):

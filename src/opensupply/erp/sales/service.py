@@ -480,8 +480,9 @@ def confirm_sales_order(uow: UnitOfWork, order_id: int, *, override_credit: bool
                        field="state")
     _customer(uow, order.customer_id)
     _lock_customer(uow, order.customer_id)
-    credit = credit_exposure(uow, order.customer_id, order)
-    if credit["over_limit"]:
+    # the exposure sums every open order and invoice of the customer: only worth it when there is a limit
+    credit = credit_exposure(uow, order.customer_id, order) if order.customer.credit_limit is not None else None
+    if credit is not None and credit["over_limit"]:
         if not override_credit:
             raise Conflict(_("超出信用额度：客户 {name} 额度 {limit}，未收款 {ar}，未开票订单 {open}，本单 {this}；"
                              "需有销售权限的人批准超额",
