@@ -1,8 +1,11 @@
-"""oms and wms
+"""oms wms tms and multi-currency
+
+OMS, WMS and TMS tables; ERP documents gain their currency rate and company-currency settlements
+(existing rows: rate 1, CNY, paid in company currency = paid)
 
 Revision ID: oms_wms_0002
 Revises: 29f5da4a5153
-Create Date: 2026-11-25 15:09:14.113073
+Create Date: 2026-11-25 16:39:51.357015
 """
 from alembic import op
 import sqlalchemy as sa
@@ -50,6 +53,80 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('oms_shop', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_oms_shop_company_id'), ['company_id'], unique=False)
+
+    op.create_table('tms_carrier_setting',
+    sa.Column('carrier_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('connector', sa.String(length=20), nullable=True),
+    sa.Column('api_base_url', sa.String(length=300), nullable=True),
+    sa.Column('app_key', sa.String(length=120), nullable=True),
+    sa.Column('app_secret', sa.String(length=200), nullable=True),
+    sa.Column('default_service', sa.String(length=40), nullable=True),
+    sa.Column('rules', sa.JSON(), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('company_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('updated_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['carrier_id'], ['partner.id'], name=op.f('fk_tms_carrier_setting_carrier_id_partner')),
+    sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_tms_carrier_setting_company_id_company')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tms_carrier_setting')),
+    sa.UniqueConstraint('carrier_id', name=op.f('uq_tms_carrier_setting_carrier_id'))
+    )
+    with op.batch_alter_table('tms_carrier_setting', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tms_carrier_setting_company_id'), ['company_id'], unique=False)
+
+    op.create_table('tms_depot',
+    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('warehouse_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('lat', sa.Float(), nullable=False),
+    sa.Column('lon', sa.Float(), nullable=False),
+    sa.Column('road_factor', sa.Float(), nullable=False),
+    sa.Column('speed_kmh', sa.Float(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('company_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('updated_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_tms_depot_company_id_company')),
+    sa.ForeignKeyConstraint(['warehouse_id'], ['warehouse.id'], name=op.f('fk_tms_depot_warehouse_id_warehouse')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tms_depot')),
+    sa.UniqueConstraint('company_id', 'code', name=op.f('uq_tms_depot_company_id_code'))
+    )
+    with op.batch_alter_table('tms_depot', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tms_depot_company_id'), ['company_id'], unique=False)
+
+    op.create_table('tms_rate_card',
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('carrier_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('service', sa.String(length=40), nullable=False),
+    sa.Column('valid_from', sa.Date(), nullable=True),
+    sa.Column('valid_to', sa.Date(), nullable=True),
+    sa.Column('volumetric_divisor', sa.Integer(), nullable=False),
+    sa.Column('min_charge', opensupply.core.types.Amount(precision=24, scale=6), nullable=False),
+    sa.Column('fuel_surcharge_pct', opensupply.core.types.Qty(precision=24, scale=6), nullable=False),
+    sa.Column('max_weight_kg', opensupply.core.types.Qty(precision=24, scale=6), nullable=True),
+    sa.Column('source_file', sa.String(length=200), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('company_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('updated_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['carrier_id'], ['partner.id'], name=op.f('fk_tms_rate_card_carrier_id_partner')),
+    sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_tms_rate_card_company_id_company')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tms_rate_card')),
+    sa.UniqueConstraint('company_id', 'code', name=op.f('uq_tms_rate_card_company_id_code'))
+    )
+    with op.batch_alter_table('tms_rate_card', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tms_rate_card_carrier_id'), ['carrier_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_tms_rate_card_company_id'), ['company_id'], unique=False)
 
     op.create_table('wms_count',
     sa.Column('number', sa.String(length=40), nullable=False),
@@ -275,6 +352,145 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_oms_sku_mapping_company_id'), ['company_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_oms_sku_mapping_shop_id'), ['shop_id'], unique=False)
 
+    op.create_table('tms_driver',
+    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('name', sa.String(length=80), nullable=False),
+    sa.Column('phone', sa.String(length=20), nullable=True),
+    sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('employee_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('company_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('updated_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_tms_driver_company_id_company')),
+    sa.ForeignKeyConstraint(['employee_id'], ['employee.id'], name=op.f('fk_tms_driver_employee_id_employee')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tms_driver')),
+    sa.UniqueConstraint('company_id', 'code', name=op.f('uq_tms_driver_company_id_code'))
+    )
+    with op.batch_alter_table('tms_driver', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tms_driver_company_id'), ['company_id'], unique=False)
+
+    op.create_table('tms_freight_bill',
+    sa.Column('number', sa.String(length=40), nullable=False),
+    sa.Column('carrier_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('file_name', sa.String(length=200), nullable=True),
+    sa.Column('file_hash', sa.String(length=64), nullable=False),
+    sa.Column('tolerance_pct', opensupply.core.types.Qty(precision=24, scale=6), nullable=False),
+    sa.Column('state', sa.String(length=10), nullable=False),
+    sa.Column('total_billed', opensupply.core.types.Amount(precision=24, scale=6), nullable=False),
+    sa.Column('total_approved', opensupply.core.types.Amount(precision=24, scale=6), nullable=False),
+    sa.Column('journal_entry_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('vendor_bill_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('company_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('updated_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['carrier_id'], ['partner.id'], name=op.f('fk_tms_freight_bill_carrier_id_partner')),
+    sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_tms_freight_bill_company_id_company')),
+    sa.ForeignKeyConstraint(['journal_entry_id'], ['journal_entry.id'], name=op.f('fk_tms_freight_bill_journal_entry_id_journal_entry')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tms_freight_bill')),
+    sa.UniqueConstraint('carrier_id', 'file_hash', name=op.f('uq_tms_freight_bill_carrier_id_file_hash')),
+    sa.UniqueConstraint('company_id', 'number', name=op.f('uq_tms_freight_bill_company_id_number'))
+    )
+    with op.batch_alter_table('tms_freight_bill', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tms_freight_bill_company_id'), ['company_id'], unique=False)
+
+    op.create_table('tms_rate_line',
+    sa.Column('card_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('origin_province', sa.String(length=40), nullable=True),
+    sa.Column('dest_province', sa.String(length=40), nullable=False),
+    sa.Column('first_weight_kg', opensupply.core.types.Qty(precision=24, scale=6), nullable=False),
+    sa.Column('first_price', opensupply.core.types.Amount(precision=24, scale=6), nullable=False),
+    sa.Column('additional_unit_kg', opensupply.core.types.Qty(precision=24, scale=6), nullable=False),
+    sa.Column('additional_price', opensupply.core.types.Amount(precision=24, scale=6), nullable=False),
+    sa.Column('min_charge', opensupply.core.types.Amount(precision=24, scale=6), nullable=True),
+    sa.Column('lead_days', sa.Integer(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('updated_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['card_id'], ['tms_rate_card.id'], name=op.f('fk_tms_rate_line_card_id_tms_rate_card'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tms_rate_line')),
+    sa.UniqueConstraint('card_id', 'origin_province', 'dest_province', name=op.f('uq_tms_rate_line_card_id_origin_province_dest_province'))
+    )
+    with op.batch_alter_table('tms_rate_line', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tms_rate_line_card_id'), ['card_id'], unique=False)
+
+    op.create_table('tms_route_plan',
+    sa.Column('number', sa.String(length=40), nullable=False),
+    sa.Column('depot_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('job_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('time_limit_s', sa.Float(), nullable=False),
+    sa.Column('total_km', sa.Float(), nullable=True),
+    sa.Column('total_cost', opensupply.core.types.Amount(precision=24, scale=6), nullable=True),
+    sa.Column('unassigned', sa.JSON(), nullable=True),
+    sa.Column('stats', sa.JSON(), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('company_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('updated_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_tms_route_plan_company_id_company')),
+    sa.ForeignKeyConstraint(['depot_id'], ['tms_depot.id'], name=op.f('fk_tms_route_plan_depot_id_tms_depot')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tms_route_plan')),
+    sa.UniqueConstraint('company_id', 'number', name=op.f('uq_tms_route_plan_company_id_number'))
+    )
+    with op.batch_alter_table('tms_route_plan', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tms_route_plan_company_id'), ['company_id'], unique=False)
+
+    op.create_table('tms_surcharge',
+    sa.Column('card_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('name', sa.String(length=60), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('amount', opensupply.core.types.Amount(precision=24, scale=6), nullable=False),
+    sa.Column('provinces', sa.JSON(), nullable=True),
+    sa.Column('optional', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('updated_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['card_id'], ['tms_rate_card.id'], name=op.f('fk_tms_surcharge_card_id_tms_rate_card'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tms_surcharge'))
+    )
+    with op.batch_alter_table('tms_surcharge', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tms_surcharge_card_id'), ['card_id'], unique=False)
+
+    op.create_table('tms_vehicle',
+    sa.Column('code', sa.String(length=20), nullable=False),
+    sa.Column('plate', sa.String(length=20), nullable=True),
+    sa.Column('depot_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('capacity_kg', opensupply.core.types.Qty(precision=24, scale=6), nullable=False),
+    sa.Column('capacity_m3', opensupply.core.types.Qty(precision=24, scale=6), nullable=True),
+    sa.Column('cost_per_km', opensupply.core.types.Amount(precision=24, scale=6), nullable=False),
+    sa.Column('fixed_cost', opensupply.core.types.Amount(precision=24, scale=6), nullable=False),
+    sa.Column('shift_start', sa.Time(), nullable=True),
+    sa.Column('shift_end', sa.Time(), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('company_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('updated_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_tms_vehicle_company_id_company')),
+    sa.ForeignKeyConstraint(['depot_id'], ['tms_depot.id'], name=op.f('fk_tms_vehicle_depot_id_tms_depot')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tms_vehicle')),
+    sa.UniqueConstraint('company_id', 'code', name=op.f('uq_tms_vehicle_company_id_code'))
+    )
+    with op.batch_alter_table('tms_vehicle', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tms_vehicle_company_id'), ['company_id'], unique=False)
+
     op.create_table('wms_bin',
     sa.Column('location_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('warehouse_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -439,6 +655,87 @@ def upgrade() -> None:
         batch_op.create_index('ix_oms_settlement_line_order', ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_oms_settlement_line_settlement_id'), ['settlement_id'], unique=False)
 
+    op.create_table('tms_route',
+    sa.Column('plan_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('vehicle_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('driver_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('distance_km', sa.Float(), nullable=False),
+    sa.Column('duration_min', sa.Float(), nullable=False),
+    sa.Column('load_kg', opensupply.core.types.Qty(precision=24, scale=6), nullable=False),
+    sa.Column('cost', opensupply.core.types.Amount(precision=24, scale=6), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('company_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('updated_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_tms_route_company_id_company')),
+    sa.ForeignKeyConstraint(['driver_id'], ['tms_driver.id'], name=op.f('fk_tms_route_driver_id_tms_driver')),
+    sa.ForeignKeyConstraint(['plan_id'], ['tms_route_plan.id'], name=op.f('fk_tms_route_plan_id_tms_route_plan'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['vehicle_id'], ['tms_vehicle.id'], name=op.f('fk_tms_route_vehicle_id_tms_vehicle')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tms_route'))
+    )
+    with op.batch_alter_table('tms_route', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tms_route_company_id'), ['company_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_tms_route_plan_id'), ['plan_id'], unique=False)
+
+    op.create_table('tms_shipment',
+    sa.Column('number', sa.String(length=40), nullable=False),
+    sa.Column('fulfilment_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('source_key', sa.String(length=64), nullable=True),
+    sa.Column('warehouse_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('mode', sa.String(length=10), nullable=False),
+    sa.Column('carrier_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('rate_card_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('service', sa.String(length=40), nullable=True),
+    sa.Column('tracking_number', sa.String(length=80), nullable=True),
+    sa.Column('choose_by', sa.String(length=10), nullable=True),
+    sa.Column('quoted_cost', opensupply.core.types.Amount(precision=24, scale=6), nullable=True),
+    sa.Column('actual_cost', opensupply.core.types.Amount(precision=24, scale=6), nullable=True),
+    sa.Column('origin_province', sa.String(length=40), nullable=True),
+    sa.Column('receiver_name', sa.String(length=120), nullable=True),
+    sa.Column('phone', sa.String(length=20), nullable=True),
+    sa.Column('province', sa.String(length=40), nullable=True),
+    sa.Column('city', sa.String(length=40), nullable=True),
+    sa.Column('district', sa.String(length=40), nullable=True),
+    sa.Column('address_detail', sa.String(length=300), nullable=True),
+    sa.Column('lat', sa.Float(), nullable=True),
+    sa.Column('lon', sa.Float(), nullable=True),
+    sa.Column('packages', sa.Integer(), nullable=False),
+    sa.Column('weight_kg', opensupply.core.types.Qty(precision=24, scale=6), nullable=False),
+    sa.Column('volume_m3', opensupply.core.types.Qty(precision=24, scale=6), nullable=False),
+    sa.Column('declared_value', opensupply.core.types.Amount(precision=24, scale=6), nullable=True),
+    sa.Column('options', sa.JSON(), nullable=True),
+    sa.Column('window_start', opensupply.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('window_end', opensupply.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('promised_date', sa.Date(), nullable=True),
+    sa.Column('shipped_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('delivered_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('late', sa.Boolean(), nullable=False),
+    sa.Column('reference', sa.String(length=80), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('company_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('updated_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.CheckConstraint("status in ('draft','booked','in_transit','out_for_delivery','delivered','failed','returned','cancelled')", name=op.f('ck_tms_shipment_status')),
+    sa.ForeignKeyConstraint(['carrier_id'], ['partner.id'], name=op.f('fk_tms_shipment_carrier_id_partner')),
+    sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_tms_shipment_company_id_company')),
+    sa.ForeignKeyConstraint(['fulfilment_id'], ['oms_fulfilment.id'], name=op.f('fk_tms_shipment_fulfilment_id_oms_fulfilment')),
+    sa.ForeignKeyConstraint(['rate_card_id'], ['tms_rate_card.id'], name=op.f('fk_tms_shipment_rate_card_id_tms_rate_card')),
+    sa.ForeignKeyConstraint(['warehouse_id'], ['warehouse.id'], name=op.f('fk_tms_shipment_warehouse_id_warehouse')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tms_shipment')),
+    sa.UniqueConstraint('company_id', 'fulfilment_id', 'source_key', name=op.f('uq_tms_shipment_company_id_fulfilment_id_source_key')),
+    sa.UniqueConstraint('company_id', 'number', name=op.f('uq_tms_shipment_company_id_number'))
+    )
+    with op.batch_alter_table('tms_shipment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tms_shipment_company_id'), ['company_id'], unique=False)
+        batch_op.create_index('ix_tms_shipment_status', ['company_id', 'status'], unique=False)
+        batch_op.create_index('ix_tms_shipment_tracking', ['company_id', 'tracking_number'], unique=False)
+
     op.create_table('wms_count_line',
     sa.Column('count_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('location_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -529,6 +826,147 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('oms_return_line', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_oms_return_line_return_id'), ['return_id'], unique=False)
+
+    op.create_table('tms_freight_bill_line',
+    sa.Column('bill_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('line_no', sa.Integer(), nullable=False),
+    sa.Column('tracking_number', sa.String(length=80), nullable=False),
+    sa.Column('shipment_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('billed_weight_kg', opensupply.core.types.Qty(precision=24, scale=6), nullable=True),
+    sa.Column('billed_amount', opensupply.core.types.Amount(precision=24, scale=6), nullable=False),
+    sa.Column('expected_amount', opensupply.core.types.Amount(precision=24, scale=6), nullable=True),
+    sa.Column('variance_pct', opensupply.core.types.Qty(precision=24, scale=6), nullable=True),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('approved_amount', opensupply.core.types.Amount(precision=24, scale=6), nullable=True),
+    sa.Column('note', sa.String(length=300), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('updated_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['bill_id'], ['tms_freight_bill.id'], name=op.f('fk_tms_freight_bill_line_bill_id_tms_freight_bill'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shipment_id'], ['tms_shipment.id'], name=op.f('fk_tms_freight_bill_line_shipment_id_tms_shipment')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tms_freight_bill_line'))
+    )
+    with op.batch_alter_table('tms_freight_bill_line', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tms_freight_bill_line_bill_id'), ['bill_id'], unique=False)
+
+    op.create_table('tms_gps_ping',
+    sa.Column('driver_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('route_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('lat', sa.Float(), nullable=False),
+    sa.Column('lon', sa.Float(), nullable=False),
+    sa.Column('at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('company_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('updated_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_tms_gps_ping_company_id_company')),
+    sa.ForeignKeyConstraint(['driver_id'], ['tms_driver.id'], name=op.f('fk_tms_gps_ping_driver_id_tms_driver')),
+    sa.ForeignKeyConstraint(['route_id'], ['tms_route.id'], name=op.f('fk_tms_gps_ping_route_id_tms_route')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tms_gps_ping'))
+    )
+    with op.batch_alter_table('tms_gps_ping', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tms_gps_ping_company_id'), ['company_id'], unique=False)
+        batch_op.create_index('ix_tms_gps_ping_route', ['route_id', 'at'], unique=False)
+
+    op.create_table('tms_package',
+    sa.Column('shipment_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('number', sa.String(length=40), nullable=False),
+    sa.Column('weight_kg', opensupply.core.types.Qty(precision=24, scale=6), nullable=False),
+    sa.Column('length_cm', opensupply.core.types.Qty(precision=24, scale=6), nullable=True),
+    sa.Column('width_cm', opensupply.core.types.Qty(precision=24, scale=6), nullable=True),
+    sa.Column('height_cm', opensupply.core.types.Qty(precision=24, scale=6), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('updated_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['shipment_id'], ['tms_shipment.id'], name=op.f('fk_tms_package_shipment_id_tms_shipment'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tms_package'))
+    )
+    with op.batch_alter_table('tms_package', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tms_package_shipment_id'), ['shipment_id'], unique=False)
+
+    op.create_table('tms_quote',
+    sa.Column('shipment_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('carrier_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('rate_card_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('eligible', sa.Boolean(), nullable=False),
+    sa.Column('reason', sa.String(length=200), nullable=True),
+    sa.Column('chargeable_kg', opensupply.core.types.Qty(precision=24, scale=6), nullable=True),
+    sa.Column('freight', opensupply.core.types.Amount(precision=24, scale=6), nullable=True),
+    sa.Column('surcharges', opensupply.core.types.Amount(precision=24, scale=6), nullable=True),
+    sa.Column('total', opensupply.core.types.Amount(precision=24, scale=6), nullable=True),
+    sa.Column('lead_days', sa.Integer(), nullable=True),
+    sa.Column('breakdown', sa.JSON(), nullable=True),
+    sa.Column('chosen', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('updated_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['carrier_id'], ['partner.id'], name=op.f('fk_tms_quote_carrier_id_partner')),
+    sa.ForeignKeyConstraint(['rate_card_id'], ['tms_rate_card.id'], name=op.f('fk_tms_quote_rate_card_id_tms_rate_card')),
+    sa.ForeignKeyConstraint(['shipment_id'], ['tms_shipment.id'], name=op.f('fk_tms_quote_shipment_id_tms_shipment'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tms_quote'))
+    )
+    with op.batch_alter_table('tms_quote', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tms_quote_shipment_id'), ['shipment_id'], unique=False)
+
+    op.create_table('tms_route_stop',
+    sa.Column('route_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('shipment_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('sequence', sa.Integer(), nullable=False),
+    sa.Column('eta', opensupply.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('arrived_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('done_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('fail_reason', sa.String(length=200), nullable=True),
+    sa.Column('pod_path', sa.String(length=300), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('company_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('updated_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.CheckConstraint("status in ('pending','arrived','delivered','failed','skipped')", name=op.f('ck_tms_route_stop_status')),
+    sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_tms_route_stop_company_id_company')),
+    sa.ForeignKeyConstraint(['route_id'], ['tms_route.id'], name=op.f('fk_tms_route_stop_route_id_tms_route'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shipment_id'], ['tms_shipment.id'], name=op.f('fk_tms_route_stop_shipment_id_tms_shipment')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tms_route_stop')),
+    sa.UniqueConstraint('route_id', 'sequence', name=op.f('uq_tms_route_stop_route_id_sequence'))
+    )
+    with op.batch_alter_table('tms_route_stop', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tms_route_stop_company_id'), ['company_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_tms_route_stop_route_id'), ['route_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_tms_route_stop_shipment_id'), ['shipment_id'], unique=False)
+
+    op.create_table('tms_tracking_event',
+    sa.Column('shipment_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('location', sa.String(length=120), nullable=True),
+    sa.Column('description', sa.String(length=300), nullable=False),
+    sa.Column('source', sa.String(length=10), nullable=False),
+    sa.Column('external_id', sa.String(length=80), nullable=True),
+    sa.Column('raw', sa.JSON(), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('company_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', opensupply.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('updated_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_tms_tracking_event_company_id_company')),
+    sa.ForeignKeyConstraint(['shipment_id'], ['tms_shipment.id'], name=op.f('fk_tms_tracking_event_shipment_id_tms_shipment'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tms_tracking_event')),
+    sa.UniqueConstraint('shipment_id', 'source', 'external_id', name=op.f('uq_tms_tracking_event_shipment_id_source_external_id'))
+    )
+    with op.batch_alter_table('tms_tracking_event', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tms_tracking_event_company_id'), ['company_id'], unique=False)
+        batch_op.create_index('ix_tms_tracking_event_shipment', ['shipment_id', 'at'], unique=False)
 
     op.create_table('oms_fulfilment_line',
     sa.Column('fulfilment_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -653,13 +1091,90 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('wms_scan', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_wms_scan_company_id'), ['company_id'], unique=False)
+        batch_op.create_index('ix_wms_scan_flow_message', ['company_id', 'flow', 'message'], unique=False)
 
+    with op.batch_alter_table('customer_invoice', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('currency_rate', opensupply.core.types.Qty(precision=24, scale=6), nullable=False, server_default=sa.text("1")))
+        batch_op.add_column(sa.Column('paid_company', opensupply.core.types.Amount(precision=24, scale=6), nullable=False, server_default=sa.text("0")))
+
+    with op.batch_alter_table('customer_receipt', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('currency_code', sa.String(length=3), nullable=False, server_default=sa.text("'CNY'")))
+        batch_op.add_column(sa.Column('currency_rate', opensupply.core.types.Qty(precision=24, scale=6), nullable=False, server_default=sa.text("1")))
+        batch_op.add_column(sa.Column('fx_difference', opensupply.core.types.Amount(precision=24, scale=6), nullable=False, server_default=sa.text("0")))
+        batch_op.add_column(sa.Column('reversal_reason', sa.String(length=300), nullable=True))
+
+    with op.batch_alter_table('erp_goods_receipt', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('currency_rate', opensupply.core.types.Qty(precision=24, scale=6), nullable=False, server_default=sa.text("1")))
+
+    with op.batch_alter_table('erp_payment_allocation', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('amount_company', opensupply.core.types.Amount(precision=24, scale=6), nullable=True))
+
+    with op.batch_alter_table('erp_purchase_order', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('currency_rate', opensupply.core.types.Qty(precision=24, scale=6), nullable=False, server_default=sa.text("1")))
+
+    with op.batch_alter_table('erp_supplier_payment', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('currency_code', sa.String(length=3), nullable=False, server_default=sa.text("'CNY'")))
+        batch_op.add_column(sa.Column('currency_rate', opensupply.core.types.Qty(precision=24, scale=6), nullable=False, server_default=sa.text("1")))
+        batch_op.add_column(sa.Column('fx_difference', opensupply.core.types.Amount(precision=24, scale=6), nullable=False, server_default=sa.text("0")))
+        batch_op.add_column(sa.Column('reversal_reason', sa.String(length=300), nullable=True))
+
+    with op.batch_alter_table('erp_vendor_bill', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('currency_code', sa.String(length=3), nullable=False, server_default=sa.text("'CNY'")))
+        batch_op.add_column(sa.Column('currency_rate', opensupply.core.types.Qty(precision=24, scale=6), nullable=False, server_default=sa.text("1")))
+        batch_op.add_column(sa.Column('paid_company', opensupply.core.types.Amount(precision=24, scale=6), nullable=False, server_default=sa.text("0")))
+
+    with op.batch_alter_table('sales_order', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('currency_rate', opensupply.core.types.Qty(precision=24, scale=6), nullable=False, server_default=sa.text("1")))
+
+    with op.batch_alter_table('sales_receipt_allocation', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('amount_company', opensupply.core.types.Amount(precision=24, scale=6), nullable=True))
+
+    # documents from before multi-currency were all in the company currency: what was paid is what was cleared
+    op.execute("UPDATE customer_invoice SET paid_company = amount_paid")
+    op.execute("UPDATE erp_vendor_bill SET paid_company = paid_amount")
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('sales_receipt_allocation', schema=None) as batch_op:
+        batch_op.drop_column('amount_company')
+
+    with op.batch_alter_table('sales_order', schema=None) as batch_op:
+        batch_op.drop_column('currency_rate')
+
+    with op.batch_alter_table('erp_vendor_bill', schema=None) as batch_op:
+        batch_op.drop_column('paid_company')
+        batch_op.drop_column('currency_rate')
+        batch_op.drop_column('currency_code')
+
+    with op.batch_alter_table('erp_supplier_payment', schema=None) as batch_op:
+        batch_op.drop_column('reversal_reason')
+        batch_op.drop_column('fx_difference')
+        batch_op.drop_column('currency_rate')
+        batch_op.drop_column('currency_code')
+
+    with op.batch_alter_table('erp_purchase_order', schema=None) as batch_op:
+        batch_op.drop_column('currency_rate')
+
+    with op.batch_alter_table('erp_payment_allocation', schema=None) as batch_op:
+        batch_op.drop_column('amount_company')
+
+    with op.batch_alter_table('erp_goods_receipt', schema=None) as batch_op:
+        batch_op.drop_column('currency_rate')
+
+    with op.batch_alter_table('customer_receipt', schema=None) as batch_op:
+        batch_op.drop_column('reversal_reason')
+        batch_op.drop_column('fx_difference')
+        batch_op.drop_column('currency_rate')
+        batch_op.drop_column('currency_code')
+
+    with op.batch_alter_table('customer_invoice', schema=None) as batch_op:
+        batch_op.drop_column('paid_company')
+        batch_op.drop_column('currency_rate')
+
     with op.batch_alter_table('wms_scan', schema=None) as batch_op:
+        batch_op.drop_index('ix_wms_scan_flow_message')
         batch_op.drop_index(batch_op.f('ix_wms_scan_company_id'))
 
     op.drop_table('wms_scan')
@@ -680,6 +1195,34 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_oms_fulfilment_line_fulfilment_id'))
 
     op.drop_table('oms_fulfilment_line')
+    with op.batch_alter_table('tms_tracking_event', schema=None) as batch_op:
+        batch_op.drop_index('ix_tms_tracking_event_shipment')
+        batch_op.drop_index(batch_op.f('ix_tms_tracking_event_company_id'))
+
+    op.drop_table('tms_tracking_event')
+    with op.batch_alter_table('tms_route_stop', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tms_route_stop_shipment_id'))
+        batch_op.drop_index(batch_op.f('ix_tms_route_stop_route_id'))
+        batch_op.drop_index(batch_op.f('ix_tms_route_stop_company_id'))
+
+    op.drop_table('tms_route_stop')
+    with op.batch_alter_table('tms_quote', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tms_quote_shipment_id'))
+
+    op.drop_table('tms_quote')
+    with op.batch_alter_table('tms_package', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tms_package_shipment_id'))
+
+    op.drop_table('tms_package')
+    with op.batch_alter_table('tms_gps_ping', schema=None) as batch_op:
+        batch_op.drop_index('ix_tms_gps_ping_route')
+        batch_op.drop_index(batch_op.f('ix_tms_gps_ping_company_id'))
+
+    op.drop_table('tms_gps_ping')
+    with op.batch_alter_table('tms_freight_bill_line', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tms_freight_bill_line_bill_id'))
+
+    op.drop_table('tms_freight_bill_line')
     with op.batch_alter_table('oms_return_line', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_oms_return_line_return_id'))
 
@@ -698,6 +1241,17 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_wms_count_line_count_id'))
 
     op.drop_table('wms_count_line')
+    with op.batch_alter_table('tms_shipment', schema=None) as batch_op:
+        batch_op.drop_index('ix_tms_shipment_tracking')
+        batch_op.drop_index('ix_tms_shipment_status')
+        batch_op.drop_index(batch_op.f('ix_tms_shipment_company_id'))
+
+    op.drop_table('tms_shipment')
+    with op.batch_alter_table('tms_route', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tms_route_plan_id'))
+        batch_op.drop_index(batch_op.f('ix_tms_route_company_id'))
+
+    op.drop_table('tms_route')
     with op.batch_alter_table('oms_settlement_line', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_oms_settlement_line_settlement_id'))
         batch_op.drop_index('ix_oms_settlement_line_order')
@@ -728,6 +1282,30 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_wms_bin_company_id'))
 
     op.drop_table('wms_bin')
+    with op.batch_alter_table('tms_vehicle', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tms_vehicle_company_id'))
+
+    op.drop_table('tms_vehicle')
+    with op.batch_alter_table('tms_surcharge', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tms_surcharge_card_id'))
+
+    op.drop_table('tms_surcharge')
+    with op.batch_alter_table('tms_route_plan', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tms_route_plan_company_id'))
+
+    op.drop_table('tms_route_plan')
+    with op.batch_alter_table('tms_rate_line', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tms_rate_line_card_id'))
+
+    op.drop_table('tms_rate_line')
+    with op.batch_alter_table('tms_freight_bill', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tms_freight_bill_company_id'))
+
+    op.drop_table('tms_freight_bill')
+    with op.batch_alter_table('tms_driver', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tms_driver_company_id'))
+
+    op.drop_table('tms_driver')
     with op.batch_alter_table('oms_sku_mapping', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_oms_sku_mapping_shop_id'))
         batch_op.drop_index(batch_op.f('ix_oms_sku_mapping_company_id'))
@@ -762,6 +1340,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_wms_count_company_id'))
 
     op.drop_table('wms_count')
+    with op.batch_alter_table('tms_rate_card', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tms_rate_card_company_id'))
+        batch_op.drop_index(batch_op.f('ix_tms_rate_card_carrier_id'))
+
+    op.drop_table('tms_rate_card')
+    with op.batch_alter_table('tms_depot', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tms_depot_company_id'))
+
+    op.drop_table('tms_depot')
+    with op.batch_alter_table('tms_carrier_setting', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tms_carrier_setting_company_id'))
+
+    op.drop_table('tms_carrier_setting')
     with op.batch_alter_table('oms_shop', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_oms_shop_company_id'))
 
