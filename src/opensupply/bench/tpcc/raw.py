@@ -2,6 +2,8 @@
 one statement per row as TPC-C's transaction profiles do, writing the same rows as the services
 (documents, lines, reservations, moves, quants, valuation layers, journal entries and lines,
 allocations, audit rows, outbox rows, sequence numbers) — and nothing clever: no ORM, no batching.
+After commit the shared outbox dispatcher runs, as it does after the services' commit, so other
+modules' reactions (the OMS fulfilment of each confirmed order) are the same work on both sides.
 
 Columns the code does not set are filled from the models' scalar defaults, so a new column with
 a default does not break this file. Numbers follow the services' rules (gap-free 记 numbers in
@@ -158,11 +160,14 @@ class RawTransactions:
         return False, []
 
     def _dispatched(self, event_ids: list[int]) -> None:
-        """What the services' dispatcher does after commit when no handler is subscribed."""
-        cur = self._begin()
-        for eid in event_ids:
-            self._exec(cur, "UPDATE outbox_event SET dispatched_at = %s WHERE id = %s", (self.now, eid))
-        self._end(commit=True)
+        """After commit, the same outbox dispatcher as the services' runs: other modules' reactions to
+        these events (the OMS fulfilment of every confirmed order, …) are the platform's work, not this
+        transaction's, and must write the same rows in both runs. Events nobody listens to are just
+        marked delivered."""
+        if event_ids:
+            from opensupply.core.events import dispatch_pending
+
+            dispatch_pending(self.db)
 
     def _journal_entry(self, cur, journal: str, memo: str, reference: str, ref_type: str, ref_id: int | None,
                        lines: list[tuple[str, Decimal, Decimal, int | None, int | None, str]]) -> int:
