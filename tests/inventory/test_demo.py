@@ -21,7 +21,8 @@ def test_demo_stock_is_consistent_and_fills_every_page(db, monkeypatch):
         assert inv.check_ledger(uow) == []
         rows, total = inv.on_hand_rows(uow, limit=500)
         assert total >= 15
-        assert {r["location"].rsplit("/", 1)[1] for r in rows} >= {"A-01-01", "B-01-01", "D-03-02"}
+        bins = {r["location"].rsplit("/", 1)[1] for r in rows}
+        assert len(bins) >= 5  # the WMS demo puts the goods away across its layout
         assert all(r["on_hand"] >= 0 and 0 <= r["reserved"] <= r["on_hand"] for r in rows)
         assert any(r["reserved"] > 0 for r in rows)
         assert any(r["lot"] and r["lot"].startswith("SN-") for r in rows)  # serial-numbered kettles
