@@ -22,7 +22,9 @@ def register(app: typer.Typer) -> None:
                                               "OPENSUPPLY_TEST_DATABASE_URL); a fresh database is made on it"),
         workers: str = typer.Option("1", "--workers", help="worker processes; a list such as 1,2,4 runs each"),
         duration: float = typer.Option(30.0, "--duration", help="seconds per implementation and worker count"),
-        warehouses: int = typer.Option(1, "--warehouses", help="TPC-C warehouses (10 districts each)"),
+        warehouses: int = typer.Option(None, "--warehouses",
+                                       help="TPC-C warehouses (10 districts each); default: one per worker, as "
+                                            "TPC-C binds each terminal to a home warehouse"),
         items: int = typer.Option(1000, "--items", help="items (TPC-C: 100000)"),
         customers: int = typer.Option(30, "--customers", help="customers per district (TPC-C: 3000)"),
         seed: int = typer.Option(1, "--seed"),
@@ -51,8 +53,8 @@ def register(app: typer.Typer) -> None:
         def rows(on_start):
             from opensupply.bench.tpcc.load import Scale
 
-            scale = Scale(warehouses=warehouses, items=items, customers=customers)
             for i, n in enumerate(counts):
+                scale = Scale(warehouses=warehouses or n, items=items, customers=customers)
                 on_start(f"{db} × {n} workers", i, len(counts))
                 try:
                     yield run_once(db, server, scale, n, duration, seed, err)
@@ -66,7 +68,8 @@ def register(app: typer.Typer) -> None:
             return {"db": db, "workers": counts if len(counts) > 1 else counts[0],
                     "tpm_services": first.get("tpm_services"), "tpm_raw": first.get("tpm_raw"),
                     "ratio": first.get("ratio"), "violations": sum(r["violations"] for r in results),
-                    "scale": {"warehouses": warehouses, "items": items, "customers_per_district": customers},
+                    "scale": {"warehouses": warehouses or "one per worker", "items": items,
+                              "customers_per_district": customers},
                     "duration_s": duration,
                     "by_workers": {r["workers"]: {"tpm_services": r["tpm_services"], "tpm_raw": r["tpm_raw"],
                                                   "ratio": r["ratio"]} for r in results}}
