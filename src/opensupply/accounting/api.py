@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from opensupply.core.http import require
 from opensupply.core.resource_api import resource_router
+from opensupply.core.sequences import company_today
 from opensupply.core.uow import Actor, UnitOfWork
 
 from . import reports, schemas
@@ -31,8 +32,7 @@ def trial_balance(date_from: dt.date | None = None, date_to: dt.date | None = No
                                    "lines": tb["lines"], "totals": tb["totals"]})
 
 
-def _month_range(date_from: dt.date | None, date_to: dt.date | None) -> tuple[dt.date, dt.date]:
-    today = dt.date.today()
+def _month_range(date_from: dt.date | None, date_to: dt.date | None, today: dt.date) -> tuple[dt.date, dt.date]:
     date_to = date_to or today
     return date_from or date_to.replace(day=1), date_to
 
@@ -41,14 +41,15 @@ def _month_range(date_from: dt.date | None, date_to: dt.date | None) -> tuple[dt
 def income_statement(date_from: dt.date | None = None, date_to: dt.date | None = None, actor: Actor = READ) -> dict:
     """利润表 for the period (default: this month so far) with year-to-date amounts."""
     with UnitOfWork(actor, readonly=True) as uow:
-        return schemas.report_out(reports.income_statement(uow, *_month_range(date_from, date_to)))
+        period = _month_range(date_from, date_to, company_today(uow))
+        return schemas.report_out(reports.income_statement(uow, *period))
 
 
 @router.get("/accounting/reports/balance-sheet")
 def balance_sheet(as_of: dt.date | None = None, actor: Actor = READ) -> dict:
     """资产负债表 at a date (default today) with the year's opening beside it."""
     with UnitOfWork(actor, readonly=True) as uow:
-        return schemas.report_out(reports.balance_sheet(uow, as_of or dt.date.today()))
+        return schemas.report_out(reports.balance_sheet(uow, as_of or company_today(uow)))
 
 
 @router.get("/accounting/reports/general-ledger")

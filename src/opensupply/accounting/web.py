@@ -17,6 +17,7 @@ from opensupply.core import audit
 from opensupply.core.errors import DomainError, ValidationFailed
 from opensupply.core.http import Page, page_permission
 from opensupply.core.i18n import _
+from opensupply.core.sequences import company_today
 from opensupply.core.tabular import write_xlsx
 from opensupply.core.types import ZERO, to_decimal
 from opensupply.core.uow import UnitOfWork
@@ -153,7 +154,7 @@ def _entry_form(p: Page, uow: UnitOfWork, header: dict, lines: list[dict], error
 @router.get("/accounting/entries/new")
 def entry_new(p: Page = WRITE):
     with UnitOfWork(p.actor, readonly=True) as uow:
-        return _entry_form(p, uow, {"date": dt.date.today().isoformat(), "memo": "", "reference": ""}, [])
+        return _entry_form(p, uow, {"date": company_today(uow).isoformat(), "memo": "", "reference": ""}, [])
 
 
 @router.get("/accounting/entries/new/line")
@@ -281,7 +282,7 @@ def periods_page(p: Page = READ):
         rows = list(uow.session.scalars(select(AccountingPeriod).where(AccountingPeriod.company_id == uow.company_id)
                                         .order_by(AccountingPeriod.year.desc(), AccountingPeriod.month.desc())))
         carried = {k: (e.id, e.number) for k, e in reports.closing_entries(uow).items()}
-    today = dt.date.today()
+        today = company_today(uow)
     return render(p, "accounting/periods.html", rows=rows, year=today.year, month=today.month, carried=carried,
                   can_close=p.actor.can("accounting.close"))
 
@@ -331,9 +332,9 @@ def trial_balance_page(date_from: dt.date | None = None, date_to: dt.date | None
 @router.get("/accounting/reports/income-statement")
 def income_statement_page(date_from: dt.date | None = None, date_to: dt.date | None = None,
                           format: str | None = None, p: Page = READ):
-    date_to = date_to or dt.date.today()
-    date_from = date_from or date_to.replace(day=1)
     with UnitOfWork(p.actor, readonly=True) as uow:
+        date_to = date_to or company_today(uow)
+        date_from = date_from or date_to.replace(day=1)
         try:
             inc = reports.income_statement(uow, date_from, date_to)
         except DomainError as exc:
@@ -356,8 +357,8 @@ def income_statement_page(date_from: dt.date | None = None, date_to: dt.date | N
 
 @router.get("/accounting/reports/balance-sheet")
 def balance_sheet_page(as_of: dt.date | None = None, format: str | None = None, p: Page = READ):
-    as_of = as_of or dt.date.today()
     with UnitOfWork(p.actor, readonly=True) as uow:
+        as_of = as_of or company_today(uow)
         bs = reports.balance_sheet(uow, as_of)
         if format == "pdf":
             return _pdf("accounting/print_balance_sheet.html", "balance-sheet.pdf", uow, bs=bs)

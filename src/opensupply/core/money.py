@@ -190,7 +190,10 @@ def convert(uow, amount, from_currency: str, to_currency: str, on_date: dt.date 
     amount = to_decimal(amount)
     if from_currency == to_currency:
         return Money(amount, to_currency).quantize()
-    on_date = on_date or dt.date.today()
+    if on_date is None:
+        from .sequences import company_today
+
+        on_date = company_today(uow)
     value = amount * rate_on(uow, from_currency, on_date) / rate_on(uow, to_currency, on_date)
     return Money(value, to_currency).quantize()
 
