@@ -186,8 +186,8 @@ def approve_bill(uow: UnitOfWork, bill_id: int) -> TmsFreightBill:
 
 
 def ensure_freight_account(uow: UnitOfWork) -> str:
-    """660102 销售费用-运费 (in the preset chart), added to the chart through the accounts resource when missing (by a user allowed to
-    edit the chart); otherwise the freight goes to 6601 销售费用 itself."""
+    """660102 销售费用-运费 (in the preset chart); for older charts it is added through the accounts resource
+    when missing (by a user allowed to edit the chart), otherwise the freight goes to 6601 销售费用 itself."""
     from opensupply.accounting.models import Account
     from opensupply.accounting.resources import accounts
     from opensupply.core import resource as rs
