@@ -202,24 +202,10 @@ def ratliff_rosenthal(geometry: Geometry, picks: Sequence, *, depot: Point | Non
             ys[col_of[geometry.aisle_x[idx]]].add(p[1])
     cols = [sorted(s) for s in ys]
     is_aisle = [x in aisle_xs for x in xs]
-    length = y1 - y0
 
     def vertical_options(j: int) -> list[tuple[str, int, int, bool, float]]:
         """(name, add to a, add to b, connects a and b, cost)."""
-        p = cols[j]
-        if not is_aisle[j]:
-            return [("none", 0, 0, False, 0.0)]
-        opts = [("full1", 1, 1, True, length), ("full2", 2, 2, True, 2 * length)]
-        if not p:
-            opts.append(("none", 0, 0, False, 0.0))
-            return opts
-        opts.append(("bottom", 2, 0, False, 2 * (p[-1] - y0)))
-        opts.append(("top", 0, 2, False, 2 * (y1 - p[0])))
-        if len(p) >= 2:
-            gaps = [p[k + 1] - p[k] for k in range(len(p) - 1)]
-            k = max(range(len(gaps)), key=gaps.__getitem__)
-            opts.append((f"gap{k}", 2, 2, False, 2 * (length - gaps[k])))
-        return opts
+        return _segment_options(cols[j], y0, y1, is_aisle[j])
 
     def apply_vertical(state, opt):
         da, db, ca, cb, closed = state
