@@ -35,7 +35,7 @@ class Module:
 
 
 # In dependency order. Business modules add themselves here as they are built.
-MODULE_NAMES: list[str] = ["core", "masterdata", "accounting", "inventory", "erp", "crm", "oms", "wms", "tms"]
+MODULE_NAMES: list[str] = ["core", "masterdata", "accounting", "inventory", "erp", "crm", "oms", "wms", "tms", "mes"]
 
 CORE = Module(
     name="core",

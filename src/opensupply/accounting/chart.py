@@ -62,7 +62,7 @@ ROLES = {
     "cash": "1001", "bank": "1002", "platform_cash": "1012", "receivable": "1122", "prepayment": "1123",
     "goods_in_transit": "1402", "raw_materials": "1403", "inventory": "1405", "inventory_loss": "1901",
     "payable": "2202", "grni": "220201", "customer_advance": "2203", "vat_input": "222101",
-    "vat_output": "222102", "capital": "3001", "current_year_profit": "3103", "wip": "5001",
+    "vat_output": "222102", "capital": "3001", "current_year_profit": "3103", "wip": "5001", "overhead_applied": "5101",
     "revenue": "6001", "other_revenue": "6051", "cogs": "6401", "selling_expense": "6601",
     "platform_fee": "660101", "freight_expense": "660102",
     "admin_expense": "6602", "finance_expense": "6603", "fx_difference": "660301", "non_operating_expense": "6711",

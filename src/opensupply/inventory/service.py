@@ -23,6 +23,8 @@ How other modules use the ledger (all inside the caller's unit of work):
   `reserve` through `core.uow.atomic()` where many clerks compete (bounded retries).
 * `transfer_reserved(uow, [(reservation_id, qty)], dest_id)` moves reserved goods (a pick: bin →
   packing) and re-reserves them there for the same document.
+* `reserve_in_warehouse(uow, [StockNeed(line_id, product_id, qty)], warehouse_id, ref_type=…)` picks
+  the bins and lots itself (earliest expiry first) and reserves what is there.
 * `reverse_moves(uow, ids)` corrects done moves; nothing is ever edited or deleted.
 * Events: `inventory.moves_done` (move_ids) after every posting, `inventory.adjustment_done`.
 * Lock order: products (valued moves), then quants by (product, location, lot), then the
@@ -985,6 +987,89 @@ def reserve(uow: UnitOfWork, requests: list[ReservationRequest], *, partial: boo
                               for i, v in zip(ids, values, strict=True)])
     # no domain event: the module that reserves knows it did, and this is the hottest path
     return ids
+
+
+@dataclass
+class StockNeed:
+    """What a document line needs from a warehouse: `quantity` of a product for line `ref_id`."""
+
+    ref_id: int
+    product_id: int
+    quantity: Decimal
+
+
+def reserve_in_warehouse(uow: UnitOfWork, needs: list[StockNeed], warehouse_id: int, *, ref_type: str,
+                         reference: str | None = None) -> dict[int, Decimal]:
+    """Reserve up to each need among the warehouse's internal locations: lots with the earliest expiry
+    first, then bins by code; lot-tracked products are reserved per lot. Reserves what is available
+    (never refuses) and returns what was reserved per `ref_id`. Sales orders and work orders both
+    reserve through here."""
+    needs = [n for n in needs if n.quantity > 0]
+    if not needs:
+        return {}
+    products = {n.product_id for n in needs}
+    q, loc, lot = StockQuant, md.Location, StockLot
+    quants = uow.session.execute(
+        select(q.product_id, q.location_id, q.lot_id, q.quantity)
+        .join(loc, loc.id == q.location_id).outerjoin(lot, lot.id == q.lot_id)
+        .where(q.company_id == uow.company_id, q.product_id.in_(products), q.quantity > 0,
+               loc.usage == "internal", loc.active.is_(True), loc.warehouse_id == warehouse_id)
+        .order_by(q.product_id, lot.expiry_date.is_(None), lot.expiry_date, q.lot_id, loc.full_code)).all()
+    if not quants:
+        return {}
+    tracking = dict(uow.session.execute(select(md.Product.id, md.Product.tracking)
+                                        .where(md.Product.id.in_(products))).all())
+    r = StockReservation
+    res_rows = uow.session.execute(
+        select(r.product_id, r.location_id, r.lot_id, func.sum(r.quantity))
+        .where(r.company_id == uow.company_id, r.state == "active", r.product_id.in_(products))
+        .group_by(r.product_id, r.location_id, r.lot_id)).all()
+    loc_free: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
+    lot_free: dict[tuple[int, int, int], Decimal] = {}
+    for p, location, lot_id, qty in quants:
+        loc_free[(p, location)] += to_decimal(qty)
+        if lot_id:
+            lot_free[(p, location, lot_id)] = to_decimal(qty)
+    for p, location, lot_id, qty in res_rows:
+        loc_free[(p, location)] -= to_decimal(qty or 0)
+        if lot_id and (p, location, lot_id) in lot_free:
+            lot_free[(p, location, lot_id)] -= to_decimal(qty or 0)
+    requests = []
+    for n in sorted(needs, key=lambda x: x.ref_id):
+        need = n.quantity
+        tracked = tracking.get(n.product_id, "none") != "none"
+        for p, location, lot_id, _qty in quants:
+            if need <= 0:
+                break
+            if p != n.product_id or (tracked and not lot_id):
+                continue
+            free = loc_free[(p, location)]
+            if tracked:
+                free = min(free, lot_free.get((p, location, lot_id), ZERO))
+            take = min(free, need)
+            if take <= 0:
+                continue
+            requests.append(ReservationRequest(p, location, take, lot_id=lot_id if tracked else None,
+                                               ref_type=ref_type, ref_id=n.ref_id, reference=reference))
+            loc_free[(p, location)] -= take
+            if tracked:
+                lot_free[(p, location, lot_id)] -= take
+            need -= take
+    if not requests:
+        return {}
+    # merge untracked requests of the same line and bin (a bin appears once per lot in `quants`)
+    merged: dict[tuple, ReservationRequest] = {}
+    for req in requests:
+        key = (req.ref_id, req.location_id, req.lot_id)
+        if key in merged:
+            merged[key].quantity += req.quantity
+        else:
+            merged[key] = req
+    reserve(uow, list(merged.values()), partial=True)
+    got: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for req in merged.values():
+        got[req.ref_id] += req.quantity
+    return dict(got)
 
 
 def release(uow: UnitOfWork, reservation_ids: list[int]) -> None:

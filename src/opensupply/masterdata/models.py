@@ -28,6 +28,7 @@ LOCATION_USAGES = ("view", "internal", "supplier", "customer", "production", "tr
 TRACKING = ("none", "lot", "serial")
 VALUATION = ("average", "fifo")
 BOM_STATES = ("draft", "released", "obsolete")
+LIFECYCLE_STAGES = ("rd", "pilot", "mass", "eol")  # 研发 / 试产 / 量产 / 退市
 
 
 class Company(Entity, Base):
@@ -112,6 +113,7 @@ class Product(CompanyEntity, Base):
         UniqueConstraint("company_id", "sku"),
         Index("ix_product_company_barcode", "company_id", "barcode"),
         CheckConstraint("tracking in ('none','lot','serial')", name="tracking"),
+        CheckConstraint("lifecycle_stage in ('rd','pilot','mass','eol')", name="lifecycle_stage"),
     )
 
     sku: Mapped[str] = mapped_column(String(64))  # 商家编码 / 物料编码
@@ -126,6 +128,8 @@ class Product(CompanyEntity, Base):
     weight_kg: Mapped[Decimal | None] = mapped_column(Qty)
     volume_m3: Mapped[Decimal | None] = mapped_column(Qty)
     spec: Mapped[str | None] = mapped_column(String(200))  # 规格型号
+    # PLM moves it through approved stage changes (masterdata.lifecycle enforces what each stage allows)
+    lifecycle_stage: Mapped[str] = mapped_column(String(8), default="mass", server_default="mass")
     description: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 

@@ -208,6 +208,7 @@ def _warehouse_created(uow, obj):
 
 
 TRACKING = (("none", _l("不跟踪")), ("lot", _l("批次")), ("serial", _l("序列号")))
+LIFECYCLE_STAGES = (("rd", _l("研发")), ("pilot", _l("试产")), ("mass", _l("量产")), ("eol", _l("退市")))
 PRODUCT_TYPES = (("stock", _l("库存商品")), ("consumable", _l("消耗品")), ("service", _l("服务")))
 USAGES = (("view", _l("视图")), ("internal", _l("库内")), ("supplier", _l("供应商")), ("customer", _l("客户")),
           ("production", _l("生产")), ("transit", _l("在途")), ("scrap", _l("报废")), ("inventory", _l("盘点差异")))
@@ -293,6 +294,9 @@ products = register(Resource(
         Field("uom_id", _l("单位"), "ref", ref="uoms", required=True),
         Field("product_type", _l("类型"), "choice", choices=PRODUCT_TYPES, default="stock", filter=True),
         Field("tracking", _l("批次/序列号"), "choice", choices=TRACKING, default="none", filter=True),
+        # changed only through PLM's approved stage changes (masterdata.lifecycle), never on the form
+        Field("lifecycle_stage", _l("生命周期"), "choice", choices=LIFECYCLE_STAGES, default="mass", filter=True,
+              form=False),
         Field("cost", _l("成本价"), "decimal", default=0, permission="masterdata.cost"),
         Field("list_price", _l("售价"), "decimal", default=0),
         Field("weight_kg", _l("重量(kg)"), "decimal", list=False),

@@ -37,6 +37,7 @@ from opensupply.core.types import ZERO, to_decimal, utcnow
 from opensupply.core.uow import UnitOfWork
 from opensupply.inventory import service as inv
 from opensupply.masterdata import models as md
+from opensupply.masterdata.lifecycle import require_orderable
 
 from .models import (
     GoodsReceipt,
@@ -144,6 +145,7 @@ def purchasable_product(uow: UnitOfWork, ref: int | str) -> md.Product:
     prod = inv.resolve_product(uow, ref)
     if not prod.active:
         raise ValidationFailed(_("商品已停用，不能采购：{sku}", sku=prod.sku), field="product")
+    require_orderable(uow, [prod.id], "purchase")
     return prod
 
 
@@ -1106,3 +1108,18 @@ def bill_rows(uow, order_id: int | None = None, **kw):
 
 def payment_rows(uow, **kw):
     return _list(uow, SupplierPayment, SupplierPayment.payment_date, **kw)
+
+
+def receipt_summaries(uow: UnitOfWork, receipt_ids) -> dict[int, dict]:
+    """Number, date, purchase order and supplier of goods receipts (where a lot came from, for a trace)."""
+    ids = {int(i) for i in receipt_ids}
+    if not ids:
+        return {}
+    rows = uow.session.execute(
+        select(GoodsReceipt.id, GoodsReceipt.number, GoodsReceipt.receipt_date, PurchaseOrder.id,
+               PurchaseOrder.number, md.Partner.id, md.Partner.code, md.Partner.name)
+        .join(PurchaseOrder, PurchaseOrder.id == GoodsReceipt.order_id)
+        .join(md.Partner, md.Partner.id == GoodsReceipt.supplier_id)
+        .where(GoodsReceipt.company_id == uow.company_id, GoodsReceipt.id.in_(ids))).all()
+    return {r[0]: {"receipt": r[1], "date": r[2], "order_id": r[3], "order": r[4], "supplier_id": r[5],
+                   "supplier_code": r[6], "supplier": r[7]} for r in rows}

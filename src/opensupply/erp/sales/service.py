@@ -66,9 +66,10 @@ from opensupply.core.sequences import company_today, next_number, register_seque
 from opensupply.core.types import ZERO, to_decimal, utcnow
 from opensupply.core.uow import UnitOfWork
 from opensupply.inventory import service as inv
-from opensupply.inventory.models import StockLot, StockMove, StockQuant, StockReservation
+from opensupply.inventory.models import StockMove, StockReservation
 from opensupply.masterdata import models as md
 from opensupply.masterdata import service as mds
+from opensupply.masterdata.lifecycle import require_orderable
 
 from . import pricing
 from .models import (
@@ -304,6 +305,7 @@ def create_quote(uow: UnitOfWork, *, customer_id: int | str, lines: list[SalesLi
     channel = _channel(channel)
     incl = _default_tax_inclusive(channel, price_includes_tax)
     resolved = _resolve_lines(uow, lines, incl)
+    require_orderable(uow, [r["product_id"] for r in resolved], "sale")
     day = quote_date or company_today(uow)
     if valid_until is not None and valid_until < day:
         raise ValidationFailed(_("有效期不能早于报价日期"), field="valid_until")
@@ -383,6 +385,8 @@ def create_sales_order(uow: UnitOfWork, *, customer_id: int | str, lines: list[S
                              n=dup), field="source_ref", code="duplicate_order")
     incl = _default_tax_inclusive(channel, price_includes_tax)
     resolved = _resolve_lines(uow, lines, incl)
+    if created_by_module != "oms":  # a platform order is already sold: the OMS must still fulfil it
+        require_orderable(uow, [r["product_id"] for r in resolved], "sale")
     day = order_date or company_today(uow)
     if requested_date is not None and requested_date < day:
         raise ValidationFailed(_("要求交货日期不能早于订单日期"), field="requested_date")
@@ -535,72 +539,11 @@ def _reserved_by_line(uow: UnitOfWork, line_ids: Iterable[int]) -> dict[int, lis
 
 
 def _reserve(uow: UnitOfWork, order: SalesOrder, wanted: dict[int, Decimal]) -> dict[int, Decimal]:
-    """Reserve up to `wanted` per order line in the order's warehouse: bins by code, lots oldest
-    (earliest expiry) first. Reserves what is available; returns what was reserved per line."""
-    lines = {ln.id: ln for ln in order.lines if ln.id in wanted and wanted[ln.id] > 0}
-    if not lines:
-        return {}
-    products = {ln.product_id for ln in lines.values()}
-    q, loc, lot = StockQuant, md.Location, StockLot
-    quants = uow.session.execute(
-        select(q.product_id, q.location_id, q.lot_id, q.quantity)
-        .join(loc, loc.id == q.location_id).outerjoin(lot, lot.id == q.lot_id)
-        .where(q.company_id == uow.company_id, q.product_id.in_(products), q.quantity > 0,
-               loc.usage == "internal", loc.active.is_(True), loc.warehouse_id == order.warehouse_id)
-        .order_by(q.product_id, lot.expiry_date.is_(None), lot.expiry_date, q.lot_id, loc.full_code)).all()
-    if not quants:
-        return {}
-    r = StockReservation
-    res_rows = uow.session.execute(
-        select(r.product_id, r.location_id, r.lot_id, func.sum(r.quantity))
-        .where(r.company_id == uow.company_id, r.state == "active", r.product_id.in_(products))
-        .group_by(r.product_id, r.location_id, r.lot_id)).all()
-    loc_free: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
-    lot_free: dict[tuple[int, int, int], Decimal] = {}
-    for p, location, lot_id, qty in quants:
-        loc_free[(p, location)] += to_decimal(qty)
-        if lot_id:
-            lot_free[(p, location, lot_id)] = to_decimal(qty)
-    for p, location, lot_id, qty in res_rows:
-        loc_free[(p, location)] -= to_decimal(qty or 0)
-        if lot_id and (p, location, lot_id) in lot_free:
-            lot_free[(p, location, lot_id)] -= to_decimal(qty or 0)
-    requests = []
-    for line_id, ln in sorted(lines.items()):
-        need = wanted[line_id]
-        tracked = ln.product.tracking != "none"
-        for p, location, lot_id, _qty in quants:
-            if need <= 0:
-                break
-            if p != ln.product_id or (tracked and not lot_id):
-                continue
-            free = loc_free[(p, location)]
-            if tracked:
-                free = min(free, lot_free.get((p, location, lot_id), ZERO))
-            take = min(free, need)
-            if take <= 0:
-                continue
-            requests.append(inv.ReservationRequest(p, location, take, lot_id=lot_id if tracked else None,
-                                                   ref_type=LINE_REF, ref_id=line_id, reference=order.number))
-            loc_free[(p, location)] -= take
-            if tracked:
-                lot_free[(p, location, lot_id)] -= take
-            need -= take
-    if not requests:
-        return {}
-    # merge untracked requests of the same line and bin (a bin appears once per lot in `quants`)
-    merged: dict[tuple, inv.ReservationRequest] = {}
-    for req in requests:
-        key = (req.ref_id, req.location_id, req.lot_id)
-        if key in merged:
-            merged[key].quantity += req.quantity
-        else:
-            merged[key] = req
-    inv.reserve(uow, list(merged.values()), partial=True)
-    got: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for req in merged.values():
-        got[req.ref_id] += req.quantity
-    return dict(got)
+    """Reserve up to `wanted` per order line in the order's warehouse (bins by code, lots oldest first);
+    returns what was reserved per line."""
+    needs = [inv.StockNeed(ln.id, ln.product_id, wanted[ln.id]) for ln in order.lines
+             if ln.id in wanted and wanted[ln.id] > 0]
+    return inv.reserve_in_warehouse(uow, needs, order.warehouse_id, ref_type=LINE_REF, reference=order.number)
 
 
 def _waiting_delivery(uow: UnitOfWork, order_id: int) -> SalesDelivery | None:
@@ -1545,3 +1488,33 @@ def allocations_of(uow: UnitOfWork, *, invoice_id: int | None = None, receipt_id
 def reserved_quantities(uow: UnitOfWork, order: SalesOrder) -> dict[int, Decimal]:
     return {lid: sum((r["quantity"] for r in rows), ZERO)
             for lid, rows in _reserved_by_line(uow, [ln.id for ln in order.lines]).items()}
+
+
+def open_order_lines(uow: UnitOfWork, order_id: int) -> dict:
+    """A confirmed order's lines with what is still to deliver and what is reserved for them — what
+    make-to-order production reads to decide how much to make."""
+    order = uow.get(SalesOrder, order_id)
+    if order.state in ("draft", "cancelled"):
+        raise Conflict(_("销售订单 {n} 未确认，不能生成生产工单", n=order.number), field="state")
+    reserved = {lid: sum((to_decimal(r["quantity"]) for r in rows), ZERO)
+                for lid, rows in _reserved_by_line(uow, [ln.id for ln in order.lines]).items()}
+    return {"id": order.id, "number": order.number, "customer_id": order.customer_id,
+            "warehouse_id": order.warehouse_id, "requested_date": order.requested_date,
+            "lines": [{"id": ln.id, "product_id": ln.product_id,
+                       "open_qty": max(to_decimal(ln.quantity) - to_decimal(ln.qty_delivered), ZERO),
+                       "reserved_qty": reserved.get(ln.id, ZERO)} for ln in order.lines]}
+
+
+def delivery_summaries(uow: UnitOfWork, delivery_ids: Iterable[int]) -> dict[int, dict]:
+    """Number, date, order and customer of deliveries (what a lot trace shows for goods that left)."""
+    ids = {int(i) for i in delivery_ids}
+    if not ids:
+        return {}
+    rows = uow.session.execute(
+        select(SalesDelivery.id, SalesDelivery.number, SalesDelivery.date_done, SalesOrder.id, SalesOrder.number,
+               SalesOrder.channel, SalesOrder.source_ref, md.Partner.id, md.Partner.code, md.Partner.name)
+        .join(SalesOrder, SalesOrder.id == SalesDelivery.order_id)
+        .join(md.Partner, md.Partner.id == SalesDelivery.customer_id)
+        .where(SalesDelivery.company_id == uow.company_id, SalesDelivery.id.in_(ids))).all()
+    return {r[0]: {"delivery": r[1], "date": r[2], "order_id": r[3], "order": r[4], "channel": r[5],
+                   "source_ref": r[6], "customer_id": r[7], "customer_code": r[8], "customer": r[9]} for r in rows}
