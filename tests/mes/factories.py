@@ -60,17 +60,17 @@ def work_center(p: Plant, code: str, name: str, rate: str, machines: int = 1) ->
         return wc.id
 
 
-def purchase(p: Plant, supplier: str, lines: list[tuple[str, str, str, str | None]], *,
-             day: dt.date | None = None) -> dict:
-    """Order and receive into A-01-01: lines of (sku, quantity, unit price, lot)."""
+def purchase(p: Plant, supplier: str, lines: list[tuple], *, day: dt.date | None = None) -> dict:
+    """Order and receive into A-01-01: lines of (sku, quantity, unit price, lot[, expiry date])."""
     with p.uow() as uow:
-        po = purchasing.create_order(uow, p.suppliers[supplier], [purchasing.OrderLineIn(sku, q, price)
-                                                                  for sku, q, price, _lot in lines],
+        po = purchasing.create_order(uow, p.suppliers[supplier], [purchasing.OrderLineIn(ln[0], ln[1], ln[2])
+                                                                  for ln in lines],
                                      location="A-01-01", order_date=day)
         purchasing.confirm_order(uow, po.id)
         receipt = purchasing.receive_order(uow, po.id, [
-            purchasing.ReceiptLineIn(q, order_line_id=ln.id, lot=lot)
-            for ln, (_sku, q, _price, lot) in zip(po.lines, lines, strict=True)], receipt_date=day)
+            purchasing.ReceiptLineIn(line[1], order_line_id=ln.id, lot=line[3],
+                                     expiry_date=line[4] if len(line) > 4 else None)
+            for ln, line in zip(po.lines, lines, strict=True)], receipt_date=day)
         return {"po": po.number, "po_id": po.id, "receipt": receipt.number, "receipt_id": receipt.id}
 
 
@@ -125,3 +125,29 @@ def books(p: Plant) -> dict:
         return {"debit": D(str(tb["total_debit"])), "credit": D(str(tb["total_credit"])),
                 "stock_value": D(str(val["total_value"])), "gl_stock": D(str(val["gl_inventory_balance"])),
                 "balances": bal}
+
+
+def customer(p: Plant, code: str, name: str) -> int:
+    return partner(p.db, p.company, code, name, is_customer=True, province="浙江省", city="杭州市")
+
+
+def sell(p: Plant, customer_id: int, sku: str, qty: str) -> dict:
+    """A confirmed sales order delivered at once; returns its and the delivery's numbers."""
+    from opensupply.erp.sales import service as sales
+
+    with p.uow() as uow:
+        so = sales.create_sales_order(uow, customer_id=customer_id, lines=[sales.SalesLineIn(sku=sku, quantity=qty)],
+                                      confirm=True)
+        d = sales.deliver(uow, so.id)
+        return {"order": so.number, "order_id": so.id, "delivery": d.number}
+
+
+def make(p: Plant, sku: str, qty: str, lot: str) -> int:
+    """Release and complete a work order in one go (materials backflushed)."""
+    from opensupply.mes import work_orders as wos
+
+    with p.uow() as uow:
+        wo = wos.create_work_order(uow, product=sku, quantity=qty, lot_name=lot)
+        wos.release_work_order(uow, wo.id)
+        wos.complete_work_order(uow, wo.id, qty)
+        return wo.id

@@ -32,6 +32,7 @@ from opensupply.accounting import service as gl
 from opensupply.accounting.stock import local_date
 from opensupply.core.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
 from opensupply.core.i18n import _
+from opensupply.core.i18n import lazy_gettext as _l
 from opensupply.core.sequences import company_today, next_number, register_sequence
 from opensupply.core.types import ZERO, to_decimal, utcnow
 from opensupply.core.units import convert_qty
@@ -717,3 +718,19 @@ __all__ = ["COMPONENT_REF", "OUTPUT_REF", "cancel_work_order", "close_work_order
            "create_from_sales_order", "create_work_order", "issue_materials", "list_work_orders",
            "material_status", "open_work_orders_on_bom", "release_work_order", "reserve_materials",
            "return_materials", "update_work_order", "work_order_to_dict"]
+
+
+EXPORT_HEADER = (_l("工单号"), _l("类型"), _l("状态"), _l("商品编码"), _l("商品名称"), _l("数量"), _l("完工"),
+                 _l("报废"), _l("BOM 版本"), _l("批次"), _l("交期"), _l("来源"), _l("来源单号"), _l("计划开始"),
+                 _l("计划结束"))
+
+
+def export_rows(uow: UnitOfWork, *, q: str | None = None, state: str | None = None) -> tuple[list[str], list[list]]:
+    rows, _total = list_work_orders(uow, q=q, state=state, limit=1000)
+    out = []
+    for wo in rows:
+        d = work_order_to_dict(uow, wo, detail=False)
+        out.append([d["number"], d["kind_label"], d["state_label"], d["sku"], d["product_name"], d["quantity"],
+                    d["qty_done"], d["qty_scrapped"], d["bom_version"] or "", d["lot_name"] or "", d["due_date"] or "",
+                    d["source_label"], d["source_ref"] or "", d["planned_start"] or "", d["planned_end"] or ""])
+    return [str(h) for h in EXPORT_HEADER], out
