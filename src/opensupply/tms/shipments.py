@@ -379,8 +379,8 @@ def _on_shipment_confirmed(uow: UnitOfWork, event: Event) -> None:
 # ------------------------------------------------------------------ label
 def label_pdf(uow: UnitOfWork, shipment_id: int) -> tuple[bytes, str]:
     """The waybill label (100 × 150 mm, one page per package) with the Code128 waybill barcode."""
+    from opensupply.web.barcodes import code128, qr
     from opensupply.web.pdf import render_pdf
-    from opensupply.wms.labels import code128, qr
 
     ship = get_shipment(uow, shipment_id)
     if not ship.tracking_number:

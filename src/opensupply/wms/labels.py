@@ -15,8 +15,6 @@ text as well, so what a person reads is what a scanner reads and tests can extra
 
 from __future__ import annotations
 
-import base64
-import io
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -29,35 +27,13 @@ from opensupply.inventory import service as inv
 from opensupply.masterdata import models as md
 from opensupply.oms import fulfilments as oms_ful
 from opensupply.oms.models import OmsFulfilment, OmsFulfilmentLine, OmsOrder
+from opensupply.web.barcodes import code128, qr
 from opensupply.web.pdf import render_pdf
 
 from . import packing, waves
 from .models import WmsWave
 
 ZERO = Decimal(0)
-
-
-def _data_uri(svg: str) -> str:
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
-
-
-def code128(text: str, *, height_mm: float = 12.0, module_mm: float = 0.3) -> str:
-    """A Code128 barcode of `text` as an SVG data URI (no human-readable line: the page prints it)."""
-    import barcode
-    from barcode.writer import SVGWriter
-
-    buf = io.BytesIO()
-    barcode.get("code128", text, writer=SVGWriter()).write(
-        buf, options={"module_height": height_mm, "module_width": module_mm, "write_text": False, "quiet_zone": 2})
-    return _data_uri(buf.getvalue().decode("utf-8"))
-
-
-def qr(text: str, *, scale: int = 3) -> str:
-    import segno
-
-    buf = io.BytesIO()
-    segno.make(text, error="m").save(buf, kind="svg", scale=scale, border=1, xmldecl=True)
-    return _data_uri(buf.getvalue().decode("utf-8"))
 
 
 def _company(uow: UnitOfWork) -> md.Company:
