@@ -35,7 +35,8 @@ class Module:
 
 
 # In dependency order. Business modules add themselves here as they are built.
-MODULE_NAMES: list[str] = ["core", "masterdata", "accounting", "inventory", "erp", "crm", "oms", "wms", "tms", "mes", "plm"]
+MODULE_NAMES: list[str] = ["core", "masterdata", "accounting", "inventory", "erp", "crm", "oms", "wms", "tms", "mes",
+                           "plm"]
 
 CORE = Module(
     name="core",
