@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import urllib.parse
 from pathlib import Path
@@ -40,6 +41,9 @@ env.filters["money"] = i18n.format_money
 env.filters["num"] = i18n.format_decimal
 env.filters["dt"] = i18n.format_datetime
 env.filters["date"] = i18n.format_date
+# services hand dates to JSON as ISO strings; pages show them in the company's zone and the user's locale
+env.filters["isodt"] = lambda v: i18n.format_datetime(dt.datetime.fromisoformat(v)) if v else ""
+env.filters["isodate"] = lambda v: i18n.format_date(dt.date.fromisoformat(v[:10])) if v else ""
 
 
 def nav_for(actor) -> list[dict]:

@@ -1518,3 +1518,11 @@ def delivery_summaries(uow: UnitOfWork, delivery_ids: Iterable[int]) -> dict[int
         .where(SalesDelivery.company_id == uow.company_id, SalesDelivery.id.in_(ids))).all()
     return {r[0]: {"delivery": r[1], "date": r[2], "order_id": r[3], "order": r[4], "channel": r[5],
                    "source_ref": r[6], "customer_id": r[7], "customer_code": r[8], "customer": r[9]} for r in rows}
+
+
+def order_id_by_number(uow: UnitOfWork, number: str) -> int:
+    found = uow.session.scalar(select(SalesOrder.id).where(SalesOrder.company_id == uow.company_id,
+                                                           SalesOrder.number == (number or "").strip()))
+    if found is None:
+        raise NotFound(_("销售订单不存在：{n}", n=number), field="sales_order")
+    return found
