@@ -33,6 +33,7 @@ DEMO_SEEDERS: list[str] = [
     "opensupply.wms.demo:seed",
     "opensupply.tms.demo:seed",
     "opensupply.tms.fleet_demo:seed",
+    "opensupply.mes.demo:seed",
 ]
 
 

@@ -73,22 +73,22 @@ def _fmt(q: Decimal) -> str:
     return inv.fmt_qty(to_decimal(q))
 
 
-def _ledger_ends(uow: UnitOfWork, lot_ids: set[int], usage: str, ref_type: str) -> dict[int, dict[int, Decimal]]:
-    """lot → {document id: quantity} of done moves between the lot's stock and a supplier/customer location
-    (net of moves back the other way: a customer return, a return to the supplier)."""
+def _ledger_ends(uow: UnitOfWork, lot_ids: set[int], usage: str) -> dict[int, dict[tuple, Decimal]]:
+    """lot → {(ref_type, ref_id, reference): quantity} of done moves between the lot's stock and a supplier
+    (usage "supplier": where it came from) or customer location ("customer": where it went)."""
     if not lot_ids:
         return {}
     loc = md.Location
-    out: dict[int, dict[int, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
-    far_is_source = usage == "supplier"
-    join_col = StockMove.source_location_id if far_is_source else StockMove.dest_location_id
-    for lot_id, ref_id, qty in uow.session.execute(
-            select(StockMove.lot_id, StockMove.ref_id, func.sum(StockMove.quantity))
+    join_col = StockMove.source_location_id if usage == "supplier" else StockMove.dest_location_id
+    out: dict[int, dict[tuple, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    for lot_id, ref_type, ref_id, reference, qty in uow.session.execute(
+            select(StockMove.lot_id, StockMove.ref_type, StockMove.ref_id, StockMove.reference,
+                   func.sum(StockMove.quantity))
             .join(loc, loc.id == join_col)
             .where(StockMove.company_id == uow.company_id, StockMove.lot_id.in_(lot_ids), StockMove.state == "done",
-                   loc.usage == usage, StockMove.ref_type == ref_type)
-            .group_by(StockMove.lot_id, StockMove.ref_id)):
-        out[lot_id][ref_id] += to_decimal(qty)
+                   loc.usage == usage)
+            .group_by(StockMove.lot_id, StockMove.ref_type, StockMove.ref_id, StockMove.reference)):
+        out[lot_id][(ref_type, ref_id, reference)] += to_decimal(qty)
     return out
 
 
@@ -148,8 +148,9 @@ def trace_backward(uow: UnitOfWork, lot_id: int) -> dict:
     lots = _lots(uow, all_lots)
     products = _products(uow, {lots[i]["product_id"] for i in lots} | {ln.consumed_product_id for ln in links})
     made = _production(uow, {ln.completion_id for ln in links})
-    receipts = _ledger_ends(uow, all_lots, "supplier", RECEIPT_REF)
-    summaries = purchasing.receipt_summaries(uow, {rid for per in receipts.values() for rid in per if rid})
+    receipts = _ledger_ends(uow, all_lots, "supplier")
+    summaries = purchasing.receipt_summaries(uow, {key[1] for per in receipts.values() for key in per
+                                                   if key[0] == RECEIPT_REF and key[1]})
 
     def build(lid: int, qty: Decimal | None, seen: frozenset) -> dict:
         node = _node(lid, lots[lid]["product_id"], qty, lots, products)
@@ -171,9 +172,10 @@ def trace_backward(uow: UnitOfWork, lot_id: int) -> dict:
                     child.update(produced_by=[], components=[], received=[], via=made[cid]["work_order"],
                                  untracked=clid is None)
                 node["components"].append(child)
-        for rid, q in sorted(receipts.get(lid, {}).items()):
-            s = summaries.get(rid, {})
-            entry = {"receipt_id": rid, "receipt": s.get("receipt"), "order_id": s.get("order_id"),
+        for (ref_type, rid, reference), q in sorted(receipts.get(lid, {}).items(), key=lambda kv: str(kv[0])):
+            s = summaries.get(rid, {}) if ref_type == RECEIPT_REF else {}
+            entry = {"receipt_id": rid if s else None, "receipt": s.get("receipt") or reference,
+                     "order_id": s.get("order_id"),
                      "order": s.get("order"), "supplier_id": s.get("supplier_id"), "supplier": s.get("supplier"),
                      "supplier_code": s.get("supplier_code"),
                      "date": s["date"].isoformat() if s.get("date") else None, "quantity": _fmt(q)}
@@ -209,9 +211,10 @@ def trace_forward(uow: UnitOfWork, lot_id: int) -> dict:
     lots = _lots(uow, all_lots)
     products = _products(uow, {lots[i]["product_id"] for i in lots} | {ln.produced_product_id for ln in links})
     made = _production(uow, {ln.completion_id for ln in links})
-    deliveries = _ledger_ends(uow, all_lots, "customer", DELIVERY_REF)
+    deliveries = _ledger_ends(uow, all_lots, "customer")
     returned = _returned_to_stock(uow, all_lots)
-    summaries = sales.delivery_summaries(uow, {did for per in deliveries.values() for did in per if did})
+    summaries = sales.delivery_summaries(uow, {key[1] for per in deliveries.values() for key in per
+                                               if key[0] == DELIVERY_REF and key[1]})
     customers: list[dict] = []
 
     def build(lid: int, qty: Decimal | None, seen: frozenset) -> dict:
@@ -230,9 +233,10 @@ def trace_forward(uow: UnitOfWork, lot_id: int) -> dict:
             child["consumed_here"] = _fmt(q)
             child["via"] = made[cid]["work_order"]
             node["used_in"].append(child)
-        for did, q in sorted(deliveries.get(lid, {}).items()):
-            s = summaries.get(did, {})
-            entry = {"delivery_id": did, "delivery": s.get("delivery"), "order_id": s.get("order_id"),
+        for (ref_type, did, reference), q in sorted(deliveries.get(lid, {}).items(), key=lambda kv: str(kv[0])):
+            s = summaries.get(did, {}) if ref_type == DELIVERY_REF else {}
+            entry = {"delivery_id": did if s else None, "delivery": s.get("delivery") or reference,
+                     "order_id": s.get("order_id"),
                      "order": s.get("order"), "channel": s.get("channel"), "source_ref": s.get("source_ref"),
                      "customer_id": s.get("customer_id"), "customer": s.get("customer"),
                      "customer_code": s.get("customer_code"),
