@@ -397,6 +397,9 @@ class QualityCheck(CompanyEntity, Base):
     checked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     disposition: Mapped[str] = mapped_column(String(8), default="none")
     disposition_reason: Mapped[str | None] = mapped_column(String(200))
+    disposition_qty: Mapped[Decimal | None] = mapped_column(Qty)  # failed units the disposition covers
+    disposed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    disposed_by_id: Mapped[int | None] = mapped_column(BigId)
     rework_work_order_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("mes_work_order.id"))
     scrap_move_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("stock_move.id"))
     notes: Mapped[str | None] = mapped_column(Text)
@@ -426,6 +429,7 @@ class FeedingTask(CompanyEntity, Base):
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     done_by_id: Mapped[int | None] = mapped_column(BigId)
     move_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("stock_move.id"))
+    cancel_reason: Mapped[str | None] = mapped_column(String(200))
 
 
 class ScheduleRun(CompanyEntity, Base):
