@@ -152,6 +152,29 @@ def user_create(
     emit(out)
 
 
+@app.command()
+def advise(answers: str = typer.Option(..., "--answers", help="questionnaire answers, a JSON file ('-' for stdin)")
+           ) -> None:
+    """Which systems first: prints {"stage", "modules", "next", "reasons", …} for the answers (schema in
+    ARCHITECTURE.md §4). Bad answers: the reason on stderr, exit code 2."""
+    from opensupply.advisor import rules
+
+    try:
+        text = sys.stdin.read() if answers == "-" else open(answers, encoding="utf-8-sig").read()
+        data = json.loads(text)
+    except OSError as exc:
+        err.print(f"[red]无法读取答卷文件：{exc}[/red]")
+        raise typer.Exit(2) from None
+    except json.JSONDecodeError as exc:
+        err.print(f"[red]答卷不是有效的 JSON：第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}[/red]")
+        raise typer.Exit(2) from None
+    try:
+        emit(rules.recommend(rules.parse_answers(data)))
+    except rules.InvalidAnswers as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
 def main() -> None:  # pragma: no cover
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
     app()

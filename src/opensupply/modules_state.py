@@ -1,5 +1,5 @@
-"""Which modules are switched on. Core modules are always on; the advisor (issue 9)
-adds the switch page. All tables exist whatever is on, so switching keeps data."""
+"""Which modules are installed. Every installed module's routers are mounted; whether a company has a module
+switched on is per company, in the database (`core.modules`), checked on every request and in the menu."""
 
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ class Module:
 
 # In dependency order. Business modules add themselves here as they are built.
 MODULE_NAMES: list[str] = ["core", "masterdata", "accounting", "inventory", "erp", "crm", "oms", "wms", "tms", "mes",
-                           "plm"]
+                           "plm", "advisor"]
 
 CORE = Module(
     name="core",
@@ -75,7 +75,7 @@ def import_all_models() -> None:
         except ModuleNotFoundError as exc:
             if exc.name != f"opensupply.{name}.models":
                 raise
-    for sub in ("auth", "audit", "sequences", "events", "jobs"):
+    for sub in ("auth", "audit", "sequences", "events", "jobs", "modules"):
         importlib.import_module(f"opensupply.core.{sub}")
 
 

@@ -70,7 +70,19 @@ def _actor_from(request: Request) -> tuple[Actor, AuthSession | None] | None:
             raise PermissionDenied(_("无权访问该公司：{company}", company=requested[:20]), field="X-Company-Id")
         request.state.auth_kind = kind
         request.state.auth_session = row
+        _check_module(s, request, actor)
         return actor, row
+
+
+def _check_module(s, request: Request, actor: Actor) -> None:
+    """A module switched off for the caller's company does not exist for them: 404, as for any unknown path."""
+    from starlette.exceptions import HTTPException
+
+    from .modules import disabled_for, module_of_path
+
+    module = module_of_path(request.url.path)
+    if module and module in disabled_for(s, actor.company_id):
+        raise HTTPException(status_code=404)
 
 
 def api_actor(request: Request) -> Actor:

@@ -47,11 +47,14 @@ env.filters["isodate"] = lambda v: i18n.format_date(dt.date.fromisoformat(v[:10]
 
 
 def nav_for(actor) -> list[dict]:
-    from opensupply.modules_state import enabled_modules
+    from opensupply.core.db import get_database
+    from opensupply.core.modules import disabled_for
 
+    with get_database().readonly_sessionmaker() as s:
+        off = disabled_for(s, actor.company_id)
     items = []
     for m in registry.modules():
-        if m.name not in enabled_modules():
+        if m.name in off:
             continue
         entries = [e for e in m.menu if actor.can(e.permission)]
         if entries:
