@@ -150,6 +150,26 @@ def update_routing(uow: UnitOfWork, routing_id: int, changes: Mapping) -> Routin
     return routing
 
 
+def archive_routing(uow: UnitOfWork, routing_id: int) -> Routing:
+    """归档: new work orders no longer pick the routing; existing ones keep the operations they copied."""
+    routing = uow.get(Routing, routing_id, for_update=True)
+    if not routing.active:
+        raise Conflict(_("工艺路线 {code} 已归档", code=routing.code), field="active")
+    routing.active = False
+    uow.flush()
+    return routing
+
+
+def restore_routing(uow: UnitOfWork, routing_id: int) -> Routing:
+    """Bring an archived routing back into use."""
+    routing = uow.get(Routing, routing_id, for_update=True)
+    if routing.active:
+        raise Conflict(_("工艺路线 {code} 未归档", code=routing.code), field="active")
+    routing.active = True
+    uow.flush()
+    return routing
+
+
 def routing_for(uow: UnitOfWork, product_id: int, bom_id: int | None) -> Routing | None:
     """The active routing for a BOM version, else the product's routing for every version."""
     stmt = select(Routing).where(Routing.company_id == uow.company_id, Routing.product_id == product_id,
