@@ -45,6 +45,10 @@ def create_app(db: Database | None = None) -> FastAPI:
     app = FastAPI(title="OpenSupply", version=__version__, openapi_url=f"{API}/openapi.json",
                   docs_url=f"{API}/docs", redoc_url=None)
 
+    from opensupply.core.idempotency import IdempotencyMiddleware
+
+    app.add_middleware(IdempotencyMiddleware)  # inside the header middleware: replays get the headers too
+
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
         response = await call_next(request)

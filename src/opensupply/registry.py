@@ -75,7 +75,7 @@ def import_all_models() -> None:
         except ModuleNotFoundError as exc:
             if exc.name != f"opensupply.{name}.models":
                 raise
-    for sub in ("auth", "audit", "sequences", "events", "jobs", "modules"):
+    for sub in ("auth", "audit", "sequences", "events", "jobs", "modules", "idempotency"):
         importlib.import_module(f"opensupply.core.{sub}")
 
 
