@@ -31,6 +31,7 @@ from sqlalchemy import func, select
 
 from opensupply.core.errors import Conflict, ValidationFailed
 from opensupply.core.i18n import _
+from opensupply.core.i18n import lazy_gettext as _l
 from opensupply.core.sequences import company_today
 from opensupply.core.types import to_decimal
 from opensupply.core.uow import UnitOfWork
@@ -42,7 +43,7 @@ Interval = tuple[dt.datetime, dt.datetime]
 MAX_PATTERN_DAYS = 366
 SCHEDULED_WO_STATES = ("released", "in_progress")
 OPEN_OP_STATES = ("pending", "running", "paused")
-WEEKDAY_LABELS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+WEEKDAY_LABELS = (_l("周一"), _l("周二"), _l("周三"), _l("周四"), _l("周五"), _l("周六"), _l("周日"))
 
 
 def company_tz(uow: UnitOfWork) -> ZoneInfo:
@@ -51,7 +52,7 @@ def company_tz(uow: UnitOfWork) -> ZoneInfo:
 
 
 def weekday_label(index: int) -> str:
-    return _(WEEKDAY_LABELS[index])
+    return str(WEEKDAY_LABELS[index])
 
 
 # ------------------------------------------------------------------ shift arithmetic

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from opensupply.core.errors import ValidationFailed
 from opensupply.core.http import require
 from opensupply.core.i18n import _
+from opensupply.core.i18n import lazy_gettext as _l
 from opensupply.core.uow import Actor, UnitOfWork
 from opensupply.masterdata import boms
 
@@ -72,8 +73,9 @@ def parse_quantity(raw: Any) -> Decimal:
     return qty
 
 
-EXPORT_HEADER = ["工艺路线编码", "名称", "商品编码", "商品名称", "BOM 版本", "工序号", "工序名称", "工作中心",
-                 "准备时间(分钟)", "单件工时(分钟)", "作业指导", "单件加工费", "启用"]
+EXPORT_HEADER = [_l("工艺路线编码"), _l("名称"), _l("商品编码"), _l("商品名称"), _l("BOM 版本"), _l("工序号"),
+                 _l("工序名称"), _l("工作中心"), _l("准备时间(分钟)"), _l("单件工时(分钟)"), _l("作业指导"),
+                 _l("单件加工费"), _l("启用")]
 
 
 def export_rows(uow: UnitOfWork, items) -> tuple[list[str], list[list]]:
@@ -85,7 +87,7 @@ def export_rows(uow: UnitOfWork, items) -> tuple[list[str], list[list]]:
             rows.append([d["code"], d["name"], d["sku"], d["product_name"], d["bom_version"] or _("所有版本"),
                          op["sequence"], op["name"], op["work_center"], op["setup_minutes"], op["run_minutes"],
                          op["instructions"] or "", d["unit_cost"], _("是") if d["active"] else _("否")])
-    return [_(h) for h in EXPORT_HEADER], rows
+    return [str(h) for h in EXPORT_HEADER], rows
 
 
 @router.get("", summary="List routings")

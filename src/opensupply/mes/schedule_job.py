@@ -35,21 +35,23 @@ from sqlalchemy import func, select
 from opensupply.core import jobs
 from opensupply.core.errors import Conflict, ValidationFailed
 from opensupply.core.i18n import _
+from opensupply.core.i18n import lazy_gettext as _l
 from opensupply.core.types import utcnow
 from opensupply.core.uow import UnitOfWork
 
 from . import calendar, scheduling
 from .models import Equipment, ScheduleRun, WorkCenter, WorkOrder, WorkOrderOperation
+from .terminal import op_state_label
 
 JOB_KIND = "mes.schedule"
 DEFAULT_HORIZON_DAYS = 28
 MAX_HORIZON_DAYS = 120
-RUN_STATES = {"running": "运行中", "done": "已完成", "failed": "失败"}
+RUN_STATES = {"running": _l("运行中"), "done": _l("已完成"), "failed": _l("失败")}
 SCHEDULABLE = ("pending", "paused")
 
 
 def run_state_label(state: str) -> str:
-    return _(RUN_STATES.get(state, state))
+    return str(RUN_STATES.get(state, state))
 
 
 def eq_key(equipment_id: int) -> str:
@@ -378,8 +380,7 @@ def _op_for_update(uow: UnitOfWork, op_id: int) -> WorkOrderOperation:
 
 
 def _op_state_label(state: str) -> str:
-    return _({"pending": "待开工", "running": "进行中", "paused": "已暂停", "done": "已完成",
-              "cancelled": "已取消"}.get(state, state))
+    return op_state_label(state)  # the scan terminal's words, so the floor and the plan say the same
 
 
 def freeze_operation(uow: UnitOfWork, op_id: int, *, planned_start: dt.datetime | None = None,

@@ -21,6 +21,7 @@ from sqlalchemy import func, or_, select
 
 from opensupply.core.errors import ValidationFailed
 from opensupply.core.i18n import _
+from opensupply.core.i18n import lazy_gettext as _l
 from opensupply.core.types import utcnow
 from opensupply.core.uow import UnitOfWork
 
@@ -180,12 +181,13 @@ def _minutes(delta: dt.timedelta) -> Decimal:
     return (Decimal(int(delta.total_seconds())) / 60).quantize(Decimal("0.1"))
 
 
-DOWNTIME_HEADER = ["设备", "设备名称", "工作中心", "类型", "原因", "开始", "结束", "时长(分钟)", "期间内(分钟)"]
+DOWNTIME_HEADER = [_l("设备"), _l("设备名称"), _l("工作中心"), _l("类型"), _l("原因"), _l("开始"), _l("结束"),
+                   _l("时长(分钟)"), _l("期间内(分钟)")]
 
 
 def downtime_rows(uow: UnitOfWork, items: list[dict], fmt) -> tuple[list[str], list[list]]:
     """Header and rows for the export; `fmt` formats a datetime in the company's zone."""
-    header = [_(h) for h in DOWNTIME_HEADER]
+    header = [str(h) for h in DOWNTIME_HEADER]
     rows = [[r["equipment"], r["equipment_name"], r["work_center"], r["status_label"], r["reason"] or "",
              fmt(r["started_dt"]), fmt(r["ended_dt"]) if r["ended_dt"] else _("进行中"), float(r["minutes"]),
              float(r["minutes_in_period"])] for r in items]
