@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from opensupply.core import i18n
-from opensupply.core.errors import NotFound, ValidationFailed
+from opensupply.core.errors import ValidationFailed
 from opensupply.core.money import CurrencyMismatch, Money, convert
 from opensupply.core.units import convert_qty, round_qty
 from opensupply.core.uow import UnitOfWork
@@ -136,15 +136,15 @@ def test_convert_without_a_rate_is_a_clear_error(db):
     c = f.company(db)
     _rate(db, c, "USD", dt.date(2026, 2, 1), "7.20")
     with UnitOfWork(f.system(c), db=db, readonly=True) as uow:
-        with pytest.raises(NotFound) as err:
+        with pytest.raises(ValidationFailed) as err:  # 422: the books lack a rate
             convert(uow, D("1"), "USD", "CNY", dt.date(2026, 1, 31))
         assert "USD" in err.value.message and "2026-01-31" in err.value.message
-        with pytest.raises(NotFound):
+        with pytest.raises(ValidationFailed):
             convert(uow, D("1"), "EUR", "CNY", dt.date(2026, 3, 1))
 
 
 def test_rates_of_another_company_are_not_used(db):
     a, b = f.company(db), f.company(db)
     _rate(db, b, "USD", dt.date(2026, 1, 1), "7.00")
-    with UnitOfWork(f.system(a), db=db, readonly=True) as uow, pytest.raises(NotFound):
+    with UnitOfWork(f.system(a), db=db, readonly=True) as uow, pytest.raises(ValidationFailed):
         convert(uow, D("1"), "USD", "CNY", dt.date(2026, 6, 1))

@@ -16,7 +16,7 @@ from functools import total_ordering
 
 from babel import numbers
 
-from .errors import NotFound, ValidationFailed
+from .errors import ValidationFailed
 from .i18n import _, format_money
 from .types import to_decimal
 
@@ -170,8 +170,9 @@ def rate_on(uow, currency: str, on_date: dt.date) -> Decimal:
                CurrencyRate.date <= on_date)
         .order_by(CurrencyRate.date.desc()).limit(1))
     if rate is None:
-        raise NotFound(_("缺少 {currency} 在 {date} 或之前的汇率，请先维护汇率", currency=currency,
-                         date=on_date.isoformat()), field="currency_code", code="rate_missing")
+        # the request is fine, the books lack a rate: 422 (the document cannot be booked yet), not 404
+        raise ValidationFailed(_("缺少 {currency} 在 {date} 或之前的汇率，请先维护汇率", currency=currency,
+                                 date=on_date.isoformat()), field="currency_code", code="rate_missing")
     return to_decimal(rate)
 
 

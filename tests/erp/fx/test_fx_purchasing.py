@@ -4,7 +4,7 @@ exchange difference on 660301 — the books stay balanced and the AP aging equal
 
 import pytest
 
-from opensupply.core.errors import NotFound, ValidationFailed
+from opensupply.core.errors import ValidationFailed
 from opensupply.erp.purchasing import service as purchasing
 from opensupply.erp.purchasing.models import SupplierPayment, VendorBill
 from opensupply.inventory import service as inv
@@ -126,7 +126,7 @@ def test_missing_rate_is_refused_and_nothing_is_written(db):
     f.bin_location(db, c, "A-01-01")
     sup = fx.partner(db, c, "S-EU", "Euro Parts GmbH", currency="EUR", supplier=True)
     cup = f.product(db, c, "EU-CUP-01", cost=D("50"))
-    with pytest.raises(NotFound) as err, _uow(db, c) as u:
+    with pytest.raises(ValidationFailed) as err, _uow(db, c) as u:
         purchasing.create_order(u, sup, [purchasing.OrderLineIn(cup, "1", "10")], order_date=day(20))
     assert "缺少 EUR 在 2026-11-20" in str(err.value)
     with _uow(db, c, readonly=True) as u:

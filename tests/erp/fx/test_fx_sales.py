@@ -5,7 +5,7 @@ customer's credit in dollars and settles the next invoice; AR per customer = ope
 import pytest
 
 from opensupply.accounting import service as gl
-from opensupply.core.errors import NotFound, ValidationFailed
+from opensupply.core.errors import ValidationFailed
 from opensupply.erp.sales import service as sales
 from opensupply.erp.sales.models import CustomerInvoice, CustomerReceipt
 from tests.erp.fx import factories as fx
@@ -133,7 +133,7 @@ def test_credit_note_of_a_part_paid_usd_invoice(usd_shop):
 def test_missing_rate_and_currency_mismatch_are_refused(db):
     s = fs.shop(db)
     cust = fs.customer(db, s.company, "C-TOKYO", "Tokyo Trading KK", currency_code="JPY", tax_id="")
-    with pytest.raises(NotFound) as err, _uow(db, s.company) as u:
+    with pytest.raises(ValidationFailed) as err, _uow(db, s.company) as u:
         sales.create_sales_order(u, customer_id=cust, order_date=day(20),
                                  lines=[sales.SalesLineIn(product_id=s.cup, quantity=1, unit_price=1000)])
     assert "缺少 JPY 在 2026-11-20" in str(err.value)
