@@ -206,19 +206,6 @@ def working_windows(uow: UnitOfWork, work_center_ids: Iterable[int], start: dt.d
     return out
 
 
-def has_roster(uow: UnitOfWork, work_center_ids: Iterable[int], start: dt.datetime, end: dt.datetime) -> set[int]:
-    """The work centers that have any roster entry whose shift touches [start, end)."""
-    tz = company_tz(uow)
-    first = _aware(start, "start").astimezone(tz).date() - dt.timedelta(days=1)
-    last = _aware(end, "end").astimezone(tz).date()
-    found = set()
-    for a in _assignments(uow, list(work_center_ids), first, last):
-        s, e = shift_span(a.shift, a.date, tz)
-        if e > start and s < end:
-            found.add(a.work_center_id)
-    return found
-
-
 # ------------------------------------------------------------------ roster
 def _work_center(uow: UnitOfWork, ref: Any, field: str = "work_center") -> WorkCenter:
     from .routings import _work_center as resolve
@@ -615,7 +602,7 @@ def capacity(uow: UnitOfWork, first: dt.date, last: dt.date, *,
     return out
 
 
-__all__ = ["apply_pattern", "assign_shift", "assignment_to_dict", "capacity", "company_tz", "has_roster",
-           "intersect", "list_assignments", "local_period", "merge", "parallel_units", "parse_moment",
-           "remaining_minutes", "remove_assignment", "roster_week", "shift_span", "shift_windows", "subtract",
-           "update_assignment", "working_windows"]
+__all__ = ["apply_pattern", "assign_shift", "assignment_to_dict", "capacity", "company_tz", "intersect",
+           "list_assignments", "local_period", "merge", "parallel_units", "parse_moment", "remaining_minutes",
+           "remove_assignment", "roster_week", "shift_span", "shift_windows", "subtract", "update_assignment",
+           "working_windows"]

@@ -8,6 +8,7 @@ import datetime as dt
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from opensupply.core.http import require
 from opensupply.core.resource_api import resource_router
@@ -15,6 +16,7 @@ from opensupply.core.sequences import company_today
 from opensupply.core.uow import Actor, UnitOfWork
 
 from . import calendar, resources
+from .models import WorkCenter
 
 READ = Depends(require("mes.read"))
 ADMIN = Depends(require("mes.admin"))
@@ -120,7 +122,8 @@ def apply_pattern(body: PatternIn, actor: Actor = ADMIN):
 def windows(start: str, end: str, work_center_id: list[int] = Query(default=[]), actor: Actor = READ):
     with UnitOfWork(actor, readonly=True) as uow:
         lo, hi = calendar.local_period(uow, start, end, max_days=92)
-        ids = work_center_id or [w["work_center_id"] for w in calendar.roster_week(uow, company_today(uow))["rows"]]
+        ids = work_center_id or list(uow.session.scalars(select(WorkCenter.id).where(
+            WorkCenter.company_id == uow.company_id, WorkCenter.active.is_(True)).order_by(WorkCenter.code)))
         found = calendar.working_windows(uow, ids, lo, hi)
         return {"start": lo.isoformat(), "end": hi.isoformat(),
                 "items": [{"work_center_id": wc, "windows": [[s.isoformat(), e.isoformat()] for s, e in spans]}
