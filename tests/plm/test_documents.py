@@ -49,7 +49,8 @@ def _rows(w) -> int:
 
 
 @pytest.mark.parametrize(("name", "data"), [
-    ("a.pdf", PDF), ("a.PNG", PNG), ("a.stp", STEP), ("a.step", STEP), ("a.dxf", DXF), ("a.dwg", b"AC1032" + b"\0" * 20),
+    ("a.pdf", PDF), ("a.PNG", PNG), ("a.stp", STEP), ("a.step", STEP), ("a.dxf", DXF),
+    ("a.dwg", b"AC1032" + b"\0" * 20),
     ("a.jpg", b"\xff\xd8\xff\xe0" + b"\0" * 20), ("a.txt", "工艺说明".encode("gb18030")), ("a.docx", DOCX),
     ("a.xlsx", write_xlsx(["物料"], [["RM-OAK-18"]]))])
 def test_allowed_types_pass_the_content_check(name, data):
@@ -90,7 +91,8 @@ def test_upload_and_download_keep_the_file_and_its_name(db):
     r = w.api("viewer").get(f"/api/v1/plm/documents/{doc['id']}/download")
     assert r.status_code == 200 and r.content == PDF and r.headers["content-type"] == "application/pdf"
     cd = r.headers["content-disposition"]
-    assert cd.startswith("attachment;") and "filename*=UTF-8''%E6%A1%8C%E9%9D%A2%E6%9D%BF%20%E5%9B%BE%E7%BA%B8.pdf" in cd
+    assert cd.startswith("attachment;")
+    assert "filename*=UTF-8''%E6%A1%8C%E9%9D%A2%E6%9D%BF%20%E5%9B%BE%E7%BA%B8.pdf" in cd
     listed = w.api("viewer").get("/api/v1/plm/documents", params={"q": "图纸"}).json()
     assert listed["total"] == 1 and listed["items"][0]["kind_label"] == "图纸"
     assert w.api("viewer").get("/api/v1/plm/documents", params={"product": "YS-DESK-120"}).json()["total"] == 0
@@ -145,7 +147,8 @@ def test_confidential_documents_are_invisible_without_the_permission(db):
                                files={"file": ("secret.pdf", PDF)})
     assert r.status_code == 403  # cannot file what one could not read
     sec = w.api("secret")
-    r = sec.post("/api/v1/plm/documents", data={"product": "YS-DESK-120", "confidential": "true", "title": "客户专供图纸"},
+    r = sec.post("/api/v1/plm/documents",
+                 data={"product": "YS-DESK-120", "confidential": "true", "title": "客户专供图纸"},
                  files={"file": ("secret.pdf", PDF)})
     assert r.status_code == 201, r.text
     secret_id = r.json()["id"]

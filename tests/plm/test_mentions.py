@@ -63,7 +63,7 @@ def test_a_mention_must_name_a_user_of_this_company_who_can_read_ecos(db):
             return (uow.session.scalar(select(func.count()).select_from(EcoComment)),
                     uow.session.scalar(select(func.count()).select_from(Mention)))
 
-    for body, needle in ((f"@nobody 看一下", "@nobody"), (f"@{other.users['viewer']} 看一下", other.users["viewer"])):
+    for body, needle in (("@nobody 看一下", "@nobody"), (f"@{other.users['viewer']} 看一下", other.users["viewer"])):
         r = api.post(f"/api/v1/plm/ecos/{eco_id}/comments", json={"body": body})
         assert r.status_code == 422 and needle in r.json()["error"]["message"], r.text
     no_plm = f.user(db, w.company, "sales-ann", roles=("sales",))
