@@ -29,7 +29,8 @@ class Module:
     core: bool = False  # core modules cannot be switched off
     description: object = ""
     stage: int = 0  # adoption stage that usually brings it (0 = always)
-    # modules whose import subscribes this module's event handlers (e.g. "opensupply.oms.fulfilments")
+    # modules to import in every process before events are dispatched or jobs claimed: the ones that
+    # subscribe this module's event handlers or register its job kinds (e.g. "opensupply.oms.fulfilments")
     handlers: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
 

@@ -135,6 +135,9 @@ def _claim_one(db: Database, job_id: int | None = None) -> Job | None:
 
 def run_job(db: Database, job_id: int | None = None) -> Job | None:
     """Claim a queued job (a given one, or the oldest) and run it to the end."""
+    from opensupply.registry import load_event_handlers
+
+    load_event_handlers()  # a worker process must know every module's job kinds before it claims one
     j = _claim_one(db, job_id)
     if j is None:
         return None

@@ -17,6 +17,7 @@ MODULE = Module(
         MenuItem(_l("售后工单"), "/crm/tickets", "crm.read"),
         MenuItem(_l("营销活动"), "/crm/campaigns", "crm.read"),
     ),
+    handlers=("opensupply.crm.service",),
     permissions=("crm.read", "crm.write", "crm.admin"),
     stage=1,
 )

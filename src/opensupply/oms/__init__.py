@@ -21,5 +21,6 @@ MODULE = Module(
     # oms.buyer_data: sees buyers' names, phones and addresses unmasked
     permissions=("oms.read", "oms.write", "oms.admin", "oms.settle", "oms.buyer_data"),
     stage=2,
-    handlers=("opensupply.oms.fulfilments",),
+    handlers=("opensupply.oms.fulfilments", "opensupply.oms.intake", "opensupply.oms.pull",
+              "opensupply.oms.tracking"),
 )

@@ -17,7 +17,7 @@ MODULE = Module(
         MenuItem(_l("司机任务"), "/tms/driver", "tms.drive"),
         MenuItem(_l("运费对账"), "/tms/freight-bills", "tms.settle"),
     ),
-    handlers=("opensupply.tms.shipments",),
+    handlers=("opensupply.tms.shipments", "opensupply.tms.planning"),
     permissions=("tms.read", "tms.write", "tms.admin", "tms.drive", "tms.settle"),
     stage=3,
 )
