@@ -91,6 +91,20 @@ def seed(uow: UnitOfWork, company: md.Company) -> None:
         terminal.start_operation(uow, first.id, equipment_id=machines["PRESS-01"], client_scan_id=None,
                                  at=_local(uow, today, 8, 10))
         terminal.report_quantity(uow, first.id, "120", "3", reason="拉伸破裂", at=_local(uow, today, 9, 20))
+    # the roster: 早班 Monday–Saturday on every line, 中班 on the presses, from three weeks back
+    from opensupply.core import resource as rs
+
+    from . import calendar, resources, schedule_job
+
+    rs.create_record(uow, resources.shifts, {"code": "DAY", "name": "早班", "start_time": "08:00", "end_time": "17:00",
+                                             "break_minutes": 60})
+    rs.create_record(uow, resources.shifts, {"code": "EVE", "name": "中班", "start_time": "17:00", "end_time": "01:00",
+                                             "break_minutes": 30})
+    start = today - dt.timedelta(days=21)
+    calendar.apply_pattern(uow, shift="DAY", work_centers=[c for c, *_r in WORK_CENTERS], start=start, weeks=7,
+                           weekdays=(0, 1, 2, 3, 4, 5), headcount=6)
+    calendar.apply_pattern(uow, shift="EVE", work_centers=["PRESS"], start=start, weeks=7, weekdays=(0, 1, 2, 3, 4),
+                           headcount=3)
     # released and draft orders waiting for the schedule
     for sku, qty, days, kind in (("YS-CUP-350", "300", 4, "normal"), ("YS-TOWEL-01", "150", 6, "normal"),
                                  ("YS-CUP-350", "60", 9, "normal")):
@@ -98,6 +112,7 @@ def seed(uow: UnitOfWork, company: md.Company) -> None:
                                    kind=kind)
         if days < 9:
             wos.release_work_order(uow, wo.id)
+    schedule_job.run_schedule(uow, time_limit_s=3)  # the Gantt chart has a plan to show
 
 
 def _made(uow: UnitOfWork, sku: str, qty: str, lot: str | None, day: dt.date) -> None:
