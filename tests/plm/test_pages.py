@@ -121,3 +121,20 @@ def test_eco_list_filters_and_export(db):
     assert web.get("/plm/ecos/999999").status_code == 404
     # the menu shows PLM
     assert "/plm/ecos" in web.get("/").text
+
+
+def test_plm_pages_speak_english(db):
+    w = pf.world(db)
+    with w.uow("engineer") as uow:
+        eco_id = eco.create_eco(uow, "YS-DESK-120", "螺丝加长", "加固", lines=[
+            {"component": "YS-TOP-120", "quantity": "1"}, {"component": "RM-LEG-72", "quantity": "4"},
+            {"component": "RM-SCREW-M6", "quantity": "20"}]).id
+    web = w.web("engineer")
+    web.post("/settings/locale", data={"locale": "en", "next": "/plm/ecos", "csrf_token": f.csrf(web)})
+    html = web.get(f"/plm/ecos/{eco_id}").text
+    assert "Version comparison" in html and "Department approvals" in html and "Changed" in html
+    assert "Purchasing" in html and "Draft" in html
+    assert "End-of-life" in web.get("/plm/lifecycle").text
+    assert "Product documents" in web.get("/plm/documents").text
+    r = w.api("engineer").post(f"/api/v1/plm/ecos/{eco_id}/release", json={})
+    assert r.status_code == 409 and "you cannot release it" in r.json()["error"]["message"]

@@ -30,6 +30,7 @@ from sqlalchemy import String, cast, event, func, or_, select
 from opensupply.core.config import get_settings
 from opensupply.core.errors import NotFound, PermissionDenied, ValidationFailed
 from opensupply.core.i18n import _
+from opensupply.core.i18n import lazy_gettext as _l
 from opensupply.core.uow import UnitOfWork
 from opensupply.masterdata import boms
 from opensupply.masterdata import models as md
@@ -40,7 +41,7 @@ from .models import DOCUMENT_KINDS, Document, Eco
 READ = "plm.read"
 WRITE = "plm.write"
 CONFIDENTIAL = "plm.documents.confidential"
-KIND_LABELS = {"drawing": "图纸", "spec": "规格书", "other": "其他"}
+KIND_LABELS = {"drawing": _l("图纸"), "spec": _l("规格书"), "other": _l("其他")}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 # file type → (content type, extensions)
@@ -62,7 +63,7 @@ DWG = re.compile(rb"^AC1\d{3}")
 
 
 def kind_label(kind: str) -> str:
-    return _(KIND_LABELS.get(kind, kind))
+    return str(KIND_LABELS.get(kind, kind))
 
 
 def max_bytes() -> int:

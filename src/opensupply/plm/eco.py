@@ -35,6 +35,7 @@ from sqlalchemy import String, cast, func, or_, select
 
 from opensupply.core.errors import Conflict, PermissionDenied, ValidationFailed
 from opensupply.core.i18n import _
+from opensupply.core.i18n import lazy_gettext as _l
 from opensupply.core.sequences import company_today, next_number, register_sequence
 from opensupply.core.types import utcnow
 from opensupply.core.uow import UnitOfWork
@@ -49,25 +50,25 @@ register_sequence("PLM_ECO", "ECO{year}-", 6)
 
 READ = "plm.read"
 WRITE = "plm.write"
-STATE_LABELS = {"draft": "草稿", "in_review": "审批中", "approved": "已批准", "released": "已发布",
-                "rejected": "已驳回", "cancelled": "已取消"}
-DEPARTMENT_LABELS = {"rd": "研发", "purchasing": "采购", "production": "生产", "quality": "质量"}
-APPROVAL_LABELS = {"pending": "待审批", "approved": "已同意", "rejected": "已驳回"}
+STATE_LABELS = {"draft": _l("草稿"), "in_review": _l("审批中"), "approved": _l("已批准"), "released": _l("已发布"),
+                "rejected": _l("已驳回"), "cancelled": _l("已取消")}
+DEPARTMENT_LABELS = {"rd": _l("研发"), "purchasing": _l("采购"), "production": _l("生产"), "quality": _l("质量")}
+APPROVAL_LABELS = {"pending": _l("待审批"), "approved": _l("已同意"), "rejected": _l("已驳回")}
 OPEN_STATES = ("draft", "in_review", "approved")
 # @name at the start or after a non-word character (not an e-mail address); a trailing . or - is punctuation
 MENTION_RE = re.compile(r"(?<![\w@.])@([\w][\w.\-]{0,79})")
 
 
 def state_label(state: str) -> str:
-    return _(STATE_LABELS.get(state, state))
+    return str(STATE_LABELS.get(state, state))
 
 
 def department_label(department: str) -> str:
-    return _(DEPARTMENT_LABELS.get(department, department))
+    return str(DEPARTMENT_LABELS.get(department, department))
 
 
 def approval_label(state: str) -> str:
-    return _(APPROVAL_LABELS.get(state, state))
+    return str(APPROVAL_LABELS.get(state, state))
 
 
 def approve_permission(department: str) -> str:
@@ -192,7 +193,7 @@ def update_eco(uow: UnitOfWork, eco_id: int, *, title: str | None = None, reason
     """Change a draft's title, reason or required departments."""
     uow.actor.require(WRITE)
     eco = get_eco(uow, eco_id, for_update=True)
-    _require_state(eco, "draft", action=_("修改"))
+    _require_state(eco, "draft", action=_("修改变更单"))
     if title is not None:
         eco.title = _text(title, "title", _("变更标题"), max_length=200)
     if reason is not None:
@@ -210,7 +211,7 @@ def update_eco_lines(uow: UnitOfWork, eco_id: int, lines: Iterable[Mapping], *, 
     master data validates them (units, duplicates, cycles)."""
     uow.actor.require(WRITE)
     eco = get_eco(uow, eco_id, for_update=True)
-    _require_state(eco, "draft", action=_("修改物料"))
+    _require_state(eco, "draft", action=_("修改新版本的物料"))
     changes: dict[str, Any] = {"lines": list(lines or [])}
     if quantity not in (None, ""):
         changes["quantity"] = quantity
@@ -223,7 +224,7 @@ def submit_eco(uow: UnitOfWork, eco_id: int) -> Eco:
     """Send a draft for approval; it must change something."""
     uow.actor.require(WRITE)
     eco = get_eco(uow, eco_id, for_update=True)
-    _require_state(eco, "draft", action=_("提交审批"))
+    _require_state(eco, "draft", action=_("提交该变更单审批"))
     new = boms.get_bom(uow, eco.new_bom_id)
     if new.state != "draft":
         raise Conflict(_("新版本 {version} 已不是草稿（{state}），请取消该变更单", version=new.version,
@@ -245,7 +246,7 @@ def withdraw_eco(uow: UnitOfWork, eco_id: int) -> Eco:
     """Take an ECO under review back to draft (to edit it); approvals given so far are void."""
     uow.actor.require(WRITE)
     eco = get_eco(uow, eco_id, for_update=True)
-    _require_state(eco, "in_review", action=_("撤回"))
+    _require_state(eco, "in_review", action=_("撤回该变更单"))
     for a in eco.approvals:
         a.state, a.decided_by_id, a.decided_at, a.comment = "pending", None, None, None
     eco.state = "draft"
@@ -307,7 +308,7 @@ def reject_eco(uow: UnitOfWork, eco_id: int, department: str, reason: str) -> Ec
 def cancel_eco(uow: UnitOfWork, eco_id: int, reason: str | None = None) -> Eco:
     uow.actor.require(WRITE)
     eco = get_eco(uow, eco_id, for_update=True)
-    _require_state(eco, *OPEN_STATES, action=_("取消"))
+    _require_state(eco, *OPEN_STATES, action=_("取消该变更单"))
     eco.state = "cancelled"
     eco.closed_reason = _text(reason, "reason", _("取消原因"), required=False)
     uow.flush()
@@ -332,7 +333,7 @@ def release_eco(uow: UnitOfWork, eco_id: int, effective_date: dt.date | str | No
     the version is in force from the moment of release."""
     uow.actor.require(WRITE)
     eco = get_eco(uow, eco_id, for_update=True)
-    _require_state(eco, "approved", action=_("发布"))
+    _require_state(eco, "approved", action=_("发布该变更单"))
     today = company_today(uow)
     day = _date(effective_date, "effective_date") or today
     if day > today:

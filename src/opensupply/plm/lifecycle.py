@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from opensupply.core import resource as rs
 from opensupply.core.errors import Conflict, PermissionDenied, ValidationFailed
 from opensupply.core.i18n import _
+from opensupply.core.i18n import lazy_gettext as _l
 from opensupply.core.sequences import next_number, register_sequence
 from opensupply.core.types import utcnow
 from opensupply.core.uow import UnitOfWork
@@ -30,12 +31,15 @@ register_sequence("PLM_LC", "LC{year}-", 6)
 READ = "plm.read"
 WRITE = "plm.write"
 APPROVE = "plm.approve"
-STATE_LABELS = {"pending": "待审批", "approved": "已批准", "rejected": "已驳回", "cancelled": "已撤销"}
+STATE_LABELS = {"pending": _l("待审批"), "approved": _l("已批准"), "rejected": _l("已驳回"), "cancelled": _l("已撤销")}
 MAX_REASON = 2000
+# the stage names masterdata.lifecycle shows through `_()`: marked here so that their English sits in the PLM
+# catalog, the module whose pages show them most
+STAGE_NAMES = (_l("研发"), _l("试产"), _l("量产"), _l("退市"))
 
 
 def state_label(state: str) -> str:
-    return _(STATE_LABELS.get(state, state))
+    return str(STATE_LABELS.get(state, state))
 
 
 def _text(raw: Any, field: str, label: str, *, required: bool = True, max_length: int = MAX_REASON) -> str | None:
