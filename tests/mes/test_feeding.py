@@ -96,7 +96,7 @@ def test_a_shortage_changes_nothing_and_new_stock_is_reserved_when_the_task_is_d
             return uow.session.scalar(select(func.count()).select_from(StockReservation))
 
     before = reservations()
-    with pytest.raises(InsufficientStock, match="库存不足：上料需要 55，工单 .* 在仓库可领 48"), p.uow() as uow:
+    with pytest.raises(InsufficientStock, match=r"库存不足：上料需要 55，工单 \S+ 在仓库可领 48"), p.uow() as uow:
         feeding.complete_feeding_task(uow, oak.id, "55")
     assert reservations() == before
     with p.uow(readonly=True) as uow:

@@ -47,8 +47,8 @@ def _made_tops(p: fm.Plant, qty: str = "10", lot: str = "TOP-2612-01") -> int:
 
 def _check(p: fm.Plant, wo_id: int, length: str, look: str = "合格", qty: str = "5", **kw) -> QualityCheck:
     with p.uow() as uow:
-        c = quality.record_check(uow, wo_id, results=[{"name": "长度", "value": length}, {"name": "外观", "value": look}],
-                                 qty_inspected=qty, **kw)
+        results = [{"name": "长度", "value": length}, {"name": "外观", "value": look}]
+        c = quality.record_check(uow, wo_id, results=results, qty_inspected=qty, **kw)
         uow.session.expunge(c)
         return c
 
