@@ -138,3 +138,20 @@ def test_plm_pages_speak_english(db):
     assert "Product documents" in web.get("/plm/documents").text
     r = w.api("engineer").post(f"/api/v1/plm/ecos/{eco_id}/release", json={})
     assert r.status_code == 409 and "you cannot release it" in r.json()["error"]["message"]
+
+
+def test_a_draft_eco_is_edited_on_its_page(db):
+    w = pf.world(db)
+    with w.uow("engineer") as uow:
+        eco_id = eco.create_eco(uow, "YS-DESK-120", "螺丝加长", "加固").id
+    web = w.web("engineer")
+    token = f.csrf(web)
+    assert "修改标题、原因和审批部门" in web.get(f"/plm/ecos/{eco_id}").text
+    _ok(web.post(f"/plm/ecos/{eco_id}/edit", data={"title": "螺丝改 M8", "reason": "强度不足",
+                                                   "departments": ["rd", "production"], "csrf_token": token}))
+    r = web.post(f"/plm/ecos/{eco_id}/edit", data={"title": "x", "reason": "y", "csrf_token": token})
+    assert r.status_code == 303 and "error" in r.headers["set-cookie"]  # at least one department
+    with w.uow(readonly=True) as uow:
+        e = eco.get_eco(uow, eco_id)
+        assert (e.title, e.departments, [a.department for a in e.approvals]) == (
+            "螺丝改 M8", ["rd", "production"], ["rd", "production"])

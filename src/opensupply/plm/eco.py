@@ -122,9 +122,13 @@ def _snapshot(bom: md.Bom) -> list:
 
 
 def _set_approvals(eco: Eco, departments: list[str]) -> None:
+    """One pending row per required department: rows of departments still required stay (replacing them
+    would insert before the delete and hit the unique key), the others go."""
     eco.departments = list(departments)
-    eco.approvals.clear()
-    eco.approvals.extend(EcoApproval(department=d, state="pending") for d in departments)
+    have = {a.department for a in eco.approvals}
+    for a in [a for a in eco.approvals if a.department not in departments]:
+        eco.approvals.remove(a)
+    eco.approvals.extend(EcoApproval(department=d, state="pending") for d in departments if d not in have)
 
 
 def _check_unchanged_since_submit(uow: UnitOfWork, eco: Eco) -> md.Bom:
@@ -538,6 +542,14 @@ def list_comments(uow: UnitOfWork, eco_id: int) -> list[dict]:
             for c in comments]
 
 
+def has_unread_mentions(uow: UnitOfWork, eco_id: int) -> bool:
+    if uow.actor.user_id is None:
+        return False
+    return uow.session.scalar(select(Mention.id).where(
+        Mention.company_id == uow.company_id, Mention.eco_id == eco_id, Mention.user_id == uow.actor.user_id,
+        Mention.read_at.is_(None)).limit(1)) is not None
+
+
 def mark_mentions_read(uow: UnitOfWork, eco_id: int) -> int:
     """The acting user has seen the ECO: their unread mentions in it are read. Returns how many."""
     if uow.actor.user_id is None:
@@ -641,7 +653,8 @@ def eco_to_dict(uow: UnitOfWork, eco: Eco, *, names: dict | None = None, version
         "approvals": [{"department": a.department, "department_label": department_label(a.department),
                        "state": a.state, "state_label": approval_label(a.state), "decided_by_id": a.decided_by_id,
                        "decided_by": names.get(a.decided_by_id), "comment": a.comment,
-                       "decided_at": a.decided_at.isoformat() if a.decided_at else None} for a in eco.approvals],
+                       "decided_at": a.decided_at.isoformat() if a.decided_at else None}
+                      for a in sorted(eco.approvals, key=lambda x: DEPARTMENTS.index(x.department))],
         "approved_count": sum(1 for a in eco.approvals if a.state == "approved"),
         "proposer_id": eco.proposer_id, "proposer": names.get(eco.proposer_id),
         "submitted_at": eco.submitted_at.isoformat() if eco.submitted_at else None,
@@ -663,6 +676,6 @@ def ecos_to_dicts(uow: UnitOfWork, ecos: list[Eco]) -> list[dict]:
 
 __all__ = ["DEPARTMENTS", "DiffRow", "EcoDiff", "add_comment", "approve_eco", "approve_permission", "can_collaborate",
            "cancel_eco", "create_eco", "department_label", "diff_lines", "eco_diff", "eco_to_dict", "ecos_to_dicts",
-           "get_eco", "inbox_counts", "list_comments", "list_ecos", "mark_mentions_read", "my_mentions",
-           "open_work_orders", "parse_mentions", "reject_eco", "release_eco", "state_label", "submit_eco",
-           "update_eco", "update_eco_lines", "withdraw_eco"]
+           "get_eco", "has_unread_mentions", "inbox_counts", "list_comments", "list_ecos", "mark_mentions_read",
+           "my_mentions", "open_work_orders", "parse_mentions", "reject_eco", "release_eco", "state_label",
+           "submit_eco", "update_eco", "update_eco_lines", "withdraw_eco"]

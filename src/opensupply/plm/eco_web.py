@@ -238,9 +238,12 @@ def _cost_impact(uow: UnitOfWork, e, qty_raw: str | None) -> tuple[dict | None, 
 
 @router.get("/ecos/{eco_id}")
 def eco_page(eco_id: int, request: Request, p: Page = READ):
-    with UnitOfWork(p.actor) as uow:  # writes: opening the ECO reads the user's mentions in it
+    with UnitOfWork(p.actor, readonly=True) as uow:
         e = eco.get_eco(uow, eco_id)
-        eco.mark_mentions_read(uow, eco_id)
+        unread = eco.has_unread_mentions(uow, eco_id)
+    if unread:  # opening the ECO reads the user's mentions in it (a write only when there is one)
+        with UnitOfWork(p.actor) as uow:
+            eco.mark_mentions_read(uow, eco_id)
     with UnitOfWork(p.actor, readonly=True) as uow:
         e = eco.get_eco(uow, eco_id)
         data = eco.eco_to_dict(uow, e)
@@ -265,7 +268,7 @@ def eco_page(eco_id: int, request: Request, p: Page = READ):
                   open_work_orders=open_wos, impact=impact, impact_error=impact_error, cost_qty=cost_qty,
                   can_see_cost=p.actor.can(costing.COST_PERMISSION), documents=docs, documents_total=doc_total,
                   versions=versions, can_write=p.actor.can(eco.WRITE),
-                  can_comment=eco.can_collaborate(p.actor), own=own, today=today,
+                  can_comment=eco.can_collaborate(p.actor), own=own, today=today, departments=_departments(),
                   kinds=[(k, documents.kind_label(k)) for k in DOCUMENT_KINDS],
                   can_confidential=p.actor.can(documents.CONFIDENTIAL), audit_rows=history,
                   audit_dumps=audit.dumps)
