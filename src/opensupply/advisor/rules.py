@@ -195,26 +195,26 @@ def _pain_pulls(a: Answers) -> dict[str, str]:
 
     for pain in a.pain_points:
         if pain == "order_aggregation":
-            pull("oms", pain, "各平台订单自动汇总去重，不再手工导表")
+            pull("oms", pain, _("各平台订单自动汇总去重，不再手工导表"))
         elif pain == "picking_errors":
-            pull("wms", pain, "库位 + 扫码拣货 + 最短拣货路径，发错货和找货慢一起解决")
+            pull("wms", pain, _("库位 + 扫码拣货 + 最短拣货路径，发错货和找货慢一起解决"))
         elif pain == "inventory_inaccuracy":
-            pull("wms", pain, "每一次出入库扫码入账，循环盘点，账实一致")
+            pull("wms", pain, _("每一次出入库扫码入账，循环盘点，账实一致"))
         elif pain == "late_delivery":
             if _makes(a):
-                pull("mes", pain, "有限产能排产和报工，交期算得准、看得见")
+                pull("mes", pain, _("有限产能排产和报工，交期算得准、看得见"))
             else:
-                pull("tms", pain, "按时效选承运商、跟踪在途、延误预警")
+                pull("tms", pain, _("按时效选承运商、跟踪在途、延误预警"))
         elif pain == "freight_opacity":
-            pull("tms", pain, "运价表比价、运费对账，每单运费清清楚楚")
+            pull("tms", pain, _("运价表比价、运费对账，每单运费清清楚楚"))
         elif pain == "supplier_delivery":
-            pull("srm", pain, "供应商交付跟踪、准时率评分和整改闭环")
+            pull("srm", pain, _("供应商交付跟踪、准时率评分和整改闭环"))
         elif pain == "bom_versions":
-            pull("plm", pain, "BOM 版本受控，变更走审批，新工单自动用新版本")
+            pull("plm", pain, _("BOM 版本受控，变更走审批，新工单自动用新版本"))
         elif pain == "customer_followup":
-            pull("crm", pain, "跟进提醒和今日待办，客户不再遗漏")
+            pull("crm", pain, _("跟进提醒和今日待办，客户不再遗漏"))
         elif pain == "books_mismatch":
-            pull("erp", pain, "业务单据自动生成凭证，库存账和总账一致")
+            pull("erp", pain, _("业务单据自动生成凭证，库存账和总账一致"))
     return pulls
 
 
@@ -229,7 +229,7 @@ def _scale_pulls(a: Answers) -> dict[str, str]:
         pulls["wms"] = _("规模：{warehouses} 个仓库、{skus} 个 SKU，需要库位和仓间调拨管理", warehouses=a.warehouses,
                            skus=a.skus)
     if a.own_fleet:
-        pulls["tms"] = "自有车队：排线派车和司机签收需要运输管理"
+        pulls["tms"] = _("自有车队：排线派车和司机签收需要运输管理")
     return pulls
 
 
