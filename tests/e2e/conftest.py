@@ -8,6 +8,7 @@ Screenshots of every step go to test-artifacts/e2e/<test-name>/NN-step.png.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -47,26 +48,27 @@ class LiveServer:
     password: str
 
 
-@pytest.fixture
-def live_server(sqlite_db) -> Iterator[LiveServer]:
-    """The real app on a free port, with one company (warehouse WH, bin A-01-01) and an admin user
-    created through the services."""
+def create_admin(db, company: int, username: str = "admin") -> str:
+    """A superuser of `company` with the preset roles in place, made through the services."""
+    from opensupply.core import auth
+    from opensupply.core.uow import Actor, UnitOfWork
+
+    with UnitOfWork(Actor.system(company), db=db) as uow:
+        auth.ensure_preset_roles(uow)
+        auth.create_user(uow, username=username, password=ADMIN_PASSWORD, display_name="管理员", roles=["admin"],
+                         company_ids=[company], is_superuser=True)
+    return username
+
+
+@contextlib.contextmanager
+def serve(db, company: int, admin: str = "admin") -> Iterator[LiveServer]:
+    """The real app over `db` on a free port in a background thread, for as long as the block runs."""
     import uvicorn
 
     from opensupply.app import create_app
 
-    company = f.company(sqlite_db, "YS", "杭州云杉家居用品有限公司")
-    from opensupply.core import auth
-    from opensupply.core.uow import Actor, UnitOfWork
-
-    with UnitOfWork(Actor.system(company), db=sqlite_db) as uow:
-        auth.ensure_preset_roles(uow)
-        auth.create_user(uow, username="admin", password=ADMIN_PASSWORD, display_name="管理员", roles=["admin"],
-                         company_ids=[company], is_superuser=True)
-    f.bin_location(sqlite_db, company, "A-01-01")
-
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(sqlite_db), host="127.0.0.1", port=port, log_level="warning",
+    server = uvicorn.Server(uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="off", access_log=False))
     thread = threading.Thread(target=server.run, name="e2e-uvicorn", daemon=True)
     thread.start()
@@ -75,9 +77,22 @@ def live_server(sqlite_db) -> Iterator[LiveServer]:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
-    yield LiveServer(f"http://127.0.0.1:{port}", company, "admin", ADMIN_PASSWORD)
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", company, admin, ADMIN_PASSWORD)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(sqlite_db) -> Iterator[LiveServer]:
+    """The real app on a free port, with one company (warehouse WH, bin A-01-01) and an admin user
+    created through the services."""
+    company = f.company(sqlite_db, "YS", "杭州云杉家居用品有限公司")
+    create_admin(sqlite_db, company)
+    f.bin_location(sqlite_db, company, "A-01-01")
+    with serve(sqlite_db, company) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

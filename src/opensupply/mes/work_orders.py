@@ -697,7 +697,8 @@ def work_order_to_dict(uow: UnitOfWork, wo: WorkOrder, *, detail: bool = True) -
         "planned_end": op.planned_end.isoformat() if op.planned_end else None,
         "actual_start": op.actual_start.isoformat() if op.actual_start else None,
         "actual_end": op.actual_end.isoformat() if op.actual_end else None,
-        "qty_good": _fmt(op.qty_good), "qty_scrap": _fmt(op.qty_scrap), "labour_minutes": _fmt(op.labour_minutes),
+        "qty_good": _fmt(op.qty_good), "qty_scrap": _fmt(op.qty_scrap),
+        "labour_minutes": _fmt(to_decimal(op.labour_minutes or 0).quantize(Decimal("0.1"))),  # seconds are noise
         "barcode": f"{wo.number}/{op.sequence}"} for op in wo.operations]
     out["completions"] = [{
         "id": c.id, "number": c.number, "qty_good": _fmt(c.qty_good), "qty_scrap": _fmt(c.qty_scrap),
