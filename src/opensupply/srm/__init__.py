@@ -1,0 +1,24 @@
+"""SRM — supplier relationship management: supplier profiles on top of master-data partners (status 潜在 /
+合格 / 暂停 / 淘汰 with history and four-eyes onboarding approval, categories, contacts, bank details,
+certificates with expiry reminders), contracts and price agreements with price breaks checked against
+purchase prices, supplier complaints (nonconformance tickets), RFQs/tenders, the supplier portal and
+scorecards. Status is enforced in ERP purchasing through a lazily imported hook (`suppliers.require_can_order`)."""
+
+from opensupply.core.i18n import lazy_gettext as _l
+from opensupply.registry import MenuItem, Module
+
+MODULE = Module(
+    name="srm",
+    label=_l("供应商管理"),
+    depends=("erp",),
+    menu=(
+        MenuItem(_l("供应商档案"), "/srm/suppliers", "srm.read"),
+        MenuItem(_l("准入审批"), "/srm/onboarding", "srm.read"),
+        MenuItem(_l("资质到期提醒"), "/srm/certificates/expiring", "srm.read"),
+        MenuItem(_l("采购合同与价格协议"), "/srm/contracts", "srm.read"),
+        MenuItem(_l("供应商投诉"), "/srm/complaints", "srm.read"),
+    ),
+    handlers=(),
+    permissions=("srm.read", "srm.write", "srm.approve", "srm.portal"),
+    stage=4,
+)
