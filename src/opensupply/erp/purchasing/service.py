@@ -382,6 +382,7 @@ def create_order(uow: UnitOfWork, supplier: int | str, lines: list[OrderLineIn],
                  request_id: int | None = None, notes: str | None = None,
                  receipt_tolerance_pct=None, price_tolerance_pct=None, qty_tolerance_pct=None) -> PurchaseOrder:
     sup = resolve_supplier(uow, supplier)
+    _srm(uow, "suppliers", "require_can_order", sup.id)
     if not lines:
         raise ValidationFailed(_("请至少填写一行"), field="lines")
     conf = settings(uow)
@@ -417,7 +418,19 @@ def create_order(uow: UnitOfWork, supplier: int | str, lines: list[OrderLineIn],
     _order_totals(po)
     uow.add(po)
     uow.flush()
+    _srm(uow, "contracts", "check_order_prices", po)
     return po
+
+
+def _srm(uow: UnitOfWork, area: str, fn: str, *args) -> None:
+    """SRM's say on a purchase order (supplier status, agreed prices) while SRM is on for the company —
+    imported lazily so purchasing neither depends on SRM nor pays for it when it is off."""
+    from opensupply.core.modules import enabled_for
+
+    if "srm" in enabled_for(uow):
+        import importlib
+
+        getattr(importlib.import_module(f"opensupply.srm.{area}"), fn)(uow, *args)
 
 
 def _order_totals(po: PurchaseOrder) -> None:
@@ -430,6 +443,7 @@ def confirm_order(uow: UnitOfWork, order_id: int) -> PurchaseOrder:
     po = uow.get(PurchaseOrder, order_id, for_update=True)
     if po.state != "draft":
         raise Conflict(_("只有草稿订单可以确认：{n}", n=po.number), field="state")
+    _srm(uow, "suppliers", "require_can_order", po.supplier_id)  # the status may have changed since the draft
     po.state = "confirmed"
     uow.flush()
     uow.emit("erp.purchase_order_confirmed", purchase_order_id=po.id, supplier_id=po.supplier_id)
@@ -1094,6 +1108,23 @@ def request_rows(uow, **kw):
 
 def order_rows(uow, **kw):
     return _list(uow, PurchaseOrder, PurchaseOrder.order_date, **kw)
+
+
+def product_price_history(uow: UnitOfWork, product_id: int, *, date_from: dt.date | None = None,
+                          date_to: dt.date | None = None, limit: int = 2000) -> list[dict]:
+    """Prices paid for one product on confirmed (or later) orders, newest first — SRM's price comparison."""
+    stmt = (select(PurchaseOrder.id, PurchaseOrder.number, PurchaseOrder.order_date, PurchaseOrder.supplier_id,
+                   PurchaseOrder.currency_code, PurchaseOrderLine.quantity, PurchaseOrderLine.unit_price)
+            .join(PurchaseOrderLine, PurchaseOrderLine.order_id == PurchaseOrder.id)
+            .where(PurchaseOrder.company_id == uow.company_id, PurchaseOrderLine.product_id == product_id,
+                   PurchaseOrder.state.in_(("confirmed", "done"))))
+    if date_from:
+        stmt = stmt.where(PurchaseOrder.order_date >= date_from)
+    if date_to:
+        stmt = stmt.where(PurchaseOrder.order_date <= date_to)
+    rows = uow.session.execute(stmt.order_by(PurchaseOrder.order_date.desc(), PurchaseOrder.id.desc()).limit(limit))
+    return [{"order_id": r.id, "number": r.number, "order_date": r.order_date, "supplier_id": r.supplier_id,
+             "currency_code": r.currency_code, "quantity": r.quantity, "unit_price": r.unit_price} for r in rows]
 
 
 def receipt_rows(uow, order_id: int | None = None, **kw):
