@@ -28,6 +28,11 @@ register_sequence("SRMC", "HT{year}-", 5)
 CONTRACT_LABELS = {"draft": _l("草稿"), "active": _l("生效"), "expired": _l("已过期"), "cancelled": _l("已取消")}
 
 
+def _money(value) -> str:
+    d = to_decimal(value)
+    return str(d.quantize(Decimal("0.01")) if d == d.quantize(Decimal("0.01")) else d.normalize())
+
+
 def state_label(state: str) -> str:
     return str(CONTRACT_LABELS.get(state, state))
 
@@ -233,8 +238,8 @@ def price_warnings(uow: UnitOfWork, *, order_id: int | None = None, partner_id: 
                     "product_id": w.product_id, "contract": contracts[w.contract_id].number,
                     "quantity": w.quantity, "unit_price": w.unit_price, "agreed_price": w.agreed_price,
                     "over_pct": over.quantize(Decimal("0.1")),
-                    "message": _("单价 {p} 高于合同 {n} 的协议价 {a}", p=w.unit_price,
-                                 n=contracts[w.contract_id].number, a=w.agreed_price)})
+                    "message": _("单价 {p} 高于合同 {n} 的协议价 {a}", p=_money(w.unit_price),
+                                 n=contracts[w.contract_id].number, a=_money(w.agreed_price))})
     return out
 
 
