@@ -1,0 +1,1 @@
+"""SCM — supply chain planning: demand forecasts per SKU feeding MRP."""
