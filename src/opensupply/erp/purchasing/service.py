@@ -1154,3 +1154,54 @@ def receipt_summaries(uow: UnitOfWork, receipt_ids) -> dict[int, dict]:
         .where(GoodsReceipt.company_id == uow.company_id, GoodsReceipt.id.in_(ids))).all()
     return {r[0]: {"receipt": r[1], "date": r[2], "order_id": r[3], "order": r[4], "supplier_id": r[5],
                    "supplier_code": r[6], "supplier": r[7]} for r in rows}
+
+
+# --------------------------------------------------------- supplier-facing reads (SRM portal and scorecards)
+SUPPLIER_VISIBLE_STATES = ("confirmed", "done", "cancelled")  # a draft has not been sent to the supplier yet
+
+
+def supplier_order_rows(uow: UnitOfWork, supplier_id: int, *, q=None, state=None, limit=50, offset=0):
+    """One supplier's sent purchase orders (for the supplier portal: never another supplier's)."""
+    extra = (PurchaseOrder.supplier_id == int(supplier_id), PurchaseOrder.state.in_(SUPPLIER_VISIBLE_STATES))
+    return _list(uow, PurchaseOrder, PurchaseOrder.order_date, q=q, state=state, limit=limit, offset=offset,
+                 extra=extra)
+
+
+def supplier_order(uow: UnitOfWork, supplier_id: int, order_id: int) -> PurchaseOrder:
+    """A sent purchase order of this supplier; any other order is simply not found."""
+    po = uow.session.scalar(select(PurchaseOrder).where(
+        PurchaseOrder.company_id == uow.company_id, PurchaseOrder.id == int(order_id),
+        PurchaseOrder.supplier_id == int(supplier_id), PurchaseOrder.state.in_(SUPPLIER_VISIBLE_STATES)))
+    if po is None:
+        raise NotFound(_("记录不存在：{what} #{id}", what=PurchaseOrder.__label__, id=order_id))
+    return po
+
+
+def order_summaries(uow: UnitOfWork, order_ids) -> dict[int, dict]:
+    """Number, supplier, state and total of purchase orders."""
+    ids = {int(i) for i in order_ids}
+    if not ids:
+        return {}
+    rows = uow.session.execute(select(PurchaseOrder.id, PurchaseOrder.number, PurchaseOrder.supplier_id,
+                                      PurchaseOrder.state, PurchaseOrder.total, PurchaseOrder.expected_date)
+                               .where(PurchaseOrder.company_id == uow.company_id, PurchaseOrder.id.in_(ids)))
+    return {r[0]: {"id": r[0], "number": r[1], "supplier_id": r[2], "state": r[3], "total": r[4],
+                   "expected_date": r[5]} for r in rows}
+
+
+def received_lines(uow: UnitOfWork, date_from: dt.date, date_to: dt.date) -> list[dict]:
+    """Every line of done receipts dated in [date_from, date_to]: supplier, order, the order's expected date,
+    receipt date, product, quantity and unit price in company currency (for delivery and price statistics)."""
+    rows = uow.session.execute(
+        select(GoodsReceipt.id, GoodsReceipt.supplier_id, GoodsReceipt.order_id, GoodsReceipt.receipt_date,
+               PurchaseOrder.expected_date, GoodsReceiptLine.product_id, GoodsReceiptLine.quantity,
+               PurchaseOrderLine.unit_price, PurchaseOrder.currency_rate, GoodsReceiptLine.id)
+        .join(GoodsReceiptLine, GoodsReceiptLine.receipt_id == GoodsReceipt.id)
+        .join(PurchaseOrderLine, PurchaseOrderLine.id == GoodsReceiptLine.order_line_id)
+        .join(PurchaseOrder, PurchaseOrder.id == GoodsReceipt.order_id)
+        .where(GoodsReceipt.company_id == uow.company_id, GoodsReceipt.state == "done",
+               GoodsReceipt.receipt_date >= date_from, GoodsReceipt.receipt_date <= date_to)
+        .order_by(GoodsReceiptLine.id)).all()
+    return [{"receipt_id": r[0], "supplier_id": r[1], "order_id": r[2], "receipt_date": r[3], "expected_date": r[4],
+             "product_id": r[5], "quantity": to_decimal(r[6]), "unit_price": to_decimal(r[7]) * to_decimal(r[8]),
+             "receipt_line_id": r[9]} for r in rows]
