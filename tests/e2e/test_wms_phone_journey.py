@@ -131,8 +131,12 @@ def pack_label_ship(page, url: str, fid: int, ful_number: str, order_number: str
         expect(page.locator(f"#pack-lines tr[data-sku='{sku}'] [data-packed]")).to_have_text(qty)
     page.fill("[data-package] input[name=weight_kg]", "1.35")
     page.click("[data-package] button[type=submit]")
+    # the page script reloads after each answer: wait for the sealed carton before asking for the waybill,
+    # or (on a busy machine) the click lands on the page that is being replaced
+    expect(page.get_by_text("已封箱 · 1.35 kg")).to_be_visible()
+    page.wait_for_load_state()
     page.click("#waybill-form button[type=submit]")
-    expect(page.locator("[data-tracking]")).to_be_visible()
+    expect(page.locator("[data-tracking]")).to_be_visible(timeout=15_000)
     tracking = page.locator("[data-tracking]").inner_text().strip()
     shots("packed")
     href = page.locator("#label-link").get_attribute("href")

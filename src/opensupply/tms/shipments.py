@@ -155,7 +155,10 @@ def add_tracking_event(uow: UnitOfWork, shipment_id: int, *, status: str, at: dt
                                                      e.external_id == external_id)).first()
         if dup is not None:
             return None
-    latest = uow.session.scalar(select(func.max(e.at)).where(e.shipment_id == ship.id, e.status != "info"))
+    # Out-of-order carrier scans must not move the status back; our own booking is not a carrier scan (the
+    # carrier's clock may put its pick-up before our booking time), so it does not count as the latest.
+    latest = uow.session.scalar(select(func.max(e.at)).where(e.shipment_id == ship.id,
+                                                             e.status.notin_(("info", "booked"))))
     if latest is not None and latest.tzinfo is None:
         latest = latest.replace(tzinfo=dt.UTC)
     ev = TmsTrackingEvent(shipment_id=ship.id, at=at, status=status, location=(location or None),
