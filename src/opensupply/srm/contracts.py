@@ -213,8 +213,9 @@ def check_order_prices(uow: UnitOfWork, po) -> list[PriceWarning]:
             continue
         w = uow.session.scalar(select(PriceWarning).where(PriceWarning.order_line_id == ln.id))
         if w is None:
-            w = uow.add(PriceWarning(order_id=po.id, order_line_id=ln.id, partner_id=po.supplier_id,
-                                     product_id=ln.product_id, contract_id=found[1].id, quantity=ln.quantity,
+            w = uow.add(PriceWarning(order_id=po.id, order_number=po.number, order_line_id=ln.id,
+                                     partner_id=po.supplier_id, product_id=ln.product_id, contract_id=found[1].id,
+                                     quantity=ln.quantity,
                                      unit_price=ln.unit_price, agreed_price=found[0]))
         out.append(w)
     uow.flush()
@@ -231,11 +232,16 @@ def price_warnings(uow: UnitOfWork, *, order_id: int | None = None, partner_id: 
     rows = list(uow.session.scalars(stmt.order_by(PriceWarning.id.desc()).limit(limit)))
     contracts = {c.id: c for c in uow.session.scalars(select(Contract).where(
         Contract.id.in_({w.contract_id for w in rows})))} if rows else {}
+    names = dict(uow.session.execute(select(Supplier.partner_id, Supplier.partner_name).where(
+        Supplier.company_id == uow.company_id, Supplier.partner_id.in_({w.partner_id for w in rows}))).all())
+    skus = {pid: inv.resolve_product(uow, pid).sku for pid in {w.product_id for w in rows}}
     out = []
     for w in rows:
         over = (to_decimal(w.unit_price) - to_decimal(w.agreed_price)) / to_decimal(w.agreed_price) * 100
-        out.append({"id": w.id, "order_id": w.order_id, "order_line_id": w.order_line_id, "partner_id": w.partner_id,
-                    "product_id": w.product_id, "contract": contracts[w.contract_id].number,
+        out.append({"id": w.id, "order_id": w.order_id, "order_number": w.order_number,
+                    "order_line_id": w.order_line_id, "partner_id": w.partner_id,
+                    "supplier": names.get(w.partner_id, ""), "product_id": w.product_id, "sku": skus[w.product_id],
+                    "contract": contracts[w.contract_id].number,
                     "quantity": w.quantity, "unit_price": w.unit_price, "agreed_price": w.agreed_price,
                     "over_pct": over.quantize(Decimal("0.1")),
                     "message": _("单价 {p} 高于合同 {n} 的协议价 {a}", p=_money(w.unit_price),

@@ -194,6 +194,7 @@ class PriceWarning(CompanyEntity, Base):
     __table_args__ = (UniqueConstraint("order_line_id"),)
 
     order_id: Mapped[int] = mapped_column(BigId, index=True)
+    order_number: Mapped[str] = mapped_column(String(40), default="")
     order_line_id: Mapped[int] = mapped_column(BigId)
     partner_id: Mapped[int] = mapped_column(BigId, index=True)
     product_id: Mapped[int] = mapped_column(BigId)
