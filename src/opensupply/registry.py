@@ -37,7 +37,7 @@ class Module:
 
 # In dependency order. Business modules add themselves here as they are built.
 MODULE_NAMES: list[str] = ["core", "masterdata", "accounting", "inventory", "erp", "crm", "oms", "wms", "tms", "mes",
-                           "plm", "srm", "advisor"]
+                           "plm", "srm", "scm", "advisor"]
 
 CORE = Module(
     name="core",

@@ -157,7 +157,8 @@ def forecast_series(y: Sequence[float] | np.ndarray, horizon: int, season: int =
             holdout = min(horizon, len(y) // 3)
             train, test = y[:-holdout], y[-holdout:]
             bt, _ = _point(train, holdout, season)
-            scale = mase_scale(train, season)
+            # a perfectly repeating history has no seasonal-naive error: scale by lag 1, then by the level
+            scale = mase_scale(train, season) or mase_scale(train, 1) or float(np.mean(np.abs(train)))
             if scale and np.isfinite(scale):
                 error = round(float(np.mean(np.abs(test - np.clip(bt, 0, None))) / scale), 4)
     mean = np.clip(np.nan_to_num(np.asarray(mean, dtype=float)), 0, None)

@@ -1526,3 +1526,17 @@ def order_id_by_number(uow: UnitOfWork, number: str) -> int:
     if found is None:
         raise NotFound(_("销售订单不存在：{n}", n=number), field="sales_order")
     return found
+
+
+def demand_history(uow: UnitOfWork, *, since: dt.date, until: dt.date) -> list[dict]:
+    """Ordered quantity per product, channel, warehouse and order date of confirmed (or done) sales orders in
+    [since, until] — the demand history SCM forecasts from (orders, not shipments: demand, not supply)."""
+    rows = uow.session.execute(
+        select(SalesOrderLine.product_id, SalesOrder.channel, SalesOrder.warehouse_id, SalesOrder.order_date,
+               func.sum(SalesOrderLine.quantity))
+        .join(SalesOrder, SalesOrder.id == SalesOrderLine.order_id)
+        .where(SalesOrder.company_id == uow.company_id, SalesOrder.state.in_(("confirmed", "done")),
+               SalesOrder.order_date >= since, SalesOrder.order_date <= until)
+        .group_by(SalesOrderLine.product_id, SalesOrder.channel, SalesOrder.warehouse_id, SalesOrder.order_date))
+    return [{"product_id": p, "channel": c, "warehouse_id": w, "date": d, "quantity": Decimal(q or 0)}
+            for p, c, w, d, q in rows]
