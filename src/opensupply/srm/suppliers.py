@@ -41,8 +41,9 @@ from .models import (
     SupplierCategory,
 )
 
-STATUS_LABELS = {"potential": _l("潜在"), "qualified": _l("合格"), "suspended": _l("暂停"), "eliminated": _l("淘汰"),
-                 "unregistered": _l("未建档")}
+# "合格" alone reads "Good" in the quality catalogs, so the labels say what kind of supplier it is
+STATUS_LABELS = {"potential": _l("潜在供应商"), "qualified": _l("合格供应商"), "suspended": _l("暂停合作"),
+                 "eliminated": _l("已淘汰"), "unregistered": _l("未建档")}
 ONBOARDING_LABELS = {"pending": _l("待审批"), "approved": _l("已批准"), "rejected": _l("已驳回")}
 CERTIFICATE_LABELS = {"business_license": _l("营业执照"), "iso9001": _l("ISO9001"), "iso14001": _l("ISO14001"),
                       "production_license": _l("生产许可证"), "other": _l("其他")}
