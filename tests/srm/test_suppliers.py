@@ -148,3 +148,24 @@ def test_expiring_certificates_and_reminders_once_per_expiry(db):
         assert len(suppliers.reminders(uow)) == 2
         name, data = suppliers.certificate_file(uow, rows[0]["certificate"].id)
     assert (name, data) == ("许可证.pdf", b"%PDF-1.4")
+
+
+def test_daily_run_reminds_and_expires_for_companies_with_srm_on(db):
+    from opensupply.srm import contracts
+    from opensupply.srm.jobs import run_daily
+
+    s = shop(db, "SRMD")
+    sup = registered(s, "steel")
+    with s.uow() as uow:
+        today = suppliers.company_today(uow)
+        suppliers.add_certificate(uow, sup, {"cert_type": "iso9001", "number": "ISO-D",
+                                             "expiry_date": today + dt.timedelta(days=3)})
+        c = contracts.create_contract(uow, {"partner": s.partners["steel"], "title": "旧协议",
+                                            "valid_from": today - dt.timedelta(days=30), "valid_to": today,
+                                            "prices": [{"product": "RM-STEEL", "unit_price": "50"}]})
+        contracts.activate_contract(uow, c.id)
+        c.valid_to = today - dt.timedelta(days=1)  # the agreement ran out yesterday
+    assert run_daily(days=30, company_code="SRMD", db=db) == [{"company": "SRMD", "reminders": 1,
+                                                                "contracts_expired": 1}]
+    assert run_daily(days=30, company_code="SRMD", db=db) == [{"company": "SRMD", "reminders": 0,
+                                                                "contracts_expired": 0}]

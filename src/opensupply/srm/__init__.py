@@ -18,7 +18,7 @@ MODULE = Module(
         MenuItem(_l("采购合同与价格协议"), "/srm/contracts", "srm.read"),
         MenuItem(_l("供应商投诉"), "/srm/complaints", "srm.read"),
     ),
-    handlers=(),
+    handlers=("opensupply.srm.jobs",),
     permissions=("srm.read", "srm.write", "srm.approve", "srm.portal"),
     stage=4,
 )
