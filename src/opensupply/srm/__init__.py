@@ -17,8 +17,12 @@ MODULE = Module(
         MenuItem(_l("资质到期提醒"), "/srm/certificates/expiring", "srm.read"),
         MenuItem(_l("采购合同与价格协议"), "/srm/contracts", "srm.read"),
         MenuItem(_l("供应商投诉"), "/srm/complaints", "srm.read"),
+        MenuItem(_l("询价招标"), "/srm/rfqs", "srm.read"),
+        MenuItem(_l("来料检验"), "/srm/receipt-inspections", "srm.read"),
+        MenuItem(_l("供应商评分卡"), "/srm/scorecards", "srm.read"),
+        MenuItem(_l("供应商门户账号"), "/srm/portal-accounts", "srm.read"),
     ),
-    handlers=("opensupply.srm.jobs",),
+    handlers=("opensupply.srm.scorecard", "opensupply.srm.jobs"),
     permissions=("srm.read", "srm.write", "srm.approve", "srm.portal"),
     stage=4,
 )
