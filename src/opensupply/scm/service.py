@@ -38,7 +38,7 @@ BUCKETS = {"month": _l("月"), "week": _l("周")}
 SEASON = {"month": 12, "week": 52}
 STATES = {"running": _l("运行中"), "done": _l("待审核"), "approved": _l("已审核"), "published": _l("已发布到 MRP"),
           "failed": _l("失败")}
-MODELS = {"combo": _l("组合（Theta/ETS/SES）"), "combo_seasonal": _l("季节组合"), "croston": "Croston",
+MODELS = {"combo": _l("组合（Theta/SES）"), "combo_seasonal": _l("季节组合"), "croston": "Croston",
           "tsb": "TSB", "adida": "ADIDA", "imapa": "IMAPA", "mean": _l("均值"), "zero": _l("无需求")}
 MAX_HORIZON = {"month": 36, "week": 104}
 MAX_HISTORY = {"month": 120, "week": 520}
