@@ -140,7 +140,8 @@ def test_buyer_pages_in_chinese_and_english_and_award_on_the_page(db):
     assert "供应商门户" in portal.get("/portal").text
     ptoken = re.search(r'name="csrf_token" value="([^"]+)"', portal.get("/portal").text).group(1)
     portal.post("/settings/locale", data={"csrf_token": ptoken, "locale": "en", "next": "/portal"})
-    assert "Supplier portal" in portal.get("/portal").text
+    home = portal.get("/portal").text
+    assert "Supplier portal" in home and "You are invited to RFQ" in home
 
 
 def test_inviting_supplier_users_needs_srm_write(db):

@@ -231,12 +231,23 @@ def my_bids(uow: UnitOfWork) -> list[dict]:
 
 
 def my_notices(uow: UnitOfWork, limit: int = 20) -> list[dict]:
+    """Messages to my supplier, worded in the reader's language (the stored text is the writer's)."""
     pid = portal_partner(uow)
-    rows = uow.session.scalars(select(PortalNotice).where(
-        PortalNotice.company_id == uow.company_id, PortalNotice.partner_id == pid)
-        .order_by(PortalNotice.id.desc()).limit(limit))
-    return [{"id": n.id, "kind": n.kind, "text": n.text, "rfq_id": n.rfq_id, "at": n.created_at.isoformat()}
-            for n in rows]
+    rows = uow.session.execute(select(PortalNotice, Rfq.number, Rfq.title).outerjoin(
+        Rfq, Rfq.id == PortalNotice.rfq_id).where(PortalNotice.company_id == uow.company_id,
+                                                  PortalNotice.partner_id == pid)
+        .order_by(PortalNotice.id.desc()).limit(limit)).all()
+    out = []
+    for n, number, title in rows:
+        text = n.text
+        if number and n.kind == "invited":
+            text = _("邀请您参加询价 {n}：{t}", n=number, t=title)
+        elif number and n.kind == "awarded":
+            text = _("恭喜，您在询价 {n} 中标", n=number)
+        elif number and n.kind == "unawarded":
+            text = _("询价 {n} 已定标，感谢参与，本次未中标", n=number)
+        out.append({"id": n.id, "kind": n.kind, "text": text, "rfq_id": n.rfq_id, "at": n.created_at.isoformat()})
+    return out
 
 
 # ------------------------------------------------------------------ purchase orders
