@@ -153,3 +153,13 @@ def test_inviting_supplier_users_needs_srm_write(db):
     assert r.status_code == 201 and r.json()["password"] and r.json()["partner_code"] == "S-GANG"
     assert f.api_client(db, "gang2", r.json()["password"]).get("/api/v1/srm/portal/rfqs").status_code == 200
     assert viewer.get("/api/v1/srm/portal-accounts").json()["total"] == 4
+
+
+def test_a_draft_rfq_is_not_there_for_the_invited_supplier_until_sent(db):
+    s = tender_shop(db)
+    rid = make_rfq(s, suppliers=("steel",), open_it=False)
+    gang = f.api_client(db, "gang")
+    assert gang.get(f"/api/v1/srm/portal/rfqs/{rid}").status_code == 404
+    assert gang.get("/api/v1/srm/portal/rfqs").json()["total"] == 0
+    assert f.api_client(db, "buyer1").post(f"/api/v1/srm/rfqs/{rid}/open").status_code == 200
+    assert gang.get(f"/api/v1/srm/portal/rfqs/{rid}").json()["can_bid"] is True

@@ -105,3 +105,28 @@ def test_a_hand_computed_scorecard_matches(db, monkeypatch):
     with s.uow(s.actor("viewer"), readonly=True) as uow:
         after = {c["code"]: c for c in scorecard.ranking(uow, "2026-11")}
     assert after["S-SUXIAO"]["lines_received"] == 0 and after["S-SUXIAO"]["on_time_pct"] is None
+
+
+def test_inspection_and_weights_on_the_pages(db):
+    s = tender_shop(db)
+    po = _po(s, "steel", "40", "50", NOV, dt.date(2026, 11, 10))
+    gr = _receive(s, po, dt.date(2026, 11, 9))
+    web = f.web_client(db, "buyer1")
+    token = f.csrf(web)
+    bad = web.post("/srm/receipt-inspections", data={"csrf_token": token, "receipt": gr, "sample_size": "5",
+                                                     "type_0": "划伤", "qty_0": "6"})
+    assert bad.status_code == 422 and "不能超过抽检数量" in bad.text
+    r = web.post("/srm/receipt-inspections", data={"csrf_token": token, "receipt": gr, "sample_size": "20",
+                                                   "type_0": "划伤", "qty_0": "1", "type_1": "尺寸", "qty_1": "1"})
+    assert r.status_code == 303
+    page = web.get("/srm/receipt-inspections")
+    assert "划伤 × 1" in page.text and "100,000" in page.text  # 2 of 20
+    assert web.post("/srm/scorecards/weights", data={"csrf_token": token, "delivery": "-1"}).status_code == 303
+    with s.uow(readonly=True) as uow:
+        assert scorecard.weights(uow)["delivery"] == D(35)  # refused, unchanged
+    page = web.get("/srm/scorecards?period=2026-11")
+    assert page.status_code == 200 and "S-GANG" in page.text
+    assert web.get("/srm/scorecards?period=2026-13").status_code == 422
+    viewer = f.web_client(db, "viewer")
+    r = viewer.post("/srm/scorecards/compute", data={"csrf_token": f.csrf(viewer), "period": "2026-11"})
+    assert r.status_code == 403 and "srm.write" in r.text
