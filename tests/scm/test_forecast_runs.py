@@ -75,7 +75,7 @@ def test_run_forecast_builds_history_and_lines(db, shop):
         assert len(chart["periods"]) == 30 and chart["history"][-1] is None and chart["final"][0] is None
 
 
-def test_override_approve_and_publish(db, shop, monkeypatch):
+def test_override_approve_and_publish(db, shop):
     planner = f.user(db, shop.company, roles=("admin",))
     actor = f.actor(db, shop.company, planner)
     with UnitOfWork(actor, db=db) as uow:
@@ -99,24 +99,21 @@ def test_override_approve_and_publish(db, shop, monkeypatch):
         with pytest.raises(Conflict):
             scm.approve_run(uow, run_id)
 
-    published = {}
+    from opensupply.erp.planning.models import IndependentDemand
 
-    class FakePlanning:
-        @staticmethod
-        def set_independent_demand(uow, *, source, rows):
-            published["source"], published["rows"] = source, list(rows)
-            return len(published["rows"])
-
-    import opensupply.erp.planning as planning_pkg
-
-    monkeypatch.setattr(planning_pkg, "service", FakePlanning, raising=False)
-    monkeypatch.setitem(__import__("sys").modules, "opensupply.erp.planning.service", FakePlanning)
     with UnitOfWork(actor, db=db) as uow:
         run = scm.publish_to_mrp(uow, run_id)
-        assert run.state == "published" and run.published_rows == len(published["rows"])
-    assert published["source"] == "scm_forecast"
-    cup_rows = [r for r in published["rows"] if r["product_id"] == shop.cup]
-    assert cup_rows[0]["quantity"] == Decimal("40.00") and isinstance(cup_rows[0]["date"], dt.date)
+        assert run.state == "published" and run.published_rows > 0
+    with UnitOfWork(actor, db=db, readonly=True) as uow:
+        rows = uow.session.query(IndependentDemand).filter_by(source="scm_forecast").all()
+        assert len(rows) == run.published_rows
+        cup = sorted((r for r in rows if r.product_id == shop.cup), key=lambda r: r.demand_date)
+        assert cup[0].quantity == Decimal("40") and cup[0].demand_date == run.first_period
+    # publishing again replaces the rows of that source (no duplicates)
+    with UnitOfWork(actor, db=db) as uow:
+        scm.publish_to_mrp(uow, run_id)
+    with UnitOfWork(actor, db=db, readonly=True) as uow:
+        assert uow.session.query(IndependentDemand).filter_by(source="scm_forecast").count() == run.published_rows
     # overriding a published run is refused
     with UnitOfWork(actor, db=db) as uow, pytest.raises(Conflict):
         scm.override_line(uow, line_id, quantity="5", reason="x")

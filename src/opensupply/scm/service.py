@@ -299,12 +299,22 @@ def approve_run(uow: UnitOfWork, run_id: int) -> ForecastRun:
     return run
 
 
+def _mrp_set_demand():
+    """ERP planning's `set_independent_demand` (from its service, or the demand module that defines it)."""
+    import importlib
+
+    for name in ("opensupply.erp.planning.service", "opensupply.erp.planning.demand"):
+        try:
+            fn = getattr(importlib.import_module(name), "set_independent_demand", None)
+        except ImportError:
+            continue
+        if fn is not None:
+            return fn
+    return None
+
+
 def mrp_available() -> bool:
-    try:
-        from opensupply.erp.planning import service as planning
-    except ImportError:
-        return False
-    return hasattr(planning, "set_independent_demand")
+    return _mrp_set_demand() is not None
 
 
 def publish_to_mrp(uow: UnitOfWork, run_id: int) -> ForecastRun:
@@ -313,15 +323,14 @@ def publish_to_mrp(uow: UnitOfWork, run_id: int) -> ForecastRun:
     run = uow.get(ForecastRun, run_id, for_update=True)
     if run.state not in ("approved", "published"):
         raise Conflict(_("只能发布已审核的预测"), field="state", code="forecast_not_approved")
-    if not mrp_available():
+    set_demand = _mrp_set_demand()
+    if set_demand is None:
         raise Conflict(_("MRP 尚不可用"), field="mrp", code="mrp_unavailable")
-    from opensupply.erp.planning import service as planning
-
     lines = uow.session.scalars(select(ForecastLine).where(ForecastLine.run_id == run.id)
                                 .order_by(ForecastLine.product_id, ForecastLine.period_start))
     rows = [{"product_id": ln.product_id, "warehouse_id": None, "date": ln.period_start, "quantity": ln.final_qty}
             for ln in lines if ln.final_qty > 0]
-    run.published_rows = planning.set_independent_demand(uow, source=MRP_SOURCE, rows=rows)
+    run.published_rows = set_demand(uow, source=MRP_SOURCE, rows=rows)
     run.state, run.published_at = "published", utcnow()
     uow.flush()
     return run
