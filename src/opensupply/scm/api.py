@@ -100,3 +100,15 @@ def export(run_id: int, format: str = "xlsx", actor: Actor = READ):
     return Response(write_xlsx(header, rows, _("需求预测")),
                     media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="{number}.xlsx"'})
+
+
+@router.get("/forecasts/{run_id}/policy", summary="Safety stock, reorder point and ABC/XYZ class per SKU of a run")
+def inventory_policy(run_id: int, service_level: float = 0.95, lead_time: float = 1, lead_time_std: float = 0,
+                     actor: Actor = READ) -> dict:
+    from . import policy
+
+    with UnitOfWork(actor, readonly=True) as uow:
+        rows = policy.inventory_policy(uow, run_id, service_level=service_level, lead_time=lead_time,
+                                       lead_time_std=lead_time_std)
+    items = [{k: str(v) if hasattr(v, "quantize") else v for k, v in r.items()} for r in rows]
+    return {"items": items, "total": len(items)}

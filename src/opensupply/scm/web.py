@@ -115,3 +115,23 @@ async def override(line_id: int, request: Request, p: Page = PLAN):
     except DomainError as exc:
         return redirect(back, exc.message, "error")
     return redirect(back, _("已保存调整"))
+
+
+@router.get("/forecasts/{run_id}/policy")
+def policy_page(run_id: int, request: Request, p: Page = READ):
+    from . import policy
+
+    qp = request.query_params
+    params = {"service_level": qp.get("service_level") or "0.95", "lead_time": qp.get("lead_time") or "1",
+              "lead_time_std": qp.get("lead_time_std") or "0"}
+    error, rows, run = None, [], None
+    try:
+        with UnitOfWork(p.actor, readonly=True) as uow:
+            run = service.run_dict(service.get_run(uow, run_id))
+            rows = policy.inventory_policy(uow, run_id, **params)
+    except DomainError as exc:
+        if run is None:
+            return render(p, "error.html", status_code=404, status=404, message=exc.message)
+        error = exc.message
+    return render(p, "scm/policy.html", status_code=422 if error else 200,
+                  title=_("安全库存与再订货点 {n}", n=run["number"]), run=run, rows=rows, error=error, **params)
