@@ -172,6 +172,8 @@ def test_background_job_and_pages(db, shop):
     bad = api.post("/api/v1/scm/forecasts", json={"bucket": "day"})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "bucket"
 
+    buyer = f.user(db, shop.company, roles=("buyer",))  # the buyer plans from the forecast
+    assert f.api_client(db, buyer).get(f"/api/v1/scm/forecasts/{run_id}").status_code == 200
     sales_user = f.user(db, shop.company, roles=("sales",))
     assert f.api_client(db, sales_user).get("/api/v1/scm/forecasts").status_code == 403
     assert f.web_client(db, sales_user).get("/scm/forecasts").status_code in (403, 303)

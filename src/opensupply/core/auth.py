@@ -337,7 +337,7 @@ PRESET_ROLES: dict[str, tuple[str, list[str]]] = {
     "sales": ("销售", ["masterdata.read", "masterdata.partners", "inventory.read", "crm.*", "erp.read", "erp.sales",
                      "oms.*"]),
     "buyer": ("采购", ["masterdata.read", "masterdata.write", "inventory.read", "erp.read", "erp.purchase",
-                     "erp.reports", "srm.*", "plm.read", "plm.approve.purchasing"]),
+                     "erp.reports", "srm.*", "scm.*", "plm.read", "plm.approve.purchasing"]),
     "warehouse": ("仓管", ["masterdata.read", "inventory.read", "inventory.write", "wms.*", "tms.read", "mes.read",
                          "mes.feed"]),
     "production": ("生产", ["masterdata.read", "masterdata.boms", "inventory.read", "inventory.write", "mes.*",
