@@ -103,13 +103,13 @@ def generate(db, skus: int, seed: int, buckets: int = 52) -> dict:
         pol = []
         for p in ids:
             r = rnd.random()
-            rule = "lot_for_lot" if r < 0.4 else "fixed" if r < 0.6 else "eoq" if r < 0.8 else "poq"
+            rule = "lot_for_lot" if r < 0.2 else "fixed" if r < 0.45 else "eoq" if r < 0.7 else "poq"
             pol.append({**stamp, "product_id": p, "lead_time_days": rnd.choice((0, 7, 7, 14, 21)), "lot_rule": rule,
-                        "fixed_qty": Decimal(rnd.choice((50, 100, 200))) if rule == "fixed" else None,
+                        "fixed_qty": Decimal(rnd.choice((100, 200, 500))) if rule == "fixed" else None,
                         "eoq_qty": None, "annual_demand": Decimal(5000) if rule == "eoq" else None,
                         "order_cost": Decimal(200) if rule == "eoq" else None,
                         "holding_cost": Decimal(4) if rule == "eoq" else None,
-                        "poq_periods": rnd.choice((2, 3, 4)) if rule == "poq" else None,
+                        "poq_periods": rnd.choice((4, 6, 8)) if rule == "poq" else None,
                         "min_qty": Decimal(0), "multiple": Decimal(rnd.choice((0, 0, 10))),
                         "safety_stock": Decimal(rnd.choice((0, 0, 0, 20))), "make_or_buy": "auto",
                         "preferred_supplier_id": None if p in made else sup_id, "active": True})
@@ -166,7 +166,7 @@ def run_one(kind: str, url: str, skus: int, seed: int, err) -> dict:
         with UnitOfWork(Actor.system(info["company_id"]), db=db) as uow:
             run = mrp.run_mrp(uow, bucket="week", horizon=52)
             result = {"planned_orders": run.planned_orders, "levels": run.levels, "late_orders": run.late_orders,
-                      "products": run.products}
+                      "products": run.products, **uow.session.info.get("mrp_phases", {})}
         seconds = time.perf_counter() - t1  # commit included
         from sqlalchemy import func
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from opensupply.core.models import Base, BigId, CompanyEntity
+from opensupply.core.models import Base, BigId, CompanyEntity, IdMixin
 from opensupply.core.types import Qty, UTCDateTime
 
 LOT_RULES = ("lot_for_lot", "fixed", "eoq", "poq")
@@ -88,7 +88,9 @@ class PlannedOrder(CompanyEntity, Base):
                       CheckConstraint("kind in ('purchase','production')", name="kind"),
                       CheckConstraint("state in ('planned','firmed','cancelled')", name="state"))
 
-    run_id: Mapped[int] = mapped_column(BigId, ForeignKey("erp_mrp_run.id"), index=True)
+    # run and supplier carry no foreign key on purpose: rows are written in bulk by a run (one constraint
+    # trigger per row and key costs seconds on 100,000s of rows) and only the planning service writes them
+    run_id: Mapped[int] = mapped_column(BigId, index=True)
     product_id: Mapped[int] = mapped_column(BigId, ForeignKey("product.id"), index=True)
     kind: Mapped[str] = mapped_column(String(10))
     quantity: Mapped[Decimal] = mapped_column(Qty)
@@ -97,21 +99,23 @@ class PlannedOrder(CompanyEntity, Base):
     past_due: Mapped[bool] = mapped_column(Boolean, default=False)  # release date before the run's start
     level: Mapped[int] = mapped_column(Integer, default=0)
     state: Mapped[str] = mapped_column(String(10), default="planned")
-    supplier_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("partner.id"))
+    supplier_id: Mapped[int | None] = mapped_column(BigId)
     purchase_order_id: Mapped[int | None] = mapped_column(BigId)
     work_order_id: Mapped[int | None] = mapped_column(BigId)
     firmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
-class Pegging(CompanyEntity, Base):
+class Pegging(IdMixin, Base):
     """Which demand a planned order covers and how much of it: a sales order line, an independent
-    demand row, a parent planned order (dependent demand), an open work order's component or safety stock."""
+    demand row, a parent planned order (dependent demand), an open work order's component or safety stock.
+    Derived rows, hundreds of thousands per run: no stamps and no foreign keys (the planning service deletes
+    them with their planned orders), so a regeneration writes them at bulk-load speed."""
 
     __tablename__ = "erp_planned_order_pegging"
     __audit__ = False
 
-    planned_order_id: Mapped[int] = mapped_column(BigId, ForeignKey("erp_planned_order.id", ondelete="CASCADE"),
-                                                  index=True)
+    company_id: Mapped[int] = mapped_column(BigId)
+    planned_order_id: Mapped[int] = mapped_column(BigId, index=True)
     source_kind: Mapped[str] = mapped_column(String(20))  # sales_order_line independent_demand planned_order ...
     source_id: Mapped[int | None] = mapped_column(BigInteger)
     quantity: Mapped[Decimal] = mapped_column(Qty)

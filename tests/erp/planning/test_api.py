@@ -1,0 +1,31 @@
+"""MRP through the API: run, list late planned orders, pegging, firm; a sales user may not run MRP."""
+
+from tests import factories as f
+from tests.erp.planning.test_mrp import bike  # noqa: F401  (fixture)
+
+
+def test_run_list_peg_and_firm_over_http(db, bike):  # noqa: F811
+    c = bike["company"]
+    admin = f.user(db, c, roles=("admin",))
+    api = f.api_client(db, admin)
+    r = api.post("/api/v1/erp/mrp-runs", json={"bucket": "week", "horizon": 52})
+    assert r.status_code == 201, r.text
+    assert r.json()["planned_orders"] == 5 and r.json()["state"] == "done"
+    assert api.get("/api/v1/erp/mrp-runs").json()["total"] == 1
+    late = api.get("/api/v1/erp/planned-orders", params={"late": "true"}).json()
+    assert late["total"] == 2
+    wheel = next(o for o in late["items"] if o["product_id"] == bike["ids"]["WHEEL"])
+    detail = api.get(f"/api/v1/erp/planned-orders/{wheel['id']}").json()
+    assert [p["quantity"] for p in detail["pegging"]] == ["10.000000", "40.000000"]
+    firmed = api.post(f"/api/v1/erp/planned-orders/{wheel['id']}/firm", json={})
+    assert firmed.status_code == 200, firmed.text
+    assert firmed.json()["state"] == "firmed" and firmed.json()["document_number"].startswith("PO")
+    again = api.post(f"/api/v1/erp/planned-orders/{wheel['id']}/firm", json={})
+    assert again.status_code == 409
+
+
+def test_sales_user_cannot_run_mrp(db, bike):  # noqa: F811
+    sales = f.user(db, bike["company"], roles=("sales",))
+    api = f.api_client(db, sales)
+    assert api.post("/api/v1/erp/mrp-runs", json={}).status_code == 403
+    assert api.get("/api/v1/erp/planned-orders").status_code == 403
