@@ -29,3 +29,21 @@ def test_sales_user_cannot_run_mrp(db, bike):  # noqa: F811
     api = f.api_client(db, sales)
     assert api.post("/api/v1/erp/mrp-runs", json={}).status_code == 403
     assert api.get("/api/v1/erp/planned-orders").status_code == 403
+
+
+def test_planning_pages_render_and_firm(db, bike):  # noqa: F811
+    admin = f.user(db, bike["company"], roles=("admin",))
+    from opensupply.core.uow import Actor, UnitOfWork
+    from opensupply.erp.planning import service as mrp
+
+    with UnitOfWork(Actor.system(bike["company"]), db=db) as uow:
+        mrp.run_mrp(uow)
+        wheel = next(o for o in mrp.list_planned_orders(uow)[0] if o.product_id == bike["ids"]["WHEEL"])
+    web = f.web_client(db, admin)
+    page = web.get("/erp/planning", params={"late": "1"})
+    assert page.status_code == 200 and "生产计划" in page.text and "WHEEL" in page.text
+    detail = web.get(f"/erp/planning/orders/{wheel.id}")
+    assert detail.status_code == 200 and "上层计划订单" in detail.text
+    r = web.post(f"/erp/planning/orders/{wheel.id}/firm", data={"csrf_token": f.csrf(web)}, follow_redirects=False)
+    assert r.status_code == 303
+    assert "已确认" in web.get(f"/erp/planning/orders/{wheel.id}").text

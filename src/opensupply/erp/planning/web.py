@@ -1,0 +1,93 @@
+"""Pages of production planning under /erp/planning: run MRP and see the run history, the planned orders
+with filters (kind, state, late) and pagination, one planned order's pegging with firm / cancel buttons."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from opensupply.core.errors import DomainError
+from opensupply.core.http import Page, page_permission
+from opensupply.core.uow import UnitOfWork
+from opensupply.masterdata import models as md
+from opensupply.web import redirect, render
+
+from . import service as svc
+from .models import MrpRun, PlannedOrder
+
+router = APIRouter(prefix="/erp", include_in_schema=False)
+READ = Depends(page_permission("erp.planning"))
+RUN = Depends(page_permission("erp.planning_run"))
+PAGE_SIZE = 50
+
+
+def _skus(uow: UnitOfWork, ids) -> dict[int, tuple[str, str]]:
+    ids = set(ids)
+    if not ids:
+        return {}
+    return {i: (s, n) for i, s, n in uow.session.execute(
+        select(md.Product.id, md.Product.sku, md.Product.name).where(md.Product.company_id == uow.company_id,
+                                                                      md.Product.id.in_(ids)))}
+
+
+@router.get("/planning")
+def planning(request: Request, p: Page = READ):
+    qp = request.query_params
+    kind, state = qp.get("kind") or None, qp.get("state") or "planned"
+    late = {"1": True, "0": False}.get(qp.get("late") or "")
+    try:
+        offset = max(int(qp.get("offset") or 0), 0)
+    except ValueError:
+        offset = 0
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        runs = list(uow.session.scalars(select(MrpRun).where(MrpRun.company_id == uow.company_id)
+                                        .order_by(MrpRun.id.desc()).limit(10)))
+        orders, total = svc.list_planned_orders(uow, kind=kind, state=state if state != "all" else None, late=late,
+                                                limit=PAGE_SIZE, offset=offset)
+        skus = _skus(uow, [o.product_id for o in orders])
+    return render(p, "erp/planning/index.html", runs=runs, orders=orders, total=total, skus=skus, kind=kind,
+                  state=state, late=qp.get("late") or "", offset=offset, page_size=PAGE_SIZE,
+                  kind_labels=svc.KIND_LABELS, state_labels=svc.STATE_LABELS)
+
+
+@router.post("/planning/run")
+async def planning_run(request: Request, p: Page = RUN):
+    form = await request.form()
+
+    def work():
+        with UnitOfWork(p.actor) as uow:
+            run = svc.start_mrp(uow, bucket=form.get("bucket") or "week", horizon=int(form.get("horizon") or 52))
+            return run.number
+    try:
+        number = await run_in_threadpool(work)
+    except (DomainError, ValueError) as exc:
+        return redirect("/erp/planning", str(getattr(exc, "message", exc)), "error")
+    return redirect("/erp/planning", f"MRP {number}")
+
+
+@router.get("/planning/orders/{order_id}")
+def planned_order(order_id: int, p: Page = READ):
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        o = uow.get(PlannedOrder, order_id)
+        pegs = svc.pegging_of(uow, order_id)
+        skus = _skus(uow, [o.product_id])
+    return render(p, "erp/planning/order.html", o=o, pegs=pegs, skus=skus, kind_labels=svc.KIND_LABELS,
+                  state_labels=svc.STATE_LABELS, source_labels=svc.SOURCE_LABELS)
+
+
+@router.post("/planning/orders/{order_id}/{action}")
+async def planned_order_action(order_id: int, action: str, request: Request, p: Page = RUN):
+    form = await request.form()
+
+    def work():
+        with UnitOfWork(p.actor) as uow:
+            if action == "firm":
+                return svc.firm_planned_order(uow, order_id, supplier=form.get("supplier") or None).number
+            svc.cancel_planned_order(uow, order_id)
+            return ""
+    try:
+        number = await run_in_threadpool(work)
+    except DomainError as exc:
+        return redirect(f"/erp/planning/orders/{order_id}", exc.message, "error")
+    return redirect(f"/erp/planning/orders/{order_id}", number or None)
