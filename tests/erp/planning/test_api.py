@@ -47,3 +47,16 @@ def test_planning_pages_render_and_firm(db, bike):  # noqa: F811
     r = web.post(f"/erp/planning/orders/{wheel.id}/firm", data={"csrf_token": f.csrf(web)}, follow_redirects=False)
     assert r.status_code == 303
     assert "已确认" in web.get(f"/erp/planning/orders/{wheel.id}").text
+
+
+def test_cli_mrp_run(db, bike, monkeypatch):  # noqa: F811
+    import json
+
+    from typer.testing import CliRunner
+
+    from opensupply.cli import app as cli
+
+    monkeypatch.setattr("opensupply.core.db.get_database", lambda: db)
+    r = CliRunner().invoke(cli, ["mrp", "run"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout.strip().splitlines()[-1])["planned_orders"] == 5
