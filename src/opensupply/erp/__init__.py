@@ -30,4 +30,5 @@ MODULE = Module(
     permissions=("erp.read", "erp.purchase", "erp.purchase_approve", "erp.sales", "erp.invoicing",
                  "erp.payments", "erp.reports", "erp.planning", "erp.planning_run"),
     stage=1,
+    handlers=("opensupply.erp.planning.service",),  # registers the erp.mrp job kind
 )

@@ -150,3 +150,17 @@ def test_lot_rules():
     it = engine.Item(1, False, lot_rule="poq", poq_periods=3, min_qty=50)
     assert engine.lot_size(it, 10, 30) == 50
     assert round(engine.economic_order_quantity(1000, 50, 10)) == 100
+
+
+def test_mrp_as_a_background_job(db, bike):
+    from opensupply.core import jobs
+    from opensupply.erp.planning.models import MrpRun
+
+    with bike["uow"]() as u:
+        run = mrp.start_mrp(u)
+        run_id, job_id = run.id, run.job_id
+    done = jobs.wait_for(db, job_id, timeout=60)
+    assert done.status == "done", done.error
+    with bike["uow"]() as u:
+        run = u.get(MrpRun, run_id)
+        assert (run.state, run.planned_orders) == ("done", 5)

@@ -262,10 +262,17 @@ def _bulk(conn, table: str, cols: tuple[str, ...], rows: list[tuple], sqlite: bo
 @jobs.job(JOB_KIND)
 def _mrp_job(ctx: jobs.JobContext) -> dict:
     p = ctx.params
-    with ctx.uow() as uow:
-        run = uow.get(MrpRun, int(p["run_id"]))
-        run_mrp(uow, bucket=run.bucket, horizon=run.horizon, run=run, progress=ctx.progress)
-        return {"run_id": run.id, "planned_orders": run.planned_orders}
+    try:
+        with ctx.uow() as uow:
+            run = uow.get(MrpRun, int(p["run_id"]))
+            run_mrp(uow, bucket=run.bucket, horizon=run.horizon, run=run, progress=ctx.progress)
+            return {"run_id": run.id, "planned_orders": run.planned_orders}
+    except Exception as exc:  # the run's own transaction rolled back: record why on the run, then fail the job
+        with ctx.uow() as uow:
+            run = uow.get(MrpRun, int(p["run_id"]))
+            run.state, run.finished_at = "failed", utcnow()
+            run.error = str(getattr(exc, "message", exc))[:2000]
+        raise
 
 
 def start_mrp(uow: UnitOfWork, *, bucket: str = "week", horizon: int = 52) -> MrpRun:
