@@ -1601,3 +1601,18 @@ def get_reservations(uow: UnitOfWork, ids: list[int]) -> list[dict]:
         if i not in found:
             raise NotFound(_("预留不存在：#{id}", id=i), field="reservation")
     return [found[i] for i in ids]
+
+
+def available_by_product(uow: UnitOfWork) -> dict[int, Decimal]:
+    """Available (on hand in internal locations − active reservations) of every product, two queries."""
+    loc = md.Location
+    out: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for p, q in uow.session.execute(
+            select(QUANT.c.product_id, func.sum(QUANT.c.quantity)).join(loc, loc.id == QUANT.c.location_id)
+            .where(QUANT.c.company_id == uow.company_id, loc.usage == "internal").group_by(QUANT.c.product_id)):
+        out[p] += to_decimal(q or 0)
+    for p, q in uow.session.execute(
+            select(RES.c.product_id, func.sum(RES.c.quantity))
+            .where(RES.c.company_id == uow.company_id, RES.c.state == "active").group_by(RES.c.product_id)):
+        out[p] -= to_decimal(q or 0)
+    return dict(out)

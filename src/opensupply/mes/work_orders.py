@@ -735,3 +735,23 @@ def export_rows(uow: UnitOfWork, *, q: str | None = None, state: str | None = No
                     d["qty_done"], d["qty_scrapped"], d["bom_version"] or "", d["lot_name"] or "", d["due_date"] or "",
                     d["source_label"], d["source_ref"] or "", d["planned_start"] or "", d["planned_end"] or ""])
     return [str(h) for h in EXPORT_HEADER], out
+
+
+def open_work_orders_for_planning(uow: UnitOfWork) -> tuple[list[tuple], list[tuple]]:
+    """What MRP needs from open work orders, in two queries: supply (work order id, product id, due date,
+    quantity still to make) and component demand (work order id, component id, due date, quantity still to
+    consume less what is reserved for it)."""
+    wo, comp, r = WorkOrder, WorkOrderComponent, StockReservation
+    supply = [(i, p, due, max(to_decimal(q) - to_decimal(d or 0) - to_decimal(s or 0), ZERO))
+              for i, p, due, q, d, s in uow.session.execute(
+                  select(wo.id, wo.product_id, wo.due_date, wo.quantity, wo.qty_done, wo.qty_scrapped)
+                  .where(wo.company_id == uow.company_id, wo.state.in_(OPEN_STATES)))]
+    reserved = (select(r.ref_id.label("cid"), func.sum(r.quantity).label("qty"))
+                .where(r.company_id == uow.company_id, r.ref_type == COMPONENT_REF, r.state == "active")
+                .group_by(r.ref_id).subquery())
+    demand = [(i, p, due, max(to_decimal(q) - to_decimal(c or 0) - to_decimal(res or 0), ZERO))
+              for i, p, due, q, c, res in uow.session.execute(
+                  select(wo.id, comp.product_id, wo.due_date, comp.required_qty, comp.consumed_qty, reserved.c.qty)
+                  .join(comp, comp.work_order_id == wo.id).outerjoin(reserved, reserved.c.cid == comp.id)
+                  .where(wo.company_id == uow.company_id, wo.state.in_(OPEN_STATES), comp.is_byproduct.is_(False)))]
+    return supply, demand

@@ -84,14 +84,14 @@ class PlannedOrder(CompanyEntity, Base):
     __tablename__ = "erp_planned_order"
     __label__ = "计划订单"
     __audit__ = False  # written in bulk by a run; firming and cancelling are audited on the documents
-    __table_args__ = (Index("ix_erp_planned_order_state", "company_id", "state"),
+    __table_args__ = (Index("ix_erp_planned_order_state", "company_id", "state", "product_id"),
                       CheckConstraint("kind in ('purchase','production')", name="kind"),
                       CheckConstraint("state in ('planned','firmed','cancelled')", name="state"))
 
     # run and supplier carry no foreign key on purpose: rows are written in bulk by a run (one constraint
     # trigger per row and key costs seconds on 100,000s of rows) and only the planning service writes them
-    run_id: Mapped[int] = mapped_column(BigId, index=True)
-    product_id: Mapped[int] = mapped_column(BigId, ForeignKey("product.id"), index=True)
+    run_id: Mapped[int] = mapped_column(BigId)
+    product_id: Mapped[int] = mapped_column(BigId, ForeignKey("product.id"))
     kind: Mapped[str] = mapped_column(String(10))
     quantity: Mapped[Decimal] = mapped_column(Qty)
     release_date: Mapped[dt.date] = mapped_column(Date)

@@ -1205,3 +1205,29 @@ def received_lines(uow: UnitOfWork, date_from: dt.date, date_to: dt.date) -> lis
     return [{"receipt_id": r[0], "supplier_id": r[1], "order_id": r[2], "receipt_date": r[3], "expected_date": r[4],
              "product_id": r[5], "quantity": to_decimal(r[6]), "unit_price": to_decimal(r[7]) * to_decimal(r[8]),
              "receipt_line_id": r[9]} for r in rows]
+
+
+def open_order_lines_for_planning(uow: UnitOfWork) -> list[tuple]:
+    """Scheduled receipts for MRP in one query: (product id, expected date, quantity still to receive) of
+    every draft or confirmed purchase order line."""
+    o, ln = PurchaseOrder, PurchaseOrderLine
+    rows = uow.session.execute(
+        select(ln.product_id, func.coalesce(o.expected_date, o.order_date), ln.quantity, ln.qty_received)
+        .join(o, o.id == ln.order_id)
+        .where(o.company_id == uow.company_id, o.state.in_(("draft", "confirmed")), ln.quantity > ln.qty_received))
+    return [(p, day, to_decimal(q) - to_decimal(r or 0)) for p, day, q, r in rows]
+
+
+def last_supplier_by_product(uow: UnitOfWork, product_ids) -> dict[int, int]:
+    """The supplier each product was last ordered from (latest non-cancelled purchase order)."""
+    o, ln = PurchaseOrder, PurchaseOrderLine
+    ids = list(product_ids)
+    if not ids:
+        return {}
+    out: dict[int, int] = {}
+    for pid, sup in uow.session.execute(
+            select(ln.product_id, o.supplier_id).join(o, o.id == ln.order_id)
+            .where(o.company_id == uow.company_id, o.state != "cancelled", ln.product_id.in_(ids))
+            .order_by(o.order_date, o.id)):
+        out[pid] = sup
+    return out

@@ -1540,3 +1540,19 @@ def demand_history(uow: UnitOfWork, *, since: dt.date, until: dt.date) -> list[d
         .group_by(SalesOrderLine.product_id, SalesOrder.channel, SalesOrder.warehouse_id, SalesOrder.order_date))
     return [{"product_id": p, "channel": c, "warehouse_id": w, "date": d, "quantity": Decimal(q or 0)}
             for p, c, w, d, q in rows]
+
+
+def open_lines_for_planning(uow: UnitOfWork) -> list[tuple]:
+    """Every confirmed order line still to deliver, for MRP in one query: (line id, order number,
+    product id, warehouse id, date wanted, open qty − reserved qty as float-free Decimal)."""
+    o, ln, r = SalesOrder, SalesOrderLine, StockReservation
+    reserved = (select(r.ref_id.label("line_id"), func.sum(r.quantity).label("qty"))
+                .where(r.company_id == uow.company_id, r.ref_type == LINE_REF, r.state == "active")
+                .group_by(r.ref_id).subquery())
+    rows = uow.session.execute(
+        select(ln.id, o.number, ln.product_id, o.warehouse_id, func.coalesce(o.requested_date, o.order_date),
+               ln.quantity, ln.qty_delivered, reserved.c.qty)
+        .join(o, o.id == ln.order_id).outerjoin(reserved, reserved.c.line_id == ln.id)
+        .where(o.company_id == uow.company_id, o.state == "confirmed", ln.quantity > ln.qty_delivered))
+    return [(lid, num, pid, wh, day, max(to_decimal(q) - to_decimal(d or 0) - to_decimal(res or 0), ZERO))
+            for lid, num, pid, wh, day, q, d, res in rows]
