@@ -47,7 +47,7 @@ def test_without_bks_there_is_no_gap(tmp_path):
     assert final["summary"]["avg_gap_pct"] is None and final["summary"]["instances"] == 1
 
 
-@pytest.mark.parametrize("name", ["mrp", "web"])
+@pytest.mark.parametrize("name", ["web"])
 def test_benchmarks_of_modules_not_built_yet_exit_2(name):
     result = runner.invoke(app, ["bench", name, "--data", "x", "--time-limit", "5"])
     assert result.exit_code == 2

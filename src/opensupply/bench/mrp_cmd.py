@@ -9,7 +9,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from opensupply.bench.cli import OUT, _run, err
+    from opensupply.bench.cli import DATA, OUT, _run, err
 
     @app.command("mrp")
     def mrp(
@@ -18,12 +18,16 @@ def register(app: typer.Typer) -> None:
         db: str = typer.Option(None, "--db", help="PostgreSQL server URL (a fresh database is made on it); "
                                                   "default OPENSUPPLY_DATABASE_URL when it is PostgreSQL"),
         sqlite: bool = typer.Option(True, "--sqlite/--no-sqlite", help="also run on a SQLite file in a temp dir"),
+        data: Path = DATA,
+        time_limit: float = typer.Option(None, "--time-limit", help="not used: the run is timed, not limited"),
         out: Path = OUT,
     ) -> None:
         """Times one MRP regeneration (load → net → lot-size → offset → save planned orders with pegging)."""
         from opensupply.bench import mrp as bench
         from opensupply.bench.orders_cmd import _fresh_pg
 
+        if data is not None:
+            err.print("bench mrp: the plant is generated from --skus and --seed; --data is not used")
         if skus < 50:
             err.print("[red]bench mrp: --skus must be at least 50[/red]")
             raise typer.Exit(2)
