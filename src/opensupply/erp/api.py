@@ -5,9 +5,10 @@ import importlib
 from fastapi import APIRouter
 
 router = APIRouter()
-for _area in ("purchasing", "sales", "reports", "planning"):
+for _area, _name in (("purchasing", "api"), ("sales", "api"), ("reports", "api"), ("planning", "api"),
+                     ("planning", "capacity_api")):
     try:
-        router.include_router(importlib.import_module(f"opensupply.erp.{_area}.api").router)
+        router.include_router(importlib.import_module(f"opensupply.erp.{_area}.{_name}").router)
     except ModuleNotFoundError as exc:
-        if exc.name not in (f"opensupply.erp.{_area}", f"opensupply.erp.{_area}.api"):
+        if exc.name not in (f"opensupply.erp.{_area}", f"opensupply.erp.{_area}.{_name}"):
             raise

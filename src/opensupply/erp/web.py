@@ -5,9 +5,10 @@ import importlib
 from fastapi import APIRouter
 
 router = APIRouter(include_in_schema=False)
-for _area in ("purchasing", "sales", "reports", "planning"):
+for _area, _name in (("purchasing", "web"), ("sales", "web"), ("reports", "web"), ("planning", "web"),
+                     ("planning", "capacity_web")):
     try:
-        router.include_router(importlib.import_module(f"opensupply.erp.{_area}.web").router)
+        router.include_router(importlib.import_module(f"opensupply.erp.{_area}.{_name}").router)
     except ModuleNotFoundError as exc:
-        if exc.name not in (f"opensupply.erp.{_area}", f"opensupply.erp.{_area}.web"):
+        if exc.name not in (f"opensupply.erp.{_area}", f"opensupply.erp.{_area}.{_name}"):
             raise
