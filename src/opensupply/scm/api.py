@@ -112,3 +112,8 @@ def inventory_policy(run_id: int, service_level: float = 0.95, lead_time: float 
                                        lead_time_std=lead_time_std)
     items = [{k: str(v) if hasattr(v, "quantize") else v for k, v in r.items()} for r in rows]
     return {"items": items, "total": len(items)}
+
+
+from . import risk_api  # noqa: E402  (the inventory risk dashboard, in its own file)
+
+router.include_router(risk_api.router)

@@ -135,3 +135,8 @@ def policy_page(run_id: int, request: Request, p: Page = READ):
         error = exc.message
     return render(p, "scm/policy.html", status_code=422 if error else 200,
                   title=_("安全库存与再订货点 {n}", n=run["number"]), run=run, rows=rows, error=error, **params)
+
+
+from . import risk_web  # noqa: E402  (the inventory risk dashboard, in its own file)
+
+router.include_router(risk_web.router)

@@ -1,0 +1,22 @@
+"""Read access to the planning policies for other modules (SCM inventory risk): lead time and safety stock per
+product, one query."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from opensupply.core.types import to_decimal
+from opensupply.core.uow import UnitOfWork
+
+from .models import PlanningPolicy
+
+
+def planning_parameters(uow: UnitOfWork) -> dict[int, dict]:
+    """Per product with an active company-wide policy: {"lead_time_days": int, "safety_stock": Decimal}."""
+    p = PlanningPolicy
+    return {pid: {"lead_time_days": int(lead or 0), "safety_stock": to_decimal(ss or Decimal(0))}
+            for pid, lead, ss in uow.session.execute(
+                select(p.product_id, p.lead_time_days, p.safety_stock)
+                .where(p.company_id == uow.company_id, p.active.is_(True), p.warehouse_id.is_(None)))}

@@ -1,0 +1,58 @@
+"""Set-based stock figures for planning reports (SCM inventory risk): on hand per product and warehouse, the
+last time a product's stock moved, and the unit cost the stock is valued at. Read-only, a few grouped
+queries whatever the number of products."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from opensupply.core.types import to_decimal
+from opensupply.core.uow import UnitOfWork
+from opensupply.masterdata import models as md
+
+from . import service as inv
+
+ZERO = Decimal(0)
+
+
+def on_hand_by_warehouse(uow: UnitOfWork, warehouse_id: int | None = None) -> dict[int, Decimal]:
+    """On hand (internal locations) per product, of one warehouse or of all."""
+    q, loc = inv.QUANT, md.Location
+    stmt = (select(q.c.product_id, func.sum(q.c.quantity)).join(loc, loc.id == q.c.location_id)
+            .where(q.c.company_id == uow.company_id, loc.usage == "internal").group_by(q.c.product_id))
+    if warehouse_id is not None:
+        stmt = stmt.where(loc.warehouse_id == int(warehouse_id))
+    return {p: to_decimal(v or 0) for p, v in uow.session.execute(stmt)}
+
+
+def last_movement(uow: UnitOfWork, warehouse_id: int | None = None) -> dict[int, dt.datetime]:
+    """The latest done stock move into or out of an internal location (of one warehouse, or any) per product."""
+    m, loc = inv.MOVE, md.Location
+    out: dict[int, dt.datetime] = {}
+    for side in (m.c.source_location_id, m.c.dest_location_id):
+        stmt = (select(m.c.product_id, func.max(m.c.date_done)).join(loc, loc.id == side)
+                .where(m.c.company_id == uow.company_id, m.c.state == "done", loc.usage == "internal")
+                .group_by(m.c.product_id))
+        if warehouse_id is not None:
+            stmt = stmt.where(loc.warehouse_id == int(warehouse_id))
+        for pid, moment in uow.session.execute(stmt):
+            if moment is not None and (pid not in out or moment > out[pid]):
+                out[pid] = moment
+    return out
+
+
+def unit_costs(uow: UnitOfWork) -> dict[int, Decimal]:
+    """Unit cost per product from the valuation layers (`service.valuation`: value / quantity on hand); products
+    without valued stock fall back to their standard cost in master data."""
+    out: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for pid, cost in uow.session.execute(select(md.Product.id, md.Product.cost)
+                                         .where(md.Product.company_id == uow.company_id)):
+        out[pid] = to_decimal(cost or 0)
+    for line in inv.valuation(uow)["lines"]:
+        if line["quantity"] > 0:
+            out[line["product_id"]] = line["unit_cost"]
+    return dict(out)
