@@ -56,3 +56,18 @@ def unit_costs(uow: UnitOfWork) -> dict[int, Decimal]:
         if line["quantity"] > 0:
             out[line["product_id"]] = line["unit_cost"]
     return dict(out)
+
+
+def consumption(uow: UnitOfWork, since: dt.datetime, warehouse_id: int | None = None
+                ) -> dict[int, tuple[Decimal, dt.datetime]]:
+    """Per product, the quantity issued from internal locations (of one warehouse, or any) to production since
+    `since`, and the last time it was: what a component's demand is, as sales are a finished product's."""
+    m, src, dst = inv.MOVE, md.Location.__table__.alias("src"), md.Location.__table__.alias("dst")
+    stmt = (select(m.c.product_id, func.sum(m.c.quantity), func.max(m.c.date_done))
+            .join(src, src.c.id == m.c.source_location_id).join(dst, dst.c.id == m.c.dest_location_id)
+            .where(m.c.company_id == uow.company_id, m.c.state == "done", m.c.date_done >= since,
+                   src.c.usage == "internal", dst.c.usage == "production")
+            .group_by(m.c.product_id))
+    if warehouse_id is not None:
+        stmt = stmt.where(src.c.warehouse_id == int(warehouse_id))
+    return {p: (to_decimal(q or 0), last) for p, q, last in uow.session.execute(stmt)}

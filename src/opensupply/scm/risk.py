@@ -6,13 +6,15 @@ Per active stocked product (on hand ≠ 0 or some demand), for the whole company
 * **Average daily demand**: the final quantities of the latest approved (or published) forecast run over its
   horizon / the days the horizon covers, for the SKUs of such a run when no warehouse is chosen; else the
   confirmed sales-order demand of the last 90 days / 90 (ERP sales `demand_history`, of the chosen warehouse's
-  orders when one is chosen).
+  orders when one is chosen); a SKU without sales in that window (a component) takes what was issued from stock
+  to production in it / 90.
 * **Days of cover** = on hand / daily demand (none without demand).
 * **Lead time**: the product's ERP planning policy, else `lead_time_days` (14). **Safety stock**: the planning
   policy's when set, else `scm.policy` on the forecast run used (service level, lead time one period), else 0.
-* **ABC**: `scm.policy.abc_classes` on the last 365 days' demand × unit cost.
+* **ABC**: `scm.policy.abc_classes` on the last 365 days' sales and issues to production × unit cost.
 * **Risk kind**, the first that applies:
-  呆滞 dead — stock and no stock movement in `dead_days` (180); 滞销 slow — stock and no sale in `slow_days` (90);
+  呆滞 dead — stock and no stock movement in `dead_days` (180); 滞销 slow — stock and no sale nor issue to
+  production in `slow_days` (90);
   缺货风险 stockout — demand and (cover < lead time or on hand < safety stock); 积压 overstock — cover >
   `overstock_days` (180); else 正常.
 * **Quantity at risk**: dead and slow: all on hand; stockout: max(safety stock, lead time × daily demand) − on
@@ -25,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -92,13 +95,9 @@ def _forecast_daily(uow: UnitOfWork, run: ForecastRun) -> dict[int, Decimal]:
     return {p: q / days for p, q in totals.items()} if days > 0 else {}
 
 
-def _local_date(moment: dt.datetime | None, uow: UnitOfWork) -> dt.date | None:
+def _local_date(moment: dt.datetime | None, tz) -> dt.date | None:
     if moment is None:
         return None
-    from zoneinfo import ZoneInfo
-
-    company_today(uow)
-    tz = uow.session.info.get("company_tz") or ZoneInfo("Asia/Shanghai")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(tz).date()
@@ -127,7 +126,8 @@ def risk_rows(uow: UnitOfWork, *, warehouse_id: int | None = None, abc: str | No
     from opensupply.inventory import stock_stats
 
     p = params(**raw)
-    today = company_today(uow)
+    today = company_today(uow)  # also caches the company's time zone on the session
+    tz = uow.session.info.get("company_tz") or ZoneInfo("Asia/Shanghai")
     wh = int(warehouse_id) if warehouse_id not in (None, "") else None
     on_hand = stock_stats.on_hand_by_warehouse(uow, wh)
     moved = stock_stats.last_movement(uow, wh)
@@ -150,8 +150,19 @@ def risk_rows(uow: UnitOfWork, *, warehouse_id: int | None = None, abc: str | No
             abc_qty[pid] += qty
         if pid not in last_sale or day > last_sale[pid]:
             last_sale[pid] = day
+    def window(days: int) -> dt.datetime:
+        return dt.datetime.combine(today - dt.timedelta(days=days - 1), dt.time(0), tzinfo=tz)
+
+    # components are not sold but issued to production: that is their demand
+    used = stock_stats.consumption(uow, window(HISTORY_DAYS), wh)
+    used_abc = stock_stats.consumption(uow, window(ABC_DAYS), wh)
+    used_slow = used_abc if p["slow_days"] <= ABC_DAYS else stock_stats.consumption(uow, window(p["slow_days"]), wh)
+    last_used = {pid: _local_date(last, tz) for pid, (_q, last) in used_slow.items()}
+    for pid, (qty, _last) in used_abc.items():
+        abc_qty[pid] += qty
     run = latest_approved_run(uow)
-    daily = {pid: qty / HISTORY_DAYS for pid, qty in hist_qty.items()}
+    daily = {pid: qty / HISTORY_DAYS for pid, (qty, _last) in used.items() if qty > 0}
+    daily.update({pid: qty / HISTORY_DAYS for pid, qty in hist_qty.items()})  # sales win over consumption
     forecast: dict[int, Decimal] = {}
     if run is not None and wh is None:
         forecast = _forecast_daily(uow, run)
@@ -181,10 +192,11 @@ def risk_rows(uow: UnitOfWork, *, warehouse_id: int | None = None, abc: str | No
         plan = planning.get(pid, {})
         lead = plan.get("lead_time_days") or p["lead_time_days"]
         safety = plan.get("safety_stock") or Decimal(run_ss.get(pid, ZERO))
-        sale = last_sale.get(pid)
-        move = _local_date(moved.get(pid), uow)
+        sale, use = last_sale.get(pid), last_used.get(pid)
+        latest = max((x for x in (sale, use) if x is not None), default=None)
+        move = _local_date(moved.get(pid), tz)
         kind, qty_at_risk = _classify(oh, d, cover, lead, safety,
-                                      sale is not None and (today - sale).days < p["slow_days"],
+                                      latest is not None and (today - latest).days < p["slow_days"],
                                       move is not None and (today - move).days < p["dead_days"], p)
         cost = costs.get(pid, ZERO)
         rows.append({"product_id": pid, "sku": sku, "name": name, "abc": cls, "on_hand": oh, "unit_cost": cost,
@@ -192,7 +204,7 @@ def risk_rows(uow: UnitOfWork, *, warehouse_id: int | None = None, abc: str | No
                      "daily_demand": d.quantize(Q4, ROUND_HALF_UP),
                      "cover_days": None if cover is None else cover.quantize(Q1, ROUND_HALF_UP),
                      "demand_source": "forecast" if pid in forecast else "history", "lead_time_days": lead,
-                     "safety_stock": safety.quantize(Q2, ROUND_HALF_UP), "last_sale": sale,
+                     "safety_stock": safety.quantize(Q2, ROUND_HALF_UP), "last_sale": sale, "last_consumed": use,
                      "last_movement": move, "kind": kind, "kind_label": kind_label(kind),
                      "qty_at_risk": qty_at_risk.quantize(Q2, ROUND_HALF_UP),
                      "value_at_risk": (qty_at_risk * cost).quantize(Q2, ROUND_HALF_UP)})
@@ -203,7 +215,7 @@ def risk_rows(uow: UnitOfWork, *, warehouse_id: int | None = None, abc: str | No
 
 def summary(rows: list[dict]) -> dict:
     """Count and value at risk per kind, the stock value, and how many SKUs fall in each cover band."""
-    by_kind = {k: {"count": 0, "value_at_risk": ZERO} for k in KINDS}
+    by_kind = {k: {"count": 0, "value_at_risk": Decimal("0.00")} for k in KINDS}
     cover = {label: 0 for label, _lo, _hi in COVER_BUCKETS} | {NO_DEMAND: 0}
     for r in rows:
         by_kind[r["kind"]]["count"] += 1
@@ -217,8 +229,8 @@ def summary(rows: list[dict]) -> dict:
                 cover[label] += 1
                 break
     return {"by_kind": by_kind, "cover": cover, "skus": len(rows),
-            "stock_value": sum((r["stock_value"] for r in rows), ZERO),
-            "value_at_risk": sum((r["value_at_risk"] for r in rows), ZERO)}
+            "stock_value": sum((r["stock_value"] for r in rows), Decimal("0.00")),
+            "value_at_risk": sum((r["value_at_risk"] for r in rows), Decimal("0.00"))}
 
 
 def _check_filters(abc: str | None, kind: str | None) -> None:
@@ -245,8 +257,8 @@ def warehouses(uow: UnitOfWork) -> list[tuple[int, str, str]]:
 
 
 EXPORT_HEADER = (_l("物料编码"), _l("名称"), "ABC", _l("在库数量"), _l("单位成本"), _l("库存金额"), _l("日均需求"),
-                 _l("可供天数"), _l("提前期（天）"), _l("安全库存"), _l("最近销售"), _l("最近出入库"), _l("风险类型"),
-                 _l("风险数量"), _l("风险金额"))
+                 _l("可供天数"), _l("提前期（天）"), _l("安全库存"), _l("最近销售"), _l("最近领用"), _l("最近出入库"),
+                 _l("风险类型"), _l("风险数量"), _l("风险金额"))
 
 
 def export_rows(uow: UnitOfWork, *, kind: str | None = None, **filters) -> tuple[list[str], list[list]]:
@@ -257,6 +269,7 @@ def export_rows(uow: UnitOfWork, *, kind: str | None = None, **filters) -> tuple
     out = [[r["sku"], r["name"], r["abc"], r["on_hand"], r["unit_cost"], r["stock_value"], r["daily_demand"],
             r["cover_days"], r["lead_time_days"], r["safety_stock"],
             r["last_sale"].isoformat() if r["last_sale"] else "",
+            r["last_consumed"].isoformat() if r["last_consumed"] else "",
             r["last_movement"].isoformat() if r["last_movement"] else "", r["kind_label"], r["qty_at_risk"],
             r["value_at_risk"]] for r in rows]
     return [str(h) for h in EXPORT_HEADER], out
