@@ -32,6 +32,8 @@ class Module:
     # modules to import in every process before events are dispatched or jobs claimed: the ones that
     # subscribe this module's event handlers or register its job kinds (e.g. "opensupply.oms.fulfilments")
     handlers: tuple[str, ...] = ()
+    # a start page of its own for users who have no menu at all, only this permission (the supplier portal)
+    landing: MenuItem | None = None
     extra: dict = field(default_factory=dict)
 
 

@@ -1,12 +1,15 @@
 """RFQ / portal / scorecard test helpers on top of `tests.srm.factories.shop`: a third supplier, supplier portal
-logins for two of them, and an RFQ for 100 steel plates + 500 kg PP sent to all three."""
+logins for two of them, an RFQ for 100 steel plates + 500 kg PP sent to all three, and MRP planned purchases."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 
+from opensupply.core.sequences import company_today
 from opensupply.core.types import utcnow
+from opensupply.erp.planning import service as planning
+from opensupply.erp.planning.models import IndependentDemand, PlannedOrder
 from opensupply.srm import portal, rfq
 from tests import factories as f
 from tests.mes.factories import partner
@@ -50,3 +53,21 @@ def later(monkeypatch, hours: int) -> dt.datetime:
     monkeypatch.setattr(rfq, "utcnow", lambda: moment)
     monkeypatch.setattr(portal, "utcnow", lambda: moment)
     return moment
+
+
+def planned_purchase(s, qty: str = "80", days: int = 21) -> tuple[int, object]:
+    """MRP plans a purchase of steel plates for an independent demand `days` out (80 three weeks out)."""
+    with s.uow() as uow:
+        uow.add(IndependentDemand(product_id=s.products["steel"], quantity=D(qty), source="manual",
+                                  demand_date=company_today(uow) + dt.timedelta(days=days)))
+        planning.run_mrp(uow)
+        po = uow.session.query(PlannedOrder).filter_by(product_id=s.products["steel"], kind="purchase",
+                                                      state="planned").one()
+        return po.id, po.due_date
+
+
+def planned_state(s, planned_id: int) -> tuple[str, int | None, int | None]:
+    with s.uow(readonly=True) as uow:
+        po = uow.get(PlannedOrder, planned_id)
+        return po.state, po.purchase_order_id, po.supplier_id
+

@@ -1,16 +1,23 @@
 """RFQs through the services: sealed bids (no price reaches a buyer before the deadline or closure, then the
 comparison shows them side by side), revisions until the deadline only, award to one supplier or split per line
-and per quantity → draft purchase orders at the bid prices, suppliers told the result; who may be invited."""
+and per quantity → draft purchase orders at the bid prices, suppliers told the result; who may be invited;
+an RFQ started from an MRP planned purchase firms it, and its award or cancellation comes back to the plan."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import pytest
 
 from opensupply.core.errors import Conflict, PermissionDenied, ValidationFailed
+from opensupply.core.types import utcnow
+from opensupply.erp.planning import service as planning
+from opensupply.erp.planning.models import PlannedOrder
 from opensupply.erp.purchasing import service as purchasing
 from opensupply.srm import portal, rfq
+from tests import factories as f
 from tests.srm import factories as fs
-from tests.srm.tender_factories import D, bid, later, make_rfq, tender_shop
+from tests.srm.tender_factories import D, bid, later, make_rfq, planned_purchase, planned_state, tender_shop
 
 
 def test_bids_are_sealed_before_the_deadline_and_compared_after(db, monkeypatch):
@@ -105,3 +112,74 @@ def test_only_suppliers_that_may_be_bought_from_are_invited_and_viewers_cannot_w
         make_rfq(s, suppliers=("customer",))
     with s.uow(s.actor("viewer")) as uow, pytest.raises(PermissionDenied):
         rfq.create_rfq(uow, title="x", deadline=rfq.utcnow(), suppliers=[], lines=[])
+
+
+def test_an_rfq_started_from_a_planned_purchase_firms_it_and_the_award_links_its_order(db):
+    s = tender_shop(db)
+    planned_id, due = planned_purchase(s)
+    planner = f.actor(db, s.company, f.user(db, s.company, "planner", roles=("admin",)))
+    deadline = utcnow() + dt.timedelta(hours=48)
+    # a buyer without the right to firm planned orders starts nothing (and firms nothing)
+    with s.uow(s.actor("buyer1")) as uow, pytest.raises(PermissionDenied):
+        rfq.create_rfq_from_planned_order(uow, planned_id, suppliers=[s.partners["steel"]], deadline=deadline)
+    assert planned_state(s, planned_id) == ("planned", None, None)
+    with s.uow(planner) as uow:
+        r = rfq.create_rfq_from_planned_order(uow, planned_id, deadline=deadline,
+                                              suppliers=[s.partners["steel"], s.partners["plastic"]])
+        rid = r.id
+        assert r.state == "draft" and r.title == f"计划采购 #{planned_id}：RM-STEEL 冷轧钢板"
+        (line,) = r.lines
+        assert (line.product_id, line.quantity, line.required_date, line.planned_order_id) == (
+            s.products["steel"], D(80), due, planned_id)
+        assert rfq.rfqs_for_planned_orders(uow, [planned_id])[planned_id]["number"] == r.number
+        rfq.open_rfq(uow, rid)
+    assert planned_state(s, planned_id) == ("firmed", None, None)
+    with s.uow(planner) as uow, pytest.raises(Conflict):  # firmed: no second RFQ, no PO from it either
+        rfq.create_rfq_from_planned_order(uow, planned_id, suppliers=[s.partners["steel"]], deadline=deadline)
+    with s.uow(planner) as uow, pytest.raises(Conflict):
+        planning.firm_planned_order(uow, planned_id)
+    # a regeneration keeps it and counts it as supply: the demand is not planned a second time
+    with s.uow() as uow:
+        planning.run_mrp(uow)
+        steel = uow.session.query(PlannedOrder).filter_by(product_id=s.products["steel"]).all()
+        assert [(p.id, p.state) for p in steel] == [(planned_id, "firmed")]
+
+    bid(s, "gang", rid, ["49.80"])
+    bid(s, "suxiao", rid, ["51.00"])
+    with s.uow(s.actor("buyer1")) as uow:
+        rfq.close_rfq(uow, rid)
+        (order,) = rfq.award_lowest(uow, rid)["orders"]
+    assert planned_state(s, planned_id) == ("firmed", order["id"], s.partners["steel"])
+    with s.uow(readonly=True) as uow:
+        po = purchasing.order_summaries(uow, [order["id"]])[order["id"]]
+        assert po["expected_date"] == due and po["supplier_id"] == s.partners["steel"]
+
+
+def test_cancelling_an_rfq_from_a_planned_purchase_puts_it_back_in_the_plan(db):
+    s = tender_shop(db)
+    planned_id, _due = planned_purchase(s)
+    planner = f.actor(db, s.company, f.user(db, s.company, "planner", roles=("admin",)))
+    with s.uow(planner) as uow:
+        rid = rfq.create_rfq_from_planned_order(uow, planned_id, suppliers=[s.partners["steel"]],
+                                                deadline=utcnow() + dt.timedelta(hours=24), title="钢板询价").id
+    with s.uow(planner) as uow:
+        rfq.cancel_rfq(uow, rid, "需求取消")
+    assert planned_state(s, planned_id) == ("planned", None, None)
+    with s.uow(planner) as uow:  # planned again: it can be firmed straight into a purchase order now
+        doc = planning.firm_planned_order(uow, planned_id, supplier="S-GANG")
+        assert doc.supplier_id == s.partners["steel"]
+
+
+def test_only_a_planned_purchase_starts_an_rfq(db):
+    s = tender_shop(db)
+    with s.uow() as uow:
+        made = uow.add(PlannedOrder(run_id=0, product_id=s.products["pp"], kind="production", quantity=D(5),
+                                    release_date=dt.date(2030, 1, 1), due_date=dt.date(2030, 1, 8), level=0,
+                                    state="planned"))
+        uow.flush()
+        planned_id = made.id
+    planner = f.actor(db, s.company, f.user(db, s.company, "planner", roles=("admin",)))
+    with s.uow(planner) as uow, pytest.raises(Conflict) as e:
+        rfq.create_rfq_from_planned_order(uow, planned_id, suppliers=[s.partners["steel"]],
+                                          deadline=utcnow() + dt.timedelta(hours=24))
+    assert e.value.field == "kind"

@@ -22,6 +22,7 @@ MODULE = Module(
         MenuItem(_l("供应商评分卡"), "/srm/scorecards", "srm.read"),
         MenuItem(_l("供应商门户账号"), "/srm/portal-accounts", "srm.read"),
     ),
+    landing=MenuItem(_l("供应商门户"), "/portal", "srm.portal"),
     handlers=("opensupply.srm.scorecard", "opensupply.srm.jobs"),
     permissions=("srm.read", "srm.write", "srm.approve", "srm.portal"),
     stage=4,

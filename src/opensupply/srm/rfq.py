@@ -6,6 +6,10 @@ Bids are SEALED: until the deadline passes (or the RFQ is closed) nobody on the 
 `bid_status` gives only who has bid and when; `comparison` and everything built on it (pages, API, export)
 refuse with 409 `sealed`. A supplier revises its own bid until the deadline (through `portal.submit_bid`).
 
+An RFQ can be started from an MRP planned purchase (`create_rfq_from_planned_order`, 发起询价 on the planning
+page): its line asks for the planned product, quantity and due date, the planned order is firmed, the award gives
+it the purchase order, a cancellation puts it back in the plan.
+
 After closing, `comparison` shows per line every bid's price, lead time, terms and line total, with the lowest
 price per line marked, and the supplier's latest scorecard score. `award` gives each line (or parts of its
 quantity) to bidders: one draft purchase order per awarded supplier through ERP purchasing at the bid prices,
@@ -138,7 +142,7 @@ def create_rfq(uow: UnitOfWork, *, title: str, lines: list[RfqLineIn], suppliers
         except (ValidationFailed, NotFound) as exc:
             raise inv._at_line(exc, i, len(lines)) from None
         rows.append(RfqLine(company_id=uow.company_id, product_id=prod.id, quantity=qty,
-                            unit=(ln.unit or prod.uom_id or "").strip()[:20], required_date=ln.required_date))
+                            unit=(ln.unit or prod.uom.code or "").strip()[:20], required_date=ln.required_date))
     invited: dict[int, md.Partner] = {}
     for ref in suppliers:
         p = _check_supplier(uow, ref)
@@ -150,6 +154,52 @@ def create_rfq(uow: UnitOfWork, *, title: str, lines: list[RfqLineIn], suppliers
     uow.add(rfq)
     uow.flush()
     return rfq
+
+
+def planned_purchase(uow: UnitOfWork, planned_order_id: int) -> dict:
+    """What an RFQ started from an MRP planned purchase asks for: its product, quantity, unit and need date."""
+    from opensupply.erp.planning import service as planning
+
+    po = planning.get_planned_order(uow, planned_order_id)
+    prod = _products(uow, [po.product_id])[po.product_id]
+    return {"id": po.id, "kind": po.kind, "state": po.state, "product_id": prod.id, "sku": prod.sku,
+            "product_name": prod.name, "quantity": po.quantity, "unit": prod.uom.code, "due_date": po.due_date,
+            "title": _("计划采购 #{id}：{sku} {name}", id=po.id, sku=prod.sku, name=prod.name)}
+
+
+def create_rfq_from_planned_order(uow: UnitOfWork, planned_order_id: int, *, suppliers: list[int | str],
+                                  deadline: dt.datetime, title: str | None = None,
+                                  terms: str | None = None) -> Rfq:
+    """发起询价 from an MRP planned purchase: a draft RFQ for its product and quantity, needed on its due date,
+    to the invited suppliers. The planned order is firmed (it leaves the plan) and linked to the RFQ line; the
+    award gives it its purchase order."""
+    from opensupply.erp.planning import service as planning
+
+    uow.actor.require(WRITE)
+    plan = planned_purchase(uow, planned_order_id)
+    if plan["kind"] != "purchase":
+        raise Conflict(_("只有计划采购可以发起询价"), field="kind")
+    rfq = create_rfq(uow, title=(title or "").strip() or plan["title"], suppliers=suppliers, deadline=deadline,
+                     terms=terms, lines=[RfqLineIn(plan["product_id"], plan["quantity"], plan["unit"] or None,
+                                                   plan["due_date"])])
+    rfq.lines[0].planned_order_id = plan["id"]
+    planning.firm_for_sourcing(uow, plan["id"])
+    uow.flush()
+    return rfq
+
+
+def rfqs_for_planned_orders(uow: UnitOfWork, planned_order_ids) -> dict[int, dict]:
+    """{planned order id: the RFQ started from it (id, number, state)} — what the planning page links to."""
+    ids = {int(i) for i in planned_order_ids}
+    if not ids:
+        return {}
+    rows = uow.session.execute(select(RfqLine.planned_order_id, Rfq).join(Rfq, Rfq.id == RfqLine.rfq_id).where(
+        RfqLine.company_id == uow.company_id, RfqLine.planned_order_id.in_(ids)).order_by(Rfq.id))
+    out = {}
+    for pid, r in rows:
+        st = effective_state(r)
+        out[pid] = {"id": r.id, "number": r.number, "state": st, "state_label": state_label(st)}
+    return out
 
 
 def get_rfq(uow: UnitOfWork, rfq_id: int, *, for_update: bool = False) -> Rfq:
@@ -197,6 +247,12 @@ def cancel_rfq(uow: UnitOfWork, rfq_id: int, reason: str | None = None) -> Rfq:
         raise Conflict(_("询价单 {n} 已授标或已取消", n=rfq.number), field="state")
     was_sent = rfq.state != "draft"
     rfq.state = "cancelled"
+    planned = [ln.planned_order_id for ln in rfq.lines if ln.planned_order_id]
+    if planned:  # the planned purchases it was started from are planned again
+        from opensupply.erp.planning import service as planning
+
+        for pid in planned:
+            planning.return_to_plan(uow, pid)
     if was_sent:
         for inv_ in rfq.invites:
             _notify(uow, inv_.partner_id, rfq.id, "cancelled",
@@ -409,6 +465,7 @@ def award(uow: UnitOfWork, rfq_id: int, allocations: list[AwardIn], *, location:
                                      q=inv.fmt_qty(given[ln.id]), max=inv.fmt_qty(ln.quantity)), field="quantity")
         plan[int(a.partner_id)].append((ln, qty, bl.unit_price))
     orders = []
+    sourced: dict[int, tuple[Decimal, int, int]] = {}
     for partner_id, items in plan.items():
         require_can_order(uow, partner_id)
         dates = [ln.required_date for ln, _q, _p in items if ln.required_date]
@@ -419,7 +476,14 @@ def award(uow: UnitOfWork, rfq_id: int, allocations: list[AwardIn], *, location:
         for ln, qty, price in items:
             uow.add(RfqAward(rfq_id=rfq.id, rfq_line_id=ln.id, partner_id=partner_id, quantity=qty, unit_price=price,
                              purchase_order_id=po.id))
+            if ln.planned_order_id and (ln.id not in sourced or qty > sourced[ln.id][0]):
+                sourced[ln.id] = (qty, ln.planned_order_id, po.id)
         orders.append(po)
+    if sourced:  # a planned purchase gets the order of the supplier given the most of its line
+        from opensupply.erp.planning import service as planning
+
+        for _qty, planned_id, po_id in sourced.values():
+            planning.link_purchase_order(uow, planned_id, po_id)
     won = set(plan)
     for inv_ in rfq.invites:
         inv_.result = "awarded" if inv_.partner_id in won else "unawarded"

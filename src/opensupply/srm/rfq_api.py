@@ -1,6 +1,7 @@
-"""RFQs under /api/v1/srm/rfqs: list, create (201), one, open/close/cancel, who has bid (`/bids`, never a price
-while sealed), the side-by-side comparison (409 `sealed` before the deadline) and the award → draft POs.
-Read with srm.read, change with srm.write. Thin: parse, call `srm.rfq`."""
+"""RFQs under /api/v1/srm/rfqs: list, create (201; also from an MRP planned purchase, `/from-planned-order`), one,
+open/close/cancel, who has bid (`/bids`, never a price while sealed), the side-by-side comparison (409 `sealed`
+before the deadline) and the award → draft POs. Read with srm.read, change with srm.write. Thin: parse, call
+`srm.rfq`."""
 
 from __future__ import annotations
 
@@ -37,6 +38,15 @@ class RfqIn(BaseModel):
     lines: list[LineIn]
     terms: str | None = Field(None, max_length=4000)
     currency_code: str | None = Field(None, max_length=3)
+
+
+class FromPlannedIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    planned_order_id: int = Field(description="an MRP planned purchase (state planned)")
+    deadline: dt.datetime = Field(description="ISO 8601 with a zone offset (stored in UTC)")
+    suppliers: list[int | str] = Field(description="partner ids or codes")
+    title: str | None = Field(None, max_length=200)
+    terms: str | None = Field(None, max_length=4000)
 
 
 class AwardLineIn(BaseModel):
@@ -85,6 +95,15 @@ def create_rfq(body: RfqIn, actor: Actor = WRITE) -> dict:
                            terms=body.terms, currency_code=body.currency_code,
                            lines=[rfq.RfqLineIn(ln.product, ln.quantity, ln.unit, ln.required_date)
                                   for ln in body.lines])
+        return _one(uow, r.id)
+
+
+@router.post("/srm/rfqs/from-planned-order", status_code=201,
+             summary="Start a draft RFQ from an MRP planned purchase (firms the planned order)")
+def create_rfq_from_planned_order(body: FromPlannedIn, actor: Actor = WRITE) -> dict:
+    with UnitOfWork(actor) as uow:
+        r = rfq.create_rfq_from_planned_order(uow, body.planned_order_id, suppliers=body.suppliers,
+                                              deadline=body.deadline, title=body.title, terms=body.terms)
         return _one(uow, r.id)
 
 

@@ -70,13 +70,22 @@ def _form(p: Page, values: dict, error: DomainError | None = None):
                   error_field=error.field if error else None)
 
 
+def _planned(p: Page, planned_order_id) -> dict | None:
+    """The MRP planned purchase an RFQ is started from (发起询价 on the planning page), for the form."""
+    if _int(planned_order_id) is None:
+        return None
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        return rfq.planned_purchase(uow, _int(planned_order_id))
+
+
 @router.get("/srm/rfqs/new")
-def new_rfq_page(p: Page = WRITE):
+def new_rfq_page(request: Request, p: Page = WRITE):
+    planned = _planned(p, request.query_params.get("planned_order"))
     with UnitOfWork(p.actor, readonly=True) as uow:
         tomorrow = company_today(uow) + dt.timedelta(days=3)
     lines = [{"product": "", "quantity": "", "unit": "", "required_date": ""} for _i in range(BLANK_LINES)]
-    return _form(p, {"title": "", "deadline": f"{tomorrow.isoformat()}T17:00", "terms": "", "suppliers": [],
-                     "lines": lines})
+    return _form(p, {"title": planned["title"] if planned else "", "deadline": f"{tomorrow.isoformat()}T17:00",
+                     "terms": "", "suppliers": [], "lines": [] if planned else lines, "planned": planned})
 
 
 def _deadline(uow: UnitOfWork, text: str) -> dt.datetime:
@@ -100,32 +109,43 @@ async def create_rfq(request: Request, p: Page = WRITE):
     values = {k: str(form.get(k) or "").strip() for k in ("title", "deadline", "terms")}
     values["suppliers"] = [int(x) for x in form.getlist("suppliers") if str(x).isdigit()]
     values["lines"] = lines
+    values["planned"] = _planned(p, form.get("planned_order"))
     try:
         with UnitOfWork(p.actor) as uow:
-            items = []
-            for n, ln in enumerate(x for x in lines if x["product"] or x["quantity"]):
-                try:
-                    day = dt.date.fromisoformat(ln["required_date"]) if ln["required_date"] else None
-                except ValueError:
-                    raise ValidationFailed(_("第 {n} 行：日期格式不正确", n=n + 1), field="required_date") from None
-                items.append(rfq.RfqLineIn(ln["product"], ln["quantity"], ln["unit"] or None, day))
-            r = rfq.create_rfq(uow, title=values["title"], deadline=_deadline(uow, values["deadline"]),
-                               suppliers=values["suppliers"], lines=items, terms=values["terms"])
+            if values["planned"]:
+                r = rfq.create_rfq_from_planned_order(
+                    uow, values["planned"]["id"], suppliers=values["suppliers"], title=values["title"],
+                    deadline=_deadline(uow, values["deadline"]), terms=values["terms"])
+            else:
+                items = []
+                for n, ln in enumerate(x for x in lines if x["product"] or x["quantity"]):
+                    try:
+                        day = dt.date.fromisoformat(ln["required_date"]) if ln["required_date"] else None
+                    except ValueError:
+                        raise ValidationFailed(_("第 {n} 行：日期格式不正确", n=n + 1),
+                                               field="required_date") from None
+                    items.append(rfq.RfqLineIn(ln["product"], ln["quantity"], ln["unit"] or None, day))
+                r = rfq.create_rfq(uow, title=values["title"], deadline=_deadline(uow, values["deadline"]),
+                                   suppliers=values["suppliers"], lines=items, terms=values["terms"])
             if form.get("send"):
                 rfq.open_rfq(uow, r.id)
             rid, number = r.id, r.number
     except DomainError as exc:
         return _form(p, values, exc)
+    if values["planned"]:
+        return redirect(f"/srm/rfqs/{rid}", _("询价单 {n} 已保存，计划订单已确认", n=number))
     return redirect(f"/srm/rfqs/{rid}", _("询价单 {n} 已保存", n=number))
 
 
 @router.get("/srm/rfqs/{rfq_id}")
 def rfq_page(rfq_id: int, p: Page = READ):
     with UnitOfWork(p.actor, readonly=True) as uow:
-        r = rfq.rfq_dict(uow, rfq.get_rfq(uow, rfq_id))
+        obj = rfq.get_rfq(uow, rfq_id)
+        r = rfq.rfq_dict(uow, obj)
+        planned = {ln.id: ln.planned_order_id for ln in obj.lines if ln.planned_order_id}
         bids = rfq.bid_status(uow, rfq_id)
         orders = rfq.rfq_orders(uow, rfq_id)
-    return render(p, "srm/rfq_detail.html", title=r["number"], r=r, bids=bids, orders=orders,
+    return render(p, "srm/rfq_detail.html", title=r["number"], r=r, bids=bids, orders=orders, planned=planned,
                   can_write=p.actor.can(rfq.WRITE))
 
 

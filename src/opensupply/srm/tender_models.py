@@ -45,6 +45,9 @@ class RfqLine(CompanyEntity, Base):
     quantity: Mapped[Decimal] = mapped_column(Qty)
     unit: Mapped[str] = mapped_column(String(20), default="")
     required_date: Mapped[dt.date | None] = mapped_column(Date)
+    # the ERP planned purchase this line sources, when the RFQ was started from one (no foreign key, like the
+    # planned order's own links: planned orders are rewritten in bulk by MRP runs, firmed ones are kept)
+    planned_order_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
 
 class RfqInvite(CompanyEntity, Base):

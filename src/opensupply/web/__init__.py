@@ -64,6 +64,22 @@ def nav_for(actor) -> list[dict]:
     return sorted(items, key=lambda g: g["name"] == "core")
 
 
+def landing_for(actor) -> str | None:
+    """Where a user without any menu starts: the landing page of an enabled module they may use (a supplier's
+    login → the supplier portal). None for everyone who has a menu: they start on the home page."""
+    from opensupply.core.db import get_database
+    from opensupply.core.modules import disabled_for
+
+    if nav_for(actor):
+        return None
+    with get_database().readonly_sessionmaker() as s:
+        off = disabled_for(s, actor.company_id)
+    for m in registry.modules():
+        if m.landing and m.name not in off and actor.can(m.landing.permission):
+            return m.landing.path
+    return None
+
+
 def render(page: Page | None, template: str, status_code: int = 200, request: Request | None = None,
            **context) -> HTMLResponse:
     request = request or page.request

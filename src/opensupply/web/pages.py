@@ -13,7 +13,7 @@ from opensupply.core.errors import DomainError, PermissionDenied
 from opensupply.core.http import LOCALE_COOKIE, SESSION_COOKIE, Page, client_ip, page, page_permission
 from opensupply.core.i18n import _, normalize_locale, set_locale
 from opensupply.core.uow import Actor, UnitOfWork
-from opensupply.web import redirect, render
+from opensupply.web import landing_for, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -74,6 +74,9 @@ def logout(request: Request, p: Page = Depends(page)):
 
 @router.get("/")
 def home(p: Page = Depends(page)):
+    landing = landing_for(p.actor)  # e.g. a supplier's portal login, right after signing in
+    if landing:
+        return redirect(landing)
     return render(p, "home.html")
 
 

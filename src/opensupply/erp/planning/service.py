@@ -131,6 +131,14 @@ def load_problem(uow: UnitOfWork, *, bucket: str = "week", horizon: int = 52,
         b = bucket_of(day)
         if pid in items and b < horizon and qty > 0:
             receipts.setdefault(pid, []).append((b, _micro(qty)))
+    po_t = PlannedOrder.__table__
+    for pid, day, qty in uow.session.execute(  # firmed, its document still to come (an RFQ in SRM): supply
+            select(po_t.c.product_id, po_t.c.due_date, po_t.c.quantity).where(
+                po_t.c.company_id == c, po_t.c.state == "firmed", po_t.c.purchase_order_id.is_(None),
+                po_t.c.work_order_id.is_(None))):
+        b = bucket_of(day)
+        if pid in items and b < horizon and qty > 0:
+            receipts.setdefault(pid, []).append((b, _micro(qty)))
     demands = problem.demands
     try:
         from opensupply.mes import work_orders
@@ -348,6 +356,52 @@ def firm_planned_order(uow: UnitOfWork, planned_order_id: int, *, supplier: int 
     uow.emit("erp.planned_order_firmed", planned_order_id=po.id, kind=po.kind,
              purchase_order_id=po.purchase_order_id, work_order_id=po.work_order_id)
     return doc
+
+
+def get_planned_order(uow: UnitOfWork, planned_order_id: int) -> PlannedOrder:
+    uow.actor.require("erp.planning")
+    return uow.get(PlannedOrder, planned_order_id)
+
+
+def firm_for_sourcing(uow: UnitOfWork, planned_order_id: int) -> PlannedOrder:
+    """Firm a planned purchase whose supplier is still to be chosen — SRM starts an RFQ from it (发起询价). It leaves
+    the plan like any firmed order (a regeneration keeps it, and counts it as supply on its due date until it has
+    a document) and gets its purchase order when the RFQ is awarded (`link_purchase_order`), or goes back to the
+    plan when the RFQ is cancelled (`return_to_plan`)."""
+    uow.actor.require("erp.planning_run")
+    po = uow.get(PlannedOrder, planned_order_id, for_update=True)
+    if po.state != "planned":
+        raise Conflict(_("只有计划状态的计划订单可以确认"), field="state")
+    if po.kind != "purchase":
+        raise Conflict(_("只有计划采购可以发起询价"), field="kind")
+    po.state, po.firmed_at = "firmed", utcnow()
+    uow.flush()
+    uow.emit("erp.planned_order_firmed", planned_order_id=po.id, kind=po.kind, purchase_order_id=None,
+             work_order_id=None)
+    return po
+
+
+def return_to_plan(uow: UnitOfWork, planned_order_id: int) -> PlannedOrder:
+    """The RFQ started from a firmed planned purchase was cancelled before it made a purchase order: the planned
+    order is planned again (the next run replaces it), instead of standing for supply that will never come."""
+    po = uow.get(PlannedOrder, planned_order_id, for_update=True)
+    if po.state == "firmed" and po.purchase_order_id is None and po.work_order_id is None:
+        po.state, po.firmed_at = "planned", None
+        uow.flush()
+    return po
+
+
+def link_purchase_order(uow: UnitOfWork, planned_order_id: int, purchase_order_id: int) -> PlannedOrder:
+    """The purchase order a firmed planned purchase became later (an awarded RFQ)."""
+    po = uow.get(PlannedOrder, planned_order_id, for_update=True)
+    if po.state != "firmed" or po.kind != "purchase":
+        raise Conflict(_("计划订单 #{id} 不是已确认的计划采购", id=po.id), field="state")
+    doc = purchasing.order_summaries(uow, [purchase_order_id]).get(purchase_order_id)
+    po.purchase_order_id = purchase_order_id
+    if doc:
+        po.supplier_id = doc["supplier_id"]
+    uow.flush()
+    return po
 
 
 def firm_planned_orders(uow: UnitOfWork, ids: list[int]) -> list:

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from opensupply.core.errors import DomainError
 from opensupply.core.http import Page, page_permission
 from opensupply.core.uow import UnitOfWork
+from opensupply.erp.purchasing import service as purchasing
 from opensupply.masterdata import models as md
 from opensupply.web import redirect, render
 
@@ -66,14 +67,30 @@ async def planning_run(request: Request, p: Page = RUN):
     return redirect("/erp/planning", f"MRP {number}")
 
 
+def _sourcing(uow: UnitOfWork, o: PlannedOrder) -> tuple[bool, dict | None]:
+    """SRM's part of a planned purchase while SRM is on for the company: whether an RFQ can be started from it
+    (发起询价), and the RFQ started from it. Imported lazily: planning neither depends on SRM nor pays for it."""
+    from opensupply.core.modules import enabled_for
+
+    if o.kind != "purchase" or "srm" not in enabled_for(uow):
+        return False, None
+    from opensupply.srm import rfq
+
+    return True, rfq.rfqs_for_planned_orders(uow, [o.id]).get(o.id)
+
+
 @router.get("/planning/orders/{order_id}")
 def planned_order(order_id: int, p: Page = READ):
     with UnitOfWork(p.actor, readonly=True) as uow:
         o = uow.get(PlannedOrder, order_id)
         pegs = svc.pegging_of(uow, order_id)
         skus = _skus(uow, [o.product_id])
+        srm_on, rfq = _sourcing(uow, o)
+        order = purchasing.order_summaries(uow, [o.purchase_order_id]).get(o.purchase_order_id) \
+            if o.purchase_order_id else None
     return render(p, "erp/planning/order.html", o=o, pegs=pegs, skus=skus, kind_labels=svc.KIND_LABELS,
-                  state_labels=svc.STATE_LABELS, source_labels=svc.SOURCE_LABELS)
+                  state_labels=svc.STATE_LABELS, source_labels=svc.SOURCE_LABELS, rfq=rfq, order=order,
+                  can_rfq=srm_on and p.actor.can("srm.write"))
 
 
 @router.post("/planning/orders/{order_id}/{action}")

@@ -17,6 +17,7 @@ from opensupply.core.errors import DomainError
 from opensupply.core.http import Page, page_permission
 from opensupply.core.i18n import _
 from opensupply.core.i18n import lazy_gettext as _l
+from opensupply.core.modules import enabled_for
 from opensupply.core.tabular import write_csv, write_xlsx
 from opensupply.core.uow import UnitOfWork
 from opensupply.masterdata import models as md
@@ -272,9 +273,11 @@ async def order_pdf_page(order_id: int, download: bool = False, p: Page = READ):
 def receipt_detail(receipt_id: int, p: Page = READ):
     with UnitOfWork(p.actor, readonly=True) as uow:
         r = s.receipt_out(uow, uow.get(GoodsReceipt, receipt_id), detail=True)
+        # SRM's incoming inspection (来料检验) of the receipt, while SRM is on for the company
+        inspect = "srm" in enabled_for(uow) and p.actor.can("srm.write")
         return render(p, "erp/purchasing/receipt_detail.html", title=r["number"], r=r,
                       audit_rows=_audit_rows(uow, "erp_goods_receipt", receipt_id), audit_dumps=dumps,
-                      can_purchase=p.actor.can("erp.purchase"))
+                      can_purchase=p.actor.can("erp.purchase"), can_inspect=inspect)
 
 
 @router.get("/vendor-bills/{bill_id}")
