@@ -9,6 +9,9 @@ bash scripts/setup.sh --test
 eval "$(bash scripts/pg-throwaway.sh start)"
 trap 'bash scripts/pg-throwaway.sh stop "$PGTMP"' EXIT
 
+# Write .pyc files: with PYTHONDONTWRITEBYTECODE set (some images set it) every test worker and every
+# server/CLI subprocess a test starts compiles the whole code base again, seconds each.
+unset PYTHONDONTWRITEBYTECODE
 export OPENSUPPLY_CHROMIUM=${OPENSUPPLY_CHROMIUM:-$(command -v chromium || true)}
 if [ -d bench ]; then .venv/bin/ruff check src tests bench; else .venv/bin/ruff check src tests; fi
 bash scripts/i18n.sh --check >/dev/null  # every message of the UI has its English

@@ -6,7 +6,9 @@ from opensupply.inventory import service as inv
 from opensupply.masterdata.models import Company
 
 
-def test_demo_stock_is_consistent_and_fills_every_page(db, monkeypatch):
+def test_demo_stock_is_consistent_and_fills_every_page(sqlite_db, monkeypatch):
+    # SQLite only: the demo is the embedded setup (`serve --demo`); its flows run on PostgreSQL in their own tests
+    db = sqlite_db
     monkeypatch.setenv("OPENSUPPLY_DEMO_PASSWORD", "Demo-pass-2026")
     from opensupply.core.config import get_settings
 

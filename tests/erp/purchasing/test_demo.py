@@ -15,7 +15,9 @@ from opensupply.masterdata import demo as masterdata_demo
 from opensupply.masterdata.service import setup_company
 
 
-def test_demo_procurement_spans_months_and_balances(db):
+def test_demo_procurement_spans_months_and_balances(sqlite_db):
+    # SQLite only: the demo is the embedded setup (`serve --demo`); its flows run on PostgreSQL in their own tests
+    db = sqlite_db
     with UnitOfWork(Actor.system(), db=db) as uow:
         company = setup_company(uow, code="DEMO", name="杭州云杉家居用品有限公司", warehouse_code="WH",
                                 warehouse_name="杭州主仓")

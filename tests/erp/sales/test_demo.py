@@ -13,7 +13,9 @@ from opensupply.inventory import service as inv
 from opensupply.masterdata.models import Company
 
 
-def test_demo_sales_fill_every_page_and_the_books_balance(db, monkeypatch):
+def test_demo_sales_fill_every_page_and_the_books_balance(sqlite_db, monkeypatch):
+    # SQLite only: the demo is the embedded setup (`serve --demo`); its flows run on PostgreSQL in their own tests
+    db = sqlite_db
     monkeypatch.setenv("OPENSUPPLY_DEMO_PASSWORD", "Demo-pass-2026")
     from opensupply.core.config import get_settings
 

@@ -1,4 +1,4 @@
-"""Kill `opensupply import orders` with SIGKILL half-way through a 20,000-order export, run it
+"""Kill `opensupply import orders` with SIGKILL half-way through a 6,000-order export (twelve batches), run it
 again: the database ends up exactly as after one clean run (same orders, lines, holds, numbers,
 one audit row per order)."""
 
@@ -18,7 +18,7 @@ from opensupply.core.uow import Actor, UnitOfWork
 from opensupply.masterdata.service import setup_company
 from opensupply.oms.samples import write_sample
 
-ORDERS = 20000
+ORDERS = 6000
 
 
 def _data_dir(path) -> dict:
@@ -37,7 +37,7 @@ def _data_dir(path) -> dict:
 def _cmd(file) -> list[str]:
     code = "import sys; from opensupply.cli import app; sys.argv[0] = 'opensupply'; app()"
     return [sys.executable, "-c", code, "import", "orders", str(file), "--channel", "taobao", "--shop", "旗舰店",
-            "--batch", "1000"]
+            "--batch", "500"]
 
 
 def _count(db_path) -> int:

@@ -13,7 +13,9 @@ from opensupply.oms.models import OmsFulfilment, OmsOrder, OmsReturn, OmsShop
 from tests import factories as f
 
 
-def test_demo_orders(db, monkeypatch):
+def test_demo_orders(sqlite_db, monkeypatch):
+    # SQLite only: the demo is the embedded setup (`serve --demo`); its flows run on PostgreSQL in their own tests
+    db = sqlite_db
     monkeypatch.setattr(jobs, "in_process", False)
     monkeypatch.setenv("OPENSUPPLY_DEMO_PASSWORD", "Demo-pass-2026")
     from opensupply.core.config import get_settings

@@ -9,7 +9,9 @@ from opensupply.masterdata.models import Company
 from opensupply.tms.models import TmsDriver, TmsRoutePlan, TmsVehicle
 
 
-def test_demo_fleet(db, monkeypatch):
+def test_demo_fleet(sqlite_db, monkeypatch):
+    # SQLite only: the demo is the embedded setup (`serve --demo`); its flows run on PostgreSQL in their own tests
+    db = sqlite_db
     monkeypatch.setattr(jobs, "in_process", False)
     monkeypatch.setenv("OPENSUPPLY_DEMO_PASSWORD", "Demo-pass-2026")
     from opensupply.core.config import get_settings
