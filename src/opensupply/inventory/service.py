@@ -1141,6 +1141,87 @@ def transfer_reserved(uow: UnitOfWork, transfers: list[tuple[int, Decimal]], des
     return list(zip(move_ids, new_ids, strict=True))
 
 
+@dataclass
+class WarehouseTransfer:
+    """Free stock of one product to move from one warehouse to another (调拨)."""
+
+    product_id: int
+    quantity: Decimal
+    from_warehouse_id: int
+    to_warehouse_id: int
+
+
+def transfer_between_warehouses(uow: UnitOfWork, transfers: list[WarehouseTransfer], *, reference: str | None = None,
+                                ref_type: str | None = None, ref_id: int | None = None, note: str | None = None
+                                ) -> list[int]:
+    """Move unreserved stock between warehouses (an internal transfer, 调拨): taken from the source warehouse's
+    internal locations holding free stock (fullest first, lots oldest first; what is reserved there stays) and
+    booked into the destination warehouse's stock location. The quants are locked first, so two transfers
+    never take the same units; not enough free stock is refused (InsufficientStock) and nothing moves. There
+    is no in-transit stock yet: the goods are in the destination as soon as this is booked. Returns the moves."""
+    if not transfers:
+        return []
+    whs = {w.id: w for w in uow.session.scalars(select(md.Warehouse).where(
+        md.Warehouse.company_id == uow.company_id,
+        md.Warehouse.id.in_({t.from_warehouse_id for t in transfers} | {t.to_warehouse_id for t in transfers})))}
+    for t in transfers:
+        for wid in (t.from_warehouse_id, t.to_warehouse_id):
+            if wid not in whs:
+                raise NotFound(_("仓库不存在：#{id}", id=wid), field="warehouse")
+        if t.from_warehouse_id == t.to_warehouse_id:
+            raise ValidationFailed(_("调出仓库与调入仓库不能相同"), field="to_warehouse_id")
+        if to_decimal(t.quantity) <= 0:
+            raise ValidationFailed(_("调拨数量须大于 0"), field="quantity")
+        if whs[t.to_warehouse_id].stock_location_id is None:
+            raise ValidationFailed(_("仓库 {code} 没有库存库位", code=whs[t.to_warehouse_id].code),
+                                   field="to_warehouse_id")
+    loc = md.Location
+    wanted_pairs = {(t.product_id, t.from_warehouse_id) for t in transfers}
+    pairs = {(p, lid) for p, lid, wid in uow.session.execute(
+        select(QUANT.c.product_id, QUANT.c.location_id, loc.warehouse_id).join(loc, loc.id == QUANT.c.location_id)
+        .where(QUANT.c.company_id == uow.company_id, loc.usage == "internal", QUANT.c.quantity > 0,
+               tuple_(QUANT.c.product_id, loc.warehouse_id).in_(sorted(wanted_pairs)))) if (p, wid) in wanted_pairs}
+    quants = _lock_quants(uow, pairs)
+    res_total, res_lot = _active_reserved(uow, pairs)
+    loc_wh = dict(uow.session.execute(select(loc.id, loc.warehouse_id).where(loc.id.in_({lid for _p, lid in pairs}
+                                                                                       or {0}))).all())
+    loc_free: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
+    for (p, lid, _key), q in quants.items():
+        loc_free[(p, lid)] += q["quantity"]
+    for k in list(loc_free):
+        loc_free[k] -= res_total.get(k, ZERO)
+    products = _products(uow, {t.product_id for t in transfers})
+    specs = []
+    for t in transfers:
+        need = to_decimal(t.quantity)
+        candidates = sorted(((p, lid) for p, lid in loc_free
+                             if p == t.product_id and loc_wh.get(lid) == t.from_warehouse_id),
+                            key=lambda k: (-loc_free[k], k[1]))
+        free_total = sum((max(loc_free[k], ZERO) for k in candidates), ZERO)
+        for p, lid in candidates:
+            for (qp, qlid, _key), q in sorted(quants.items(), key=lambda kv: kv[0][2]):
+                if need <= 0 or loc_free[(p, lid)] <= 0:
+                    break
+                if (qp, qlid) != (p, lid):
+                    continue
+                lot_free = q["quantity"] - (res_lot.get((p, lid, q["lot_id"]), ZERO) if q["lot_id"] else ZERO)
+                take = min(need, lot_free, loc_free[(p, lid)])
+                if take <= 0:
+                    continue
+                q["quantity"] -= take
+                loc_free[(p, lid)] -= take
+                need -= take
+                specs.append(MoveSpec(p, take, lid, whs[t.to_warehouse_id].stock_location_id, lot_id=q["lot_id"],
+                                      ref_type=ref_type, ref_id=ref_id, reference=reference, note=note))
+        if need > 0:
+            raise InsufficientStock(
+                _("库存不足：{sku} 在仓库 {code} 可用 {available}，调拨需要 {wanted}",
+                  sku=products[t.product_id]["sku"], code=whs[t.from_warehouse_id].code,
+                  available=fmt_qty(free_total), wanted=fmt_qty(t.quantity)),
+                field="quantity")
+    return post_moves(uow, specs)
+
+
 # --------------------------------------------------------------- queries
 def on_hand(uow: UnitOfWork, product_id: int, location_id: int | None = None, lot_id: int | None = None) -> Decimal:
     """On-hand in internal locations (all of them, or one), optionally of one lot."""

@@ -71,3 +71,23 @@ def consumption(uow: UnitOfWork, since: dt.datetime, warehouse_id: int | None = 
     if warehouse_id is not None:
         stmt = stmt.where(src.c.warehouse_id == int(warehouse_id))
     return {p: (to_decimal(q or 0), last) for p, q, last in uow.session.execute(stmt)}
+
+
+def stock_by_warehouse(uow: UnitOfWork, product_ids: list[int] | None = None
+                       ) -> dict[tuple[int, int], tuple[Decimal, Decimal]]:
+    """(on hand, available = on hand − active reservations) per (warehouse, product) in internal locations, two
+    grouped queries: the stock position multi-warehouse planning compares."""
+    q, r, loc = inv.QUANT, inv.RES, md.Location
+    on_hand: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
+    reserved: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
+    for table, qty, out in ((q, q.c.quantity, on_hand), (r, r.c.quantity, reserved)):
+        stmt = (select(loc.warehouse_id, table.c.product_id, func.sum(qty)).join(loc, loc.id == table.c.location_id)
+                .where(table.c.company_id == uow.company_id, loc.usage == "internal", loc.warehouse_id.is_not(None))
+                .group_by(loc.warehouse_id, table.c.product_id))
+        if table is r:
+            stmt = stmt.where(r.c.state == "active")
+        if product_ids is not None:
+            stmt = stmt.where(table.c.product_id.in_(list(product_ids) or [0]))
+        for wh, pid, v in uow.session.execute(stmt):
+            out[(wh, pid)] += to_decimal(v or 0)
+    return {k: (on_hand[k], on_hand[k] - reserved[k]) for k in set(on_hand) | set(reserved)}

@@ -22,7 +22,6 @@ plus the new quantity may not exceed the line's quantity.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from opensupply.erp.sales import service as sales
 from opensupply.erp.sales.models import SalesOrder
 from opensupply.inventory.models import StockQuant, StockReservation
 from opensupply.masterdata import models as md
+from opensupply.masterdata.addresses import province_distance_km
 
 from . import fulfilments as ful
 from . import orders as oo
@@ -46,43 +46,6 @@ from .models import OmsFulfilment, OmsFulfilmentLine, OmsOrder, OmsOrderLine, Om
 
 FREIGHT_SKU = "FREIGHT"
 CENT = Decimal("0.01")
-
-# province capitals (lat, lon): distance from a warehouse's province to the buyer's
-PROVINCE_CAPITALS: dict[str, tuple[float, float]] = {
-    "北京": (39.90, 116.41), "天津": (39.13, 117.20), "河北": (38.04, 114.51), "山西": (37.87, 112.55),
-    "内蒙古": (40.84, 111.75), "辽宁": (41.80, 123.43), "吉林": (43.82, 125.32), "黑龙江": (45.80, 126.53),
-    "上海": (31.23, 121.47), "江苏": (32.06, 118.80), "浙江": (30.27, 120.16), "安徽": (31.82, 117.23),
-    "福建": (26.07, 119.30), "江西": (28.68, 115.86), "山东": (36.65, 117.12), "河南": (34.75, 113.62),
-    "湖北": (30.59, 114.31), "湖南": (28.23, 112.94), "广东": (23.13, 113.26), "广西": (22.82, 108.37),
-    "海南": (20.04, 110.35), "重庆": (29.56, 106.55), "四川": (30.57, 104.07), "贵州": (26.65, 106.63),
-    "云南": (25.04, 102.71), "西藏": (29.65, 91.13), "陕西": (34.34, 108.94), "甘肃": (36.06, 103.83),
-    "青海": (36.62, 101.78), "宁夏": (38.49, 106.23), "新疆": (43.83, 87.62), "香港": (22.32, 114.17),
-    "澳门": (22.20, 113.55), "台湾": (25.03, 121.57),
-}
-
-
-def province_key(name: str | None) -> str | None:
-    if not name:
-        return None
-    name = name.strip()
-    for key in PROVINCE_CAPITALS:
-        if name.startswith(key):
-            return key
-    return None
-
-
-def province_distance_km(a: str | None, b: str | None) -> float:
-    """Great-circle distance between two provinces' capitals; unknown provinces are far (5000 km)."""
-    ka, kb = province_key(a), province_key(b)
-    if ka is None or kb is None:
-        return 5000.0
-    if ka == kb:
-        return 0.0
-    (la1, lo1), (la2, lo2) = PROVINCE_CAPITALS[ka], PROVINCE_CAPITALS[kb]
-    p1, p2, dl = math.radians(la1), math.radians(la2), math.radians(lo2 - lo1)
-    c = math.sin(p1) * math.sin(p2) + math.cos(p1) * math.cos(p2) * math.cos(dl)
-    return 6371.0 * math.acos(max(-1.0, min(1.0, c)))
-
 
 @dataclass
 class Need:

@@ -117,3 +117,7 @@ def inventory_policy(run_id: int, service_level: float = 0.95, lead_time: float 
 from . import risk_api  # noqa: E402  (the inventory risk dashboard, in its own file)
 
 router.include_router(risk_api.router)
+
+from . import distribution_api  # noqa: E402  (multi-warehouse distribution planning, in its own file)
+
+router.include_router(distribution_api.router)

@@ -87,7 +87,8 @@ def latest_approved_run(uow: UnitOfWork) -> ForecastRun | None:
                               .order_by(ForecastRun.id.desc()).limit(1))
 
 
-def _forecast_daily(uow: UnitOfWork, run: ForecastRun) -> dict[int, Decimal]:
+def forecast_daily(uow: UnitOfWork, run: ForecastRun) -> dict[int, Decimal]:
+    """Per product, the run's final quantities over its horizon / the days the horizon covers."""
     days = (shift(run.first_period, run.bucket, run.horizon) - run.first_period).days
     totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for ln in uow.session.scalars(select(ForecastLine).where(ForecastLine.run_id == run.id)):
@@ -165,7 +166,7 @@ def risk_rows(uow: UnitOfWork, *, warehouse_id: int | None = None, abc: str | No
     daily.update({pid: qty / HISTORY_DAYS for pid, qty in hist_qty.items()})  # sales win over consumption
     forecast: dict[int, Decimal] = {}
     if run is not None and wh is None:
-        forecast = _forecast_daily(uow, run)
+        forecast = forecast_daily(uow, run)
         daily.update(forecast)  # SKUs the run did not forecast keep their sales history
     source = "forecast" if forecast else "history"
     planning = planning_parameters(uow)

@@ -140,3 +140,7 @@ def policy_page(run_id: int, request: Request, p: Page = READ):
 from . import risk_web  # noqa: E402  (the inventory risk dashboard, in its own file)
 
 router.include_router(risk_web.router)
+
+from . import distribution_web  # noqa: E402  (multi-warehouse distribution planning, in its own file)
+
+router.include_router(distribution_web.router)

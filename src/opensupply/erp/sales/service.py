@@ -1542,6 +1542,22 @@ def demand_history(uow: UnitOfWork, *, since: dt.date, until: dt.date) -> list[d
             for p, c, w, d, q in rows]
 
 
+def demand_by_order(uow: UnitOfWork, *, since: dt.date, until: dt.date) -> list[dict]:
+    """Ordered quantity per sales order and product of confirmed (or done) sales orders in [since, until], with
+    the order's warehouse and the customer's province (the ship-to region SCM distribution planning groups by;
+    an OMS order's receiver province is the OMS's to tell)."""
+    rows = uow.session.execute(
+        select(SalesOrder.id, SalesOrderLine.product_id, SalesOrder.warehouse_id, md.Partner.province,
+               func.sum(SalesOrderLine.quantity))
+        .join(SalesOrder, SalesOrder.id == SalesOrderLine.order_id)
+        .join(md.Partner, md.Partner.id == SalesOrder.customer_id)
+        .where(SalesOrder.company_id == uow.company_id, SalesOrder.state.in_(("confirmed", "done")),
+               SalesOrder.order_date >= since, SalesOrder.order_date <= until)
+        .group_by(SalesOrder.id, SalesOrderLine.product_id, SalesOrder.warehouse_id, md.Partner.province))
+    return [{"sales_order_id": o, "product_id": p, "warehouse_id": w, "province": prov, "quantity": Decimal(q or 0)}
+            for o, p, w, prov, q in rows]
+
+
 def open_lines_for_planning(uow: UnitOfWork) -> list[tuple]:
     """Every confirmed order line still to deliver, for MRP in one query: (line id, order number,
     product id, warehouse id, date wanted, open qty − reserved qty as float-free Decimal)."""
