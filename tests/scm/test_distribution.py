@@ -175,3 +175,48 @@ def test_api_page_export_and_permissions(net, db):
         "quantity": "10"}).status_code == 403
     assert f.web_client(db, clerk).get("/scm/distribution").status_code == 403
     assert _stock(net, "CUP", "WH") == (D(170), D(170))
+
+
+def test_two_planners_racing_never_take_a_source_below_its_target(net):
+    """WH has 200 cups and a target of 90: two transfers of 60 at once — one is booked, the other refused."""
+    import threading
+
+    from opensupply.core.errors import DomainError
+    from opensupply.core.uow import Actor, atomic
+
+    barrier, results = threading.Barrier(2), [None, None]
+
+    def run(i, to):
+        barrier.wait()
+        try:
+            results[i] = atomic(Actor.system(net.company), lambda uow: distribution.apply_transfer(
+                uow, product_id=net.ids["CUP"], from_warehouse_id=net.whs["WH"], to_warehouse_id=net.whs[to],
+                quantity="60"), db=net.db)
+        except DomainError as exc:
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i, to)) for i, to in enumerate(("W2", "W3"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(type(r).__name__ for r in results) == ["Conflict", "dict"]
+    assert _stock(net, "CUP", "WH") == (D(140), D(140))
+    assert _stock(net, "CUP", "W2")[0] + _stock(net, "CUP", "W3")[0] == D(80)
+
+
+def test_transfer_between_warehouses_moves_free_stock_by_lot(net):
+    lot_sku = net.ids["LOTX"] = fi.product(net, "LOTX", tracking="lot")
+    for lot, qty in (("L1", 10), ("L2", 5)):
+        fi.receive(net, "LOTX", qty, lot=lot)
+    with net.uow() as uow:
+        l1 = inv.lots_by_name(uow, [(lot_sku, "L1")])[(lot_sku, "L1")]
+        inv.reserve(uow, [inv.ReservationRequest(lot_sku, net.bin_a, D(4), lot_id=l1, ref_type="test", ref_id=1)])
+    with net.uow() as uow:
+        inv.transfer_between_warehouses(uow, [inv.WarehouseTransfer(lot_sku, D(11), net.whs["WH"], net.whs["W2"])])
+    assert _stock(net, "LOTX", "WH") == (D(4), D(0)) and _stock(net, "LOTX", "W2") == (D(11), D(11))
+    with pytest.raises(Conflict, match="库存不足"), net.uow() as uow:
+        inv.transfer_between_warehouses(uow, [inv.WarehouseTransfer(lot_sku, D(1), net.whs["WH"], net.whs["W2"])])
+    assert _stock(net, "LOTX", "WH") == (D(4), D(0))
+    with net.uow(readonly=True) as uow:
+        assert inv.check_ledger(uow) == []

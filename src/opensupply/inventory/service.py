@@ -1141,6 +1141,23 @@ def transfer_reserved(uow: UnitOfWork, transfers: list[tuple[int, Decimal]], des
     return list(zip(move_ids, new_ids, strict=True))
 
 
+def _warehouse_pairs(uow: UnitOfWork, wanted: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The (product, internal location) pairs holding stock of the wanted (product, warehouse) pairs."""
+    if not wanted:
+        return set()
+    loc = md.Location
+    return {(p, lid) for p, lid, wid in uow.session.execute(
+        select(QUANT.c.product_id, QUANT.c.location_id, loc.warehouse_id).join(loc, loc.id == QUANT.c.location_id)
+        .where(QUANT.c.company_id == uow.company_id, loc.usage == "internal", QUANT.c.quantity > 0,
+               tuple_(QUANT.c.product_id, loc.warehouse_id).in_(sorted(wanted)))) if (p, wid) in wanted}
+
+
+def lock_warehouse_stock(uow: UnitOfWork, product_ids: Iterable[int], warehouse_id: int) -> None:
+    """Lock the stock rows of the products in one warehouse until the transaction ends, so a decision read
+    after this (e.g. "may this much leave?") holds until the goods move: moves and reservations wait."""
+    _lock_quants(uow, _warehouse_pairs(uow, {(int(p), int(warehouse_id)) for p in product_ids}))
+
+
 @dataclass
 class WarehouseTransfer:
     """Free stock of one product to move from one warehouse to another (调拨)."""
@@ -1176,11 +1193,7 @@ def transfer_between_warehouses(uow: UnitOfWork, transfers: list[WarehouseTransf
             raise ValidationFailed(_("仓库 {code} 没有库存库位", code=whs[t.to_warehouse_id].code),
                                    field="to_warehouse_id")
     loc = md.Location
-    wanted_pairs = {(t.product_id, t.from_warehouse_id) for t in transfers}
-    pairs = {(p, lid) for p, lid, wid in uow.session.execute(
-        select(QUANT.c.product_id, QUANT.c.location_id, loc.warehouse_id).join(loc, loc.id == QUANT.c.location_id)
-        .where(QUANT.c.company_id == uow.company_id, loc.usage == "internal", QUANT.c.quantity > 0,
-               tuple_(QUANT.c.product_id, loc.warehouse_id).in_(sorted(wanted_pairs)))) if (p, wid) in wanted_pairs}
+    pairs = _warehouse_pairs(uow, {(t.product_id, t.from_warehouse_id) for t in transfers})
     quants = _lock_quants(uow, pairs)
     res_total, res_lot = _active_reserved(uow, pairs)
     loc_wh = dict(uow.session.execute(select(loc.id, loc.warehouse_id).where(loc.id.in_({lid for _p, lid in pairs}

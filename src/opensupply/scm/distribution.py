@@ -312,6 +312,7 @@ def apply_transfer(uow: UnitOfWork, *, product_id: int, from_warehouse_id: int, 
     product = uow.session.get(md.Product, pid)
     if product is None or product.company_id != uow.company_id:
         raise NotFound(_("商品不存在：#{id}", id=pid), field="product_id")
+    inv.lock_warehouse_stock(uow, [pid], src)  # what is read below holds until the transfer is booked
     pos = positions(uow, product_ids={pid}, **raw)
     row = next((r for s in pos["skus"] for r in s["rows"] if r["warehouse_id"] == src), None)
     from opensupply.inventory import stock_stats
