@@ -220,3 +220,30 @@ def test_transfer_between_warehouses_moves_free_stock_by_lot(net):
     assert _stock(net, "LOTX", "WH") == (D(4), D(0))
     with net.uow(readonly=True) as uow:
         assert inv.check_ledger(uow) == []
+
+
+def test_an_approved_forecast_is_split_by_each_warehouse_share(net):
+    from opensupply.scm.models import ForecastLine, ForecastRun, ForecastSeries
+    from opensupply.scm.service import shift
+
+    with net.uow() as uow:
+        first = net.today.replace(day=1)
+        run = uow.add(ForecastRun(number="FC-D", state="approved", bucket="month", horizon=1, history_periods=2,
+                                  first_period=first, history_start=shift(first, "month", -2)))
+        uow.flush()
+        days = (shift(first, "month", 1) - first).days
+        series = uow.add(ForecastSeries(run_id=run.id, product_id=net.ids["CUP"], model="mean", history=[300, 300]))
+        uow.flush()
+        uow.add(ForecastLine(run_id=run.id, series_id=series.id, product_id=net.ids["CUP"], period_start=first,
+                             quantity=D(12 * days)))
+    with net.uow(readonly=True) as uow:
+        data = distribution.plan(uow)
+    cup = next(s for s in data["skus"] if s["sku"] == "CUP")
+    # 12 a day from the forecast: WH 50 % → 6 a day → 180 (+ its share of the run's safety stock: 0, the history
+    # does not vary)
+    assert cup["demand_source"] == "forecast" and data["forecast_run"]["number"] == "FC-D"
+    assert {r["warehouse"]: (r["daily_demand"], r["target"]) for r in cup["rows"]} == {
+        "WH": (D(6), D(180)), "W2": (D(4), D(120)), "W3": (D(2), D(60))}
+    # WH (200) has 20 above its 180; W2 (short 100, 广州) is nearer to 杭州 than W3 (short 60, 成都)
+    assert [(p["from_warehouse"], p["to_warehouse"], p["quantity"]) for p in data["proposals"]
+            if p["sku"] == "CUP"] == [("WH", "W2", D(20))]
