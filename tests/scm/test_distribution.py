@@ -247,3 +247,10 @@ def test_an_approved_forecast_is_split_by_each_warehouse_share(net):
     # WH (200) has 20 above its 180; W2 (short 100, 广州) is nearer to 杭州 than W3 (short 60, 成都)
     assert [(p["from_warehouse"], p["to_warehouse"], p["quantity"]) for p in data["proposals"]
             if p["sku"] == "CUP"] == [("WH", "W2", D(20))]
+
+
+def test_one_warehouse_says_there_is_nothing_to_transfer(db):
+    s = fi.shop(db)
+    web = f.web_client(db, f.user(db, s.company, roles=("admin",)))
+    page = web.get("/scm/distribution")
+    assert page.status_code == 200 and 'id="single-warehouse"' in page.text and "没有调拨建议" in page.text
