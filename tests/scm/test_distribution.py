@@ -254,3 +254,17 @@ def test_one_warehouse_says_there_is_nothing_to_transfer(db):
     web = f.web_client(db, f.user(db, s.company, roles=("admin",)))
     page = web.get("/scm/distribution")
     assert page.status_code == 200 and 'id="single-warehouse"' in page.text and "没有调拨建议" in page.text
+
+
+def test_a_warehouse_safety_stock_raises_its_target(net):
+    from opensupply.erp.planning.models import PlanningPolicy
+
+    with net.uow() as uow:
+        uow.add(PlanningPolicy(product_id=net.ids["TOWEL"], warehouse_id=net.whs["W2"], safety_stock=D(10)))
+    with net.uow(readonly=True) as uow:
+        data = distribution.plan(uow)
+    towel = next(s for s in data["skus"] if s["sku"] == "TOWEL")
+    assert {r["warehouse"]: r["target"] for r in towel["rows"]} == {"WH": D(30), "W2": D(10), "W3": D(60)}
+    # W2 now gives 35 (45 − 10), WH the other 15 of W3's 50
+    assert sorted((p["from_warehouse"], p["quantity"]) for p in data["proposals"] if p["sku"] == "TOWEL") == [
+        ("W2", D(35)), ("WH", D(15))]

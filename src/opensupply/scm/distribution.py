@@ -9,8 +9,9 @@ Per active stocked SKU with demand, for every active warehouse:
   ship-to province: the OMS fulfilment's receiver province when the OMS has one, else the customer's.
   **Daily demand** = demand / lookback days; when the latest approved (or published) forecast run has the
   SKU, the forecast's daily quantity × the warehouse's share of the SKU's demand instead.
-* **Target stock** = daily demand × `cover_days` (30) + the warehouse's share of the SKU's safety stock (the
-  ERP planning policy's, else `scm.policy`'s on the forecast run used, else 0).
+* **Target stock** = daily demand × `cover_days` (30) + safety stock: the warehouse's own (an ERP planning
+  policy for that warehouse), else its share of the SKU's (the company-wide planning policy's, else
+  `scm.policy`'s on the forecast run used, else 0).
 * **Position** = available (on hand − reservations, inventory `stock_by_warehouse`); **surplus** = available −
   target when positive (what may leave without taking the warehouse below its target), **shortage** = target −
   available when positive.
@@ -150,6 +151,9 @@ def positions(uow: UnitOfWork, *, product_ids: set[int] | None = None, **raw) ->
     run = risk.latest_approved_run(uow)
     forecast = risk.forecast_daily(uow, run) if run is not None and ids else {}
     safety = _safety(uow, run, ids) if ids else {}
+    from opensupply.erp.planning.policies import warehouse_safety_stocks
+
+    own_safety = warehouse_safety_stocks(uow) if ids else {}
     stock = stock_stats.stock_by_warehouse(uow, sorted(ids))
     products = {pid: (sku, name) for pid, sku, name in uow.session.execute(
         select(md.Product.id, md.Product.sku, md.Product.name).where(
@@ -168,7 +172,8 @@ def positions(uow: UnitOfWork, *, product_ids: set[int] | None = None, **raw) ->
             qty = by_wh.get((pid, w["id"]), ZERO)
             share = qty / total
             daily = daily_total * share
-            target = (daily * p["cover_days"] + ss * share).quantize(Q2, ROUND_HALF_UP)
+            wss = own_safety.get((pid, w["id"]), ss * share)
+            target = (daily * p["cover_days"] + wss).quantize(Q2, ROUND_HALF_UP)
             on_hand, available = stock.get((w["id"], pid), (ZERO, ZERO))
             rows.append({"warehouse_id": w["id"], "warehouse": w["code"], "share": share.quantize(Q4, ROUND_HALF_UP),
                          "demand": qty, "daily_demand": daily.quantize(Q4, ROUND_HALF_UP), "target": target,

@@ -20,3 +20,13 @@ def planning_parameters(uow: UnitOfWork) -> dict[int, dict]:
             for pid, lead, ss in uow.session.execute(
                 select(p.product_id, p.lead_time_days, p.safety_stock)
                 .where(p.company_id == uow.company_id, p.active.is_(True), p.warehouse_id.is_(None)))}
+
+
+def warehouse_safety_stocks(uow: UnitOfWork) -> dict[tuple[int, int], Decimal]:
+    """The safety stock of active warehouse-specific policies per (product, warehouse), one query (SCM
+    distribution planning: a warehouse's own safety stock wins over its share of the company-wide one)."""
+    p = PlanningPolicy
+    return {(pid, wid): to_decimal(ss) for pid, wid, ss in uow.session.execute(
+        select(p.product_id, p.warehouse_id, p.safety_stock)
+        .where(p.company_id == uow.company_id, p.active.is_(True), p.warehouse_id.is_not(None),
+               p.safety_stock.is_not(None)))}
