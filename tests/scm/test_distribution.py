@@ -268,3 +268,21 @@ def test_a_warehouse_safety_stock_raises_its_target(net):
     # W2 now gives 35 (45 − 10), WH the other 15 of W3's 50
     assert sorted((p["from_warehouse"], p["quantity"]) for p in data["proposals"] if p["sku"] == "TOWEL") == [
         ("W2", D(35)), ("WH", D(15))]
+
+
+def test_a_channel_order_counts_for_its_receiver_province(db, monkeypatch):
+    """The shop's platform customer has no address: the region is where the OMS ships the order (江苏)."""
+    from opensupply.core import jobs
+    from opensupply.oms import allocation
+    from tests.oms.orders import factories as fo
+
+    monkeypatch.setattr(jobs, "in_process", False)
+    w = fo.world(db)
+    oid = fo.approved(w, [("CUP", 10, "500")], province="江苏省")
+    with w.uow() as uow:
+        assert allocation.allocate_orders(uow, [oid])[0]["ok"]
+    with w.uow(readonly=True) as uow:
+        data = distribution.plan(uow)
+    cup = next(s for s in data["skus"] if s["sku"] == "CUP")
+    assert [(p, q) for p, q, _s in cup["regions"]] == [("江苏", D(10))]
+    assert {r["warehouse"]: r["demand"] for r in cup["rows"]} == {"GZ": D(0), "WH": D(10)}
