@@ -42,6 +42,8 @@ from opensupply.core.i18n import _
 from opensupply.core.i18n import lazy_gettext as _l
 from opensupply.core.sequences import company_today
 from opensupply.core.uow import UnitOfWork
+from opensupply.inventory import service as inv
+from opensupply.inventory import stock_stats
 from opensupply.masterdata import models as md
 from opensupply.masterdata.addresses import province_distance_km, province_key
 
@@ -137,8 +139,6 @@ def positions(uow: UnitOfWork, *, product_ids: set[int] | None = None, **raw) ->
     "demand", "daily_demand", "target", "on_hand", "available", "surplus", "shortage"}]}], "unassigned",
     "forecast_run"}."""
     uow.actor.require("scm.read")
-    from opensupply.inventory import stock_stats
-
     p = params(**raw)
     today = company_today(uow)
     whs = warehouses(uow)
@@ -251,9 +251,7 @@ def plan(uow: UnitOfWork, *, product_ids: set[int] | None = None, **raw) -> dict
 
 
 def _fmt(value: Decimal) -> str:
-    from opensupply.inventory.service import fmt_qty
-
-    return fmt_qty(value)
+    return inv.fmt_qty(value)
 
 
 def summary(data: dict) -> dict:
@@ -306,8 +304,6 @@ def apply_transfer(uow: UnitOfWork, *, product_id: int, from_warehouse_id: int, 
     stock is no longer what the proposal saw (`expected_available`) or when moving `quantity` would take the
     source below its target. Returns {"move_ids", "reference", ...the transfer}."""
     uow.actor.require("scm.plan")
-    from opensupply.inventory import service as inv
-
     qty = _decimal(quantity, "quantity")
     pid, src, dst = int(product_id), int(from_warehouse_id), int(to_warehouse_id)
     whs = {w["id"]: w for w in warehouses(uow)}
@@ -320,8 +316,6 @@ def apply_transfer(uow: UnitOfWork, *, product_id: int, from_warehouse_id: int, 
     inv.lock_warehouse_stock(uow, [pid], src)  # what is read below holds until the transfer is booked
     pos = positions(uow, product_ids={pid}, **raw)
     row = next((r for s in pos["skus"] for r in s["rows"] if r["warehouse_id"] == src), None)
-    from opensupply.inventory import stock_stats
-
     available = stock_stats.stock_by_warehouse(uow, [pid]).get((src, pid), (ZERO, ZERO))[1]
     target = row["target"] if row is not None else ZERO
     if expected_available not in (None, "") and _decimal_or_none(expected_available) != available:
