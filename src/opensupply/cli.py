@@ -22,6 +22,7 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(__import__("opensupply.oms.cli", fromlist=["app"]).app, name="import")
 app.add_typer(__import__("opensupply.srm.cli", fromlist=["app"]).app, name="srm")
 app.add_typer(__import__("opensupply.erp.planning.cli", fromlist=["app"]).app, name="mrp")
+app.add_typer(__import__("opensupply.scm.cli", fromlist=["app"]).app, name="scm")
 err = Console(stderr=True, soft_wrap=True)
 
 

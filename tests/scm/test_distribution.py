@@ -140,7 +140,7 @@ def test_api_page_export_and_permissions(net, db):
     admin = f.user(db, net.company, roles=("admin",))
     api = f.api_client(db, admin)
     body = api.get("/api/v1/scm/distribution").json()
-    assert body["total"] == 4 and body["summary"]["transfer_qty"] == "120"
+    assert body["total"] == 4 and body["summary"]["transfer_qty"] == "120" and body["summary"]["shortage_qty"] == "120"
     cup = next(s for s in body["skus"] if s["sku"] == "CUP")
     assert {w["warehouse"]: w["share"] for w in cup["warehouses"]} == {"WH": "0.5000", "W2": "0.3333", "W3": "0.1667"}
     assert api.get("/api/v1/scm/distribution", params={"cover_days": 0}).status_code == 422
@@ -286,3 +286,20 @@ def test_a_channel_order_counts_for_its_receiver_province(db, monkeypatch):
     cup = next(s for s in data["skus"] if s["sku"] == "CUP")
     assert [(p, q) for p, q, _s in cup["regions"]] == [("江苏", D(10))]
     assert {r["warehouse"]: r["demand"] for r in cup["rows"]} == {"GZ": D(0), "WH": D(10)}
+
+
+def test_cli_prints_the_proposals_as_json_lines(net, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from opensupply.cli import app as cli
+
+    monkeypatch.setattr("opensupply.core.db.get_database", lambda: net.db)
+    r = CliRunner().invoke(cli, ["scm", "distribution", "--min-qty", "10"])
+    assert r.exit_code == 0, r.output
+    lines = [json.loads(x) for x in r.stdout.strip().splitlines()]
+    assert sorted((x["sku"], x["from"], x["to"], x["quantity"]) for x in lines[:-1]) == [
+        ("CUP", "WH", "W2", "40"), ("CUP", "WH", "W3", "30"), ("TOWEL", "W2", "W3", "45")]
+    assert lines[-1]["summary"]["proposals"] == 3 and lines[-1]["summary"]["uncovered_qty"] == "5"
+    assert CliRunner().invoke(cli, ["scm", "distribution", "--cover-days", "0"]).exit_code == 2

@@ -12,6 +12,7 @@ from opensupply.core.http import require
 from opensupply.core.i18n import _
 from opensupply.core.tabular import write_csv, write_xlsx
 from opensupply.core.uow import Actor, UnitOfWork
+from opensupply.inventory.service import fmt_qty
 
 from . import distribution
 
@@ -54,7 +55,8 @@ def proposals(q: str = "", warehouse_id: int | None = None, lookback_days: int |
         data = distribution.distribution(uow, q=q, warehouse_id=warehouse_id, limit=limit, offset=offset,
                                          lookback_days=lookback_days, cover_days=cover_days, min_qty=min_qty)
     return {"items": [proposal_out(p) for p in data["items"]], "total": data["total"],
-            "summary": {k: _s(v) for k, v in data["summary"].items()}, "skus": [sku_out(s) for s in data["skus"]],
+            "summary": {k: v if isinstance(v, int) else fmt_qty(v) for k, v in data["summary"].items()},
+            "skus": [sku_out(s) for s in data["skus"]],
             "warehouses": data["warehouses"], "params": data["params"], "today": data["today"].isoformat(),
             "forecast_run": data["forecast_run"]}
 
