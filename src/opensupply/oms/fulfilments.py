@@ -572,18 +572,17 @@ def _partner_address(p) -> dict:
             "address_detail": (getattr(p, "address", None) or "")[:300] or None}
 
 
-def ship_to_provinces(uow: UnitOfWork, sales_order_ids: Iterable[int]) -> dict[int, str]:
-    """The receiver's province per ERP sales order shipped by a (not cancelled) fulfilment: where the goods of a
-    channel order go, which the ERP customer (the shop's platform account) does not tell. One query per 500 ids."""
-    ids, out = sorted(set(sales_order_ids)), {}
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        out.update(uow.session.execute(
-            select(OmsFulfilmentLine.sales_order_id, OmsFulfilment.province)
-            .join(OmsFulfilment, OmsFulfilment.id == OmsFulfilmentLine.fulfilment_id)
-            .where(OmsFulfilment.company_id == uow.company_id, OmsFulfilment.status != "cancelled",
-                   OmsFulfilment.province.is_not(None), OmsFulfilmentLine.sales_order_id.in_(chunk))).all())
-    return out
+def ship_to_provinces(uow: UnitOfWork, *, since: dt.date, until: dt.date) -> dict[int, str]:
+    """The receiver's province per ERP sales order dated in [since, until] shipped by a (not cancelled)
+    fulfilment: where the goods of a channel order go, which the ERP customer (the shop's platform account)
+    does not tell. One query."""
+    return dict(uow.session.execute(
+        select(OmsFulfilmentLine.sales_order_id, OmsFulfilment.province)
+        .join(OmsFulfilment, OmsFulfilment.id == OmsFulfilmentLine.fulfilment_id)
+        .join(SalesOrder, SalesOrder.id == OmsFulfilmentLine.sales_order_id)
+        .where(OmsFulfilment.company_id == uow.company_id, OmsFulfilment.status != "cancelled",
+               OmsFulfilment.province.is_not(None), SalesOrder.order_date >= since, SalesOrder.order_date <= until)
+        .distinct()).all())
 
 
 def fulfilment_for_sales_order(uow: UnitOfWork, sales_order_id: int) -> OmsFulfilment | None:

@@ -78,14 +78,14 @@ def warehouses(uow: UnitOfWork) -> list[dict]:
         .where(md.Warehouse.company_id == uow.company_id, md.Warehouse.active.is_(True)).order_by(md.Warehouse.code))]
 
 
-def _oms_provinces(uow: UnitOfWork, order_ids: set[int]) -> dict[int, str]:
+def _oms_provinces(uow: UnitOfWork, since: dt.date, until: dt.date) -> dict[int, str]:
     from opensupply.core.modules import enabled_for
 
-    if not order_ids or "oms" not in enabled_for(uow):
+    if "oms" not in enabled_for(uow):
         return {}
     from opensupply.oms.fulfilments import ship_to_provinces
 
-    return ship_to_provinces(uow, order_ids)
+    return ship_to_provinces(uow, since=since, until=until)
 
 
 def _nearest(whs: list[dict], province: str | None) -> int | None:
@@ -104,7 +104,7 @@ def _demand(uow: UnitOfWork, whs: list[dict], since: dt.date, until: dt.date, pr
 
     rows = [r for r in sales.demand_by_order(uow, since=since, until=until)
             if r["quantity"] > 0 and (product_ids is None or r["product_id"] in product_ids)]
-    oms = _oms_provinces(uow, {r["sales_order_id"] for r in rows})
+    oms = _oms_provinces(uow, since, until) if rows else {}
     known = {w["id"] for w in whs}
     by_wh: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO)
     by_region: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
