@@ -335,12 +335,9 @@ def upgrade() -> None:
     sa.Column('updated_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.CheckConstraint("kind in ('purchase','production')", name=op.f('ck_erp_planned_order_kind')),
     sa.CheckConstraint("state in ('planned','firmed','cancelled')", name=op.f('ck_erp_planned_order_state')),
-    sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_erp_planned_order_company_id_company')),
-    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_erp_planned_order_product_id_product')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_erp_planned_order'))
     )
     with op.batch_alter_table('erp_planned_order', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_erp_planned_order_company_id'), ['company_id'], unique=False)
         batch_op.create_index('ix_erp_planned_order_state', ['company_id', 'state', 'product_id'], unique=False)
 
     op.create_table('erp_planning_policy',
@@ -945,7 +942,6 @@ def downgrade() -> None:
     op.drop_table('erp_planning_policy')
     with op.batch_alter_table('erp_planned_order', schema=None) as batch_op:
         batch_op.drop_index('ix_erp_planned_order_state')
-        batch_op.drop_index(batch_op.f('ix_erp_planned_order_company_id'))
 
     op.drop_table('erp_planned_order')
     with op.batch_alter_table('erp_independent_demand', schema=None) as batch_op:
