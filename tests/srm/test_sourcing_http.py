@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 
-from opensupply.core import modules
+from opensupply.core import modules, users
+from opensupply.core.uow import Actor, UnitOfWork
 from opensupply.erp.purchasing import service as purchasing
 from tests import factories as f
 from tests.srm.tender_factories import planned_purchase, planned_state, tender_shop
@@ -104,6 +105,13 @@ def test_start_an_rfq_from_a_planned_purchase_through_the_api(db):
     assert out["state"] == "draft" and [i["code"] for i in out["invites"]] == ["S-GANG", "S-XINDA"]
     assert out["lines"][0]["sku"] == "RM-STEEL" and out["lines"][0]["required_date"] == due.isoformat()
     assert api.post("/api/v1/srm/rfqs/from-planned-order", json=body).status_code == 409  # already firmed
-    buyer = f.api_client(db, "buyer1")  # may buy, may not firm planned orders
     other, _due = planned_purchase(s, qty="30", days=60)
-    assert buyer.post("/api/v1/srm/rfqs/from-planned-order", json=dict(body, planned_order_id=other)).status_code == 403
+    with UnitOfWork(Actor.system(s.company), db=db) as uow:  # sources suppliers, does not plan
+        users.create_role(uow, code="sourcing", name="寻源", permissions=["srm.*", "erp.read", "erp.purchase"])
+    f.user(db, s.company, "sourcer", roles=("sourcing",))
+    sourcer = f.api_client(db, "sourcer")
+    assert sourcer.post("/api/v1/srm/rfqs/from-planned-order",
+                        json=dict(body, planned_order_id=other)).status_code == 403
+    buyer = f.api_client(db, "buyer1")  # the preset buyer is also the material planner
+    assert buyer.post("/api/v1/srm/rfqs/from-planned-order",
+                      json=dict(body, planned_order_id=other)).status_code == 201

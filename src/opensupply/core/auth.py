@@ -336,12 +336,14 @@ PRESET_ROLES: dict[str, tuple[str, list[str]]] = {
     "admin": ("管理员", ["*"]),
     "sales": ("销售", ["masterdata.read", "masterdata.partners", "inventory.read", "crm.*", "erp.read", "erp.sales",
                      "oms.*"]),
+    # in a small company the buyer is also the material planner (PMC): runs MRP, firms planned purchases, RFQs
     "buyer": ("采购", ["masterdata.read", "masterdata.write", "inventory.read", "erp.read", "erp.purchase",
-                     "erp.reports", "srm.*", "scm.*", "plm.read", "plm.approve.purchasing"]),
+                     "erp.reports", "erp.planning", "erp.planning_run", "srm.*", "scm.*", "plm.read",
+                     "plm.approve.purchasing"]),
     "warehouse": ("仓管", ["masterdata.read", "inventory.read", "inventory.write", "wms.*", "tms.read", "mes.read",
                          "mes.feed"]),
     "production": ("生产", ["masterdata.read", "masterdata.boms", "inventory.read", "inventory.write", "mes.*",
-                          "plm.*"]),
+                          "plm.*", "erp.planning"]),  # sees planned work orders and the capacity check
     "finance": ("财务", ["masterdata.read", "inventory.read", "accounting.*", "erp.read", "erp.invoicing",
                     "erp.payments", "erp.reports", "oms.read", "oms.settle", "tms.read", "tms.settle"]),
 }
