@@ -18,6 +18,7 @@ MODULE = Module(
         MenuItem(_l("采购合同与价格协议"), "/srm/contracts", "srm.read"),
         MenuItem(_l("供应商投诉"), "/srm/complaints", "srm.read"),
         MenuItem(_l("询价招标"), "/srm/rfqs", "srm.read"),
+        MenuItem(_l("逾期采购订单"), "/srm/late-orders", "srm.read"),
         MenuItem(_l("来料检验"), "/srm/receipt-inspections", "srm.read"),
         MenuItem(_l("供应商评分卡"), "/srm/scorecards", "srm.read"),
         MenuItem(_l("供应商门户账号"), "/srm/portal-accounts", "srm.read"),

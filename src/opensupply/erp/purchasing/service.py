@@ -1231,3 +1231,20 @@ def last_supplier_by_product(uow: UnitOfWork, product_ids) -> dict[int, int]:
             .order_by(o.order_date, o.id)):
         out[pid] = sup
     return out
+
+
+def open_orders_for_tracking(uow: UnitOfWork) -> list[dict]:
+    """Confirmed purchase orders with something still to receive, one row each (for SRM's late-order list):
+    number, supplier (id, code, name), order and expected dates, quantities ordered and received over the lines."""
+    o, ln, pt = PurchaseOrder, PurchaseOrderLine, md.Partner
+    rows = uow.session.execute(
+        select(o.id, o.number, o.supplier_id, o.order_date, o.expected_date,
+               func.sum(ln.quantity), func.sum(func.coalesce(ln.qty_received, 0)), pt.code, pt.name)
+        .join(ln, ln.order_id == o.id).join(pt, pt.id == o.supplier_id)
+        .where(o.company_id == uow.company_id, o.state == "confirmed")
+        .group_by(o.id, o.number, o.supplier_id, o.order_date, o.expected_date, pt.code, pt.name)
+        .having(func.sum(ln.quantity) > func.sum(func.coalesce(ln.qty_received, 0)))
+        .order_by(o.id)).all()
+    return [{"id": r[0], "number": r[1], "supplier_id": r[2], "order_date": r[3], "expected_date": r[4],
+             "ordered": to_decimal(r[5]), "received": to_decimal(r[6]), "supplier_code": r[7],
+             "supplier": r[8]} for r in rows]
