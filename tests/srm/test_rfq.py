@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 
+from opensupply.core import auth
 from opensupply.core.errors import Conflict, PermissionDenied, ValidationFailed
 from opensupply.core.types import utcnow
 from opensupply.erp.planning import service as planning
@@ -119,8 +120,11 @@ def test_an_rfq_started_from_a_planned_purchase_firms_it_and_the_award_links_its
     planned_id, due = planned_purchase(s)
     planner = f.actor(db, s.company, f.user(db, s.company, "planner", roles=("admin",)))
     deadline = utcnow() + dt.timedelta(hours=48)
-    # a buyer without the right to firm planned orders starts nothing (and firms nothing)
-    with s.uow(s.actor("buyer1")) as uow, pytest.raises(PermissionDenied):
+    # someone who sources suppliers but may not firm planned orders starts nothing (and firms nothing)
+    with s.uow() as uow:
+        auth.ensure_role(uow, "sourcing", "寻源", ["srm.*", "erp.read", "erp.purchase"])
+    sourcer = f.actor(db, s.company, f.user(db, s.company, "sourcer", roles=("sourcing",)))
+    with s.uow(sourcer) as uow, pytest.raises(PermissionDenied):
         rfq.create_rfq_from_planned_order(uow, planned_id, suppliers=[s.partners["steel"]], deadline=deadline)
     assert planned_state(s, planned_id) == ("planned", None, None)
     with s.uow(planner) as uow:
