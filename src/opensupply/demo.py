@@ -34,12 +34,23 @@ DEMO_SEEDERS: list[str] = [
     "opensupply.tms.demo:seed",
     "opensupply.tms.fleet_demo:seed",
     "opensupply.mes.demo:seed",
+    "opensupply.srm.demo:seed",
+    "opensupply.scm.demo:seed",
+    "opensupply.erp.planning.demo:seed",
 ]
+# supplier portal logins the SRM seeder creates (username, supplier code): printed with the users, same password
+DEMO_PORTAL_USERS = (("hongda", "S-YKSS"), ("jinxiu", "S-NTFZ"))
 
 
 def _load(path: str) -> Callable:
     mod, fn = path.split(":")
     return getattr(importlib.import_module(mod), fn)
+
+
+def _portal_users(uow: UnitOfWork) -> list[tuple[str, str]]:
+    names = [u for u, _c in DEMO_PORTAL_USERS]
+    have = set(uow.session.scalars(select(auth.User.username).where(auth.User.username.in_(names))))
+    return [(u, f"supplier portal {code}") for u, code in DEMO_PORTAL_USERS if u in have]
 
 
 def seed_demo(company_code: str = "DEMO", progress=None) -> dict:
@@ -62,13 +73,14 @@ def seed_demo(company_code: str = "DEMO", progress=None) -> dict:
                                  check_policy=False)
                 users.append((username, role))
         elif password:  # an explicit password resets the demo users to it
-            for username, _role in DEMO_USERS:
+            for username in [u for u, _r in DEMO_USERS] + [u for u, _c in DEMO_PORTAL_USERS]:
                 user = uow.session.scalar(select(auth.User).where(auth.User.username == username))
                 if user and not auth.verify_password(user.password_hash, password):
                     user.password_hash = auth.hash_password(password)
         if created:
             # One transaction for the whole demo: a failed seed leaves no half-made company.
             uow.actor = Actor.system(company.id)
+            uow.session.info["demo_password"] = password  # for the logins seeders create (supplier portal)
             for i, path in enumerate(DEMO_SEEDERS):
                 if progress:
                     progress.print(f"[dim]demo {i + 1}/{len(DEMO_SEEDERS)}: {path}[/dim]")
@@ -77,8 +89,11 @@ def seed_demo(company_code: str = "DEMO", progress=None) -> dict:
                 except ModuleNotFoundError:
                     continue
                 seeder(uow, company)
+            uow.session.info.pop("demo_password", None)
+        portal = _portal_users(uow)
     if not users:
         users = list(DEMO_USERS)
+    users += portal
     return {"company": company_code, "created": created, "users": users,
             "password": password if created and not settings.demo_password else None,
             "password_hint": None if created else (

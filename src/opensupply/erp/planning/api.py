@@ -10,14 +10,14 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from opensupply.core.errors import NotFound, ValidationFailed
+from opensupply.core.errors import NotFound
 from opensupply.core.http import require
 from opensupply.core.i18n import _
 from opensupply.core.uow import Actor, UnitOfWork
 
 from . import service as svc
 from .demand import set_independent_demand
-from .models import LOT_RULES, MAKE_OR_BUY, MrpRun, PlannedOrder, PlanningPolicy
+from .models import MrpRun, PlannedOrder, PlanningPolicy
 
 router = APIRouter(prefix="/erp", tags=["erp planning"])
 READ = Depends(require("erp.planning"))
@@ -139,29 +139,8 @@ def list_policies(limit: int = LIMIT, offset: int = OFFSET, actor: Actor = READ)
 
 @router.put("/planning-policies", summary="Create or replace a product's planning policy")
 def put_policy(body: PolicyBody, actor: Actor = RUN) -> dict:
-    if body.lot_rule not in LOT_RULES:
-        raise ValidationFailed(_("批量规则无效：{value}", value=body.lot_rule), field="lot_rule")
-    if body.make_or_buy not in MAKE_OR_BUY:
-        raise ValidationFailed(_("自制/外购无效：{value}", value=body.make_or_buy), field="make_or_buy")
-    for key in ("fixed_qty", "eoq_qty", "min_qty", "multiple", "safety_stock"):
-        v = getattr(body, key)
-        if v is not None and v < 0:
-            raise ValidationFailed(_("数量不能为负数"), field=key)
-    if body.lot_rule == "fixed" and not body.fixed_qty:
-        raise ValidationFailed(_("固定批量规则需要填写固定批量"), field="fixed_qty")
     with UnitOfWork(actor) as uow:
-        from opensupply.masterdata import models as md
-
-        uow.get(md.Product, body.product_id)
-        row = uow.session.scalar(select(PlanningPolicy).where(PlanningPolicy.company_id == uow.company_id,
-                                                              PlanningPolicy.product_id == body.product_id,
-                                                              PlanningPolicy.warehouse_id.is_(None)))
-        if row is None:
-            row = uow.add(PlanningPolicy(product_id=body.product_id))
-        for k, v in body.model_dump().items():
-            setattr(row, k, v)
-        uow.flush()
-        return policy_out(row)
+        return policy_out(svc.set_policy(uow, body.model_dump()))
 
 
 @router.delete("/planning-policies/{policy_id}", status_code=204, summary="Delete a planning policy")

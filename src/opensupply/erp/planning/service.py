@@ -30,7 +30,7 @@ from opensupply.masterdata import boms
 from opensupply.masterdata import models as md
 
 from . import engine
-from .models import IndependentDemand, MrpRun, Pegging, PlannedOrder, PlanningPolicy
+from .models import LOT_RULES, MAKE_OR_BUY, IndependentDemand, MrpRun, Pegging, PlannedOrder, PlanningPolicy
 
 register_sequence("ERP_MRP", "MRP{year}-", 5)
 JOB_KIND = "erp.mrp"
@@ -74,6 +74,40 @@ def _released_structure(uow: UnitOfWork) -> dict[int, list[tuple[int, Decimal]]]
         for pid, lines in boms.released_structure(uow, set(odd)).items():
             out[pid] = [(sl.component_id, sl.per_unit) for sl in lines]
     return out
+
+
+POLICY_FIELDS = ("lead_time_days", "lot_rule", "fixed_qty", "eoq_qty", "annual_demand", "order_cost", "holding_cost",
+                 "poq_periods", "min_qty", "multiple", "safety_stock", "make_or_buy", "preferred_supplier_id")
+
+
+def set_policy(uow: UnitOfWork, values: dict) -> PlanningPolicy:
+    """Create or replace the company-wide planning policy of `values["product_id"]`; fields left out keep
+    their defaults (a new policy) or current values."""
+    uow.actor.require("erp.planning_run")
+    lot_rule = values.get("lot_rule", "lot_for_lot")
+    if lot_rule not in LOT_RULES:
+        raise ValidationFailed(_("批量规则无效：{value}", value=lot_rule), field="lot_rule")
+    make_or_buy = values.get("make_or_buy", "auto")
+    if make_or_buy not in MAKE_OR_BUY:
+        raise ValidationFailed(_("自制/外购无效：{value}", value=make_or_buy), field="make_or_buy")
+    for key in ("fixed_qty", "eoq_qty", "min_qty", "multiple", "safety_stock"):
+        v = values.get(key)
+        if v is not None and v < 0:
+            raise ValidationFailed(_("数量不能为负数"), field=key)
+    if lot_rule == "fixed" and not values.get("fixed_qty"):
+        raise ValidationFailed(_("固定批量规则需要填写固定批量"), field="fixed_qty")
+    product_id = int(values["product_id"])
+    uow.get(md.Product, product_id)
+    row = uow.session.scalar(select(PlanningPolicy).where(PlanningPolicy.company_id == uow.company_id,
+                                                          PlanningPolicy.product_id == product_id,
+                                                          PlanningPolicy.warehouse_id.is_(None)))
+    if row is None:
+        row = uow.add(PlanningPolicy(product_id=product_id))
+    for k in POLICY_FIELDS:
+        if k in values:
+            setattr(row, k, values[k])
+    uow.flush()
+    return row
 
 
 def load_problem(uow: UnitOfWork, *, bucket: str = "week", horizon: int = 52,
