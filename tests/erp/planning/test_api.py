@@ -60,3 +60,26 @@ def test_cli_mrp_run(db, bike, monkeypatch):  # noqa: F811
     r = CliRunner().invoke(cli, ["mrp", "run"])
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout.strip().splitlines()[-1])["planned_orders"] == 5
+
+
+def test_planning_policy_put_list_validate_and_delete_over_http(db, bike):  # noqa: F811
+    c = bike["company"]
+    api = f.api_client(db, f.user(db, c, roles=("admin",)))
+    wheel = bike["ids"]["WHEEL"]
+    before = api.get("/api/v1/erp/planning-policies").json()["total"]
+    r = api.put("/api/v1/erp/planning-policies", json={"product_id": wheel, "lot_rule": "fixed"})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "fixed_qty"
+    r = api.put("/api/v1/erp/planning-policies", json={"product_id": wheel, "lot_rule": "fixed", "fixed_qty": "50",
+                                                        "lead_time_days": 7})
+    assert r.status_code == 200, r.text
+    policy_id = r.json()["id"]
+    again = api.put("/api/v1/erp/planning-policies", json={"product_id": wheel, "lead_time_days": 9})
+    assert again.json()["id"] == policy_id and again.json()["lead_time_days"] == 9
+    assert again.json()["lot_rule"] == "lot_for_lot"  # PUT replaces the whole policy: unsent fields take defaults
+    total = api.get("/api/v1/erp/planning-policies").json()["total"]
+    assert total == before == 4  # the fixture's wheel policy was replaced, not duplicated
+    other = f.company(db)
+    stranger = f.api_client(db, f.user(db, other, roles=("admin",)))
+    assert stranger.delete(f"/api/v1/erp/planning-policies/{policy_id}").status_code == 404
+    assert api.delete(f"/api/v1/erp/planning-policies/{policy_id}").status_code == 204
+    assert api.get("/api/v1/erp/planning-policies").json()["total"] == total - 1

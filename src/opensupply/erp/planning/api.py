@@ -10,9 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from opensupply.core.errors import NotFound
 from opensupply.core.http import require
-from opensupply.core.i18n import _
 from opensupply.core.uow import Actor, UnitOfWork
 
 from . import service as svc
@@ -146,10 +144,7 @@ def put_policy(body: PolicyBody, actor: Actor = RUN) -> dict:
 @router.delete("/planning-policies/{policy_id}", status_code=204, summary="Delete a planning policy")
 def delete_policy(policy_id: int, actor: Actor = RUN) -> None:
     with UnitOfWork(actor) as uow:
-        row = uow.get(PlanningPolicy, policy_id)
-        if row is None:
-            raise NotFound(_("计划参数不存在"))
-        uow.session.delete(row)
+        svc.delete_policy(uow, policy_id)
 
 
 class DemandRow(BaseModel):

@@ -110,6 +110,12 @@ def set_policy(uow: UnitOfWork, values: dict) -> PlanningPolicy:
     return row
 
 
+def delete_policy(uow: UnitOfWork, policy_id: int) -> None:
+    """Remove a planning policy: the product is planned with the defaults again (lot for lot, no lead time)."""
+    uow.actor.require("erp.planning_run")
+    uow.session.delete(uow.get(PlanningPolicy, policy_id))  # another company's policy is not found
+
+
 def load_problem(uow: UnitOfWork, *, bucket: str = "week", horizon: int = 52,
                  start: dt.date | None = None) -> tuple[engine.Problem, dict]:
     """Everything a run plans from, as plain data (see `engine.Problem`)."""
