@@ -32,9 +32,9 @@ from opensupply.core.i18n import _
 from opensupply.core.i18n import lazy_gettext as _l
 from opensupply.core.sequences import company_today
 from opensupply.core.uow import UnitOfWork
-from opensupply.masterdata import models as md
 
 from .models import MrpRun, PlannedOrder
+from .service import product_labels
 
 DEFAULT_WEEKS = 12
 MAX_WEEKS = 52
@@ -147,15 +147,6 @@ def _cell(load: Decimal, available: Decimal) -> dict:
             "utilisation_pct": _pct(load, available), "overloaded": load > available}
 
 
-def _skus(uow: UnitOfWork, ids) -> dict[int, tuple[str, str]]:
-    ids = set(ids)
-    if not ids:
-        return {}
-    return {i: (s, n) for i, s, n in uow.session.execute(
-        select(md.Product.id, md.Product.sku, md.Product.name).where(md.Product.company_id == uow.company_id,
-                                                                      md.Product.id.in_(ids)))}
-
-
 def rough_cut_capacity(uow: UnitOfWork, *, weeks=DEFAULT_WEEKS, start: dt.date | None = None,
                        work_center_id: int | None = None) -> dict:
     """Load vs available minutes per work center and week (see the module docstring).
@@ -191,7 +182,7 @@ def rough_cut_capacity(uow: UnitOfWork, *, weeks=DEFAULT_WEEKS, start: dt.date |
         total_load = sum((load.get((w["id"], k), Decimal(0)) for k in range(n)), Decimal(0))
         total_av = sum(available[w["id"]], Decimal(0))
         out["work_centers"].append({**w, "cells": cells, **_cell(total_load, total_av)})
-    skus = _skus(uow, no_routing)
+    skus = product_labels(uow, no_routing)
     out["no_routing"] = [{"product_id": p, "sku": skus.get(p, ("", ""))[0], "name": skus.get(p, ("", ""))[1]}
                          for p in no_routing]
     return out
@@ -219,7 +210,7 @@ def capacity_orders(uow: UnitOfWork, work_center_id: int, period: dt.date, *, we
         else:
             o["minutes"] += ln["minutes"]
             o["operations"].append(ln["operation"])
-    skus = _skus(uow, {o["product_id"] for o in orders.values()})
+    skus = product_labels(uow, {o["product_id"] for o in orders.values()})
     out = []
     for o in sorted(orders.values(), key=lambda x: (-x["minutes"], x["source"], x["id"])):
         sku, name = skus.get(o["product_id"], ("", ""))

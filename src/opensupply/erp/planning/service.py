@@ -335,6 +335,16 @@ def start_mrp(uow: UnitOfWork, *, bucket: str = "week", horizon: int = 52) -> Mr
 
 
 # --------------------------------------------------------------------- planned orders
+def product_labels(uow: UnitOfWork, ids) -> dict[int, tuple[str, str]]:
+    """Product id → (SKU, name) for the planning pages and the capacity check, in one query."""
+    ids = set(ids)
+    if not ids:
+        return {}
+    return {i: (s, n) for i, s, n in uow.session.execute(
+        select(md.Product.id, md.Product.sku, md.Product.name).where(md.Product.company_id == uow.company_id,
+                                                                      md.Product.id.in_(ids)))}
+
+
 def list_planned_orders(uow: UnitOfWork, *, kind: str | None = None, state: str | None = None,
                         product_id: int | None = None, late: bool | None = None, limit: int = 50,
                         offset: int = 0) -> tuple[list[PlannedOrder], int]:

@@ -11,7 +11,6 @@ from opensupply.core.errors import DomainError
 from opensupply.core.http import Page, page_permission
 from opensupply.core.uow import UnitOfWork
 from opensupply.erp.purchasing import service as purchasing
-from opensupply.masterdata import models as md
 from opensupply.web import redirect, render
 
 from . import service as svc
@@ -21,15 +20,6 @@ router = APIRouter(prefix="/erp", include_in_schema=False)
 READ = Depends(page_permission("erp.planning"))
 RUN = Depends(page_permission("erp.planning_run"))
 PAGE_SIZE = 50
-
-
-def _skus(uow: UnitOfWork, ids) -> dict[int, tuple[str, str]]:
-    ids = set(ids)
-    if not ids:
-        return {}
-    return {i: (s, n) for i, s, n in uow.session.execute(
-        select(md.Product.id, md.Product.sku, md.Product.name).where(md.Product.company_id == uow.company_id,
-                                                                      md.Product.id.in_(ids)))}
 
 
 @router.get("/planning")
@@ -46,7 +36,7 @@ def planning(request: Request, p: Page = READ):
                                         .order_by(MrpRun.id.desc()).limit(10)))
         orders, total = svc.list_planned_orders(uow, kind=kind, state=state if state != "all" else None, late=late,
                                                 limit=PAGE_SIZE, offset=offset)
-        skus = _skus(uow, [o.product_id for o in orders])
+        skus = svc.product_labels(uow, [o.product_id for o in orders])
     return render(p, "erp/planning/index.html", runs=runs, orders=orders, total=total, skus=skus, kind=kind,
                   state=state, late=qp.get("late") or "", offset=offset, page_size=PAGE_SIZE,
                   kind_labels=svc.KIND_LABELS, state_labels=svc.STATE_LABELS)
@@ -84,7 +74,7 @@ def planned_order(order_id: int, p: Page = READ):
     with UnitOfWork(p.actor, readonly=True) as uow:
         o = uow.get(PlannedOrder, order_id)
         pegs = svc.pegging_of(uow, order_id)
-        skus = _skus(uow, [o.product_id])
+        skus = svc.product_labels(uow, [o.product_id])
         srm_on, rfq = _sourcing(uow, o)
         order = purchasing.order_summaries(uow, [o.purchase_order_id]).get(o.purchase_order_id) \
             if o.purchase_order_id else None
