@@ -52,6 +52,15 @@ def ensure_reference_data(uow: UnitOfWork) -> None:
     s.flush()
 
 
+def find_company_id(uow: UnitOfWork, code: str | None = None) -> int | None:
+    """The company with this code, or the first company when no code is given (the command line's
+    `--company`); None when there is none."""
+    stmt = select(m.Company.id).order_by(m.Company.id)
+    if code:
+        stmt = stmt.where(m.Company.code == code)
+    return uow.session.scalar(stmt)
+
+
 def setup_company(uow: UnitOfWork, *, code: str, name: str, currency_code: str = "CNY",
                   timezone: str = "Asia/Shanghai", warehouse_code: str | None = "WH",
                   warehouse_name: str = "主仓库") -> m.Company:

@@ -19,22 +19,17 @@ def distribution_cmd(lookback_days: int = typer.Option(90, "--lookback-days", he
                      company: str = typer.Option(None, "--company", help="company code (default: the first)")
                      ) -> None:
     """Transfer proposals between warehouses: surplus above target to warehouses below it."""
-    from sqlalchemy import select
-
     from opensupply.core.db import get_database
     from opensupply.core.errors import DomainError
     from opensupply.core.uow import Actor, UnitOfWork
     from opensupply.inventory.service import fmt_qty
-    from opensupply.masterdata.models import Company
+    from opensupply.masterdata.service import find_company_id
 
     from . import distribution
 
     db = get_database()
     with UnitOfWork(Actor.system(), db=db, readonly=True) as uow:
-        stmt = select(Company.id).order_by(Company.id)
-        if company:
-            stmt = stmt.where(Company.code == company)
-        cid = uow.session.scalar(stmt)
+        cid = find_company_id(uow, company)
     if cid is None:
         sys.stderr.write(f"company not found: {company}\n" if company else "no company yet\n")
         raise typer.Exit(2)

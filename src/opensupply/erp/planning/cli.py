@@ -17,20 +17,15 @@ def run(bucket: str = typer.Option("week", "--bucket", help="week | day"),
         horizon: int = typer.Option(52, "--horizon", min=1, max=730, help="number of buckets"),
         company: str = typer.Option(None, "--company", help="company code (default: the first company)")) -> None:
     """Regenerate planned purchase and work orders (firmed ones are kept)."""
-    from sqlalchemy import select
-
     from opensupply.core.db import get_database
     from opensupply.core.errors import DomainError
     from opensupply.core.uow import Actor, UnitOfWork
     from opensupply.erp.planning import service as mrp
-    from opensupply.masterdata.models import Company
+    from opensupply.masterdata.service import find_company_id
 
     db = get_database()
     with UnitOfWork(Actor.system(), db=db, readonly=True) as uow:
-        stmt = select(Company.id).order_by(Company.id)
-        if company:
-            stmt = stmt.where(Company.code == company)
-        cid = uow.session.scalar(stmt)
+        cid = find_company_id(uow, company)
     if cid is None:
         sys.stderr.write(f"company not found: {company}\n" if company else "no company yet\n")
         raise typer.Exit(2)
