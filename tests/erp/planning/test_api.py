@@ -1,5 +1,7 @@
 """MRP through the API: run, list late planned orders, pegging, firm; a sales user may not run MRP."""
 
+import re
+
 from tests import factories as f
 from tests.erp.planning.test_mrp import bike  # noqa: F401  (fixture)
 
@@ -83,3 +85,24 @@ def test_planning_policy_put_list_validate_and_delete_over_http(db, bike):  # no
     assert stranger.delete(f"/api/v1/erp/planning-policies/{policy_id}").status_code == 404
     assert api.delete(f"/api/v1/erp/planning-policies/{policy_id}").status_code == 204
     assert api.get("/api/v1/erp/planning-policies").json()["total"] == total - 1
+
+
+def test_a_firmed_planned_production_links_to_its_work_order(db, bike):  # noqa: F811
+    """The planner firms a planned work order on its page and goes on from there to the work order it became."""
+    from opensupply.core.uow import Actor, UnitOfWork
+    from opensupply.erp.planning import service as mrp
+
+    with UnitOfWork(Actor.system(bike["company"]), db=db) as uow:
+        mrp.run_mrp(uow)
+        frame = next(o for o in mrp.list_planned_orders(uow, kind="production")[0]
+                     if o.product_id == bike["ids"]["FRAME"])
+    web = f.web_client(db, f.user(db, bike["company"], roles=("admin",)))
+    assert "/mes/work-orders/" not in web.get(f"/erp/planning/orders/{frame.id}").text
+    r = web.post(f"/erp/planning/orders/{frame.id}/firm", data={"csrf_token": f.csrf(web)}, follow_redirects=False)
+    assert r.status_code == 303
+    with UnitOfWork(Actor.system(bike["company"]), db=db, readonly=True) as uow:
+        wo_id = mrp.get_planned_order(uow, frame.id).work_order_id
+    page = web.get(f"/erp/planning/orders/{frame.id}").text
+    link = re.search(r'id="planned-documents".*?<a href="/mes/work-orders/(\d+)">(WO[\d-]+)</a> 草稿', page, re.S)
+    assert link and int(link.group(1)) == wo_id
+    assert web.get(f"/mes/work-orders/{wo_id}").status_code == 200

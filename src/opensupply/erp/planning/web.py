@@ -1,5 +1,6 @@
 """Pages of production planning under /erp/planning: run MRP and see the run history, the planned orders
-with filters (kind, state, late) and pagination, one planned order's pegging with firm / cancel buttons."""
+with filters (kind, state, late) and pagination, one planned order's pegging with firm / cancel buttons and
+the documents it became (RFQ, purchase order, work order)."""
 
 from __future__ import annotations
 
@@ -69,6 +70,16 @@ def _sourcing(uow: UnitOfWork, o: PlannedOrder) -> tuple[bool, dict | None]:
     return True, rfq.rfqs_for_planned_orders(uow, [o.id]).get(o.id)
 
 
+def _work_order(uow: UnitOfWork, o: PlannedOrder) -> dict | None:
+    """The work order a firmed planned production became, for its link; MES imported lazily like firming does."""
+    if not o.work_order_id:
+        return None
+    from opensupply.mes import work_orders
+
+    wo = work_orders.get_work_order(uow, o.work_order_id)
+    return {"id": wo.id, "number": wo.number, "state_label": work_orders.state_label(wo.state)}
+
+
 @router.get("/planning/orders/{order_id}")
 def planned_order(order_id: int, p: Page = READ):
     with UnitOfWork(p.actor, readonly=True) as uow:
@@ -78,8 +89,10 @@ def planned_order(order_id: int, p: Page = READ):
         srm_on, rfq = _sourcing(uow, o)
         order = purchasing.order_summaries(uow, [o.purchase_order_id]).get(o.purchase_order_id) \
             if o.purchase_order_id else None
+        work_order = _work_order(uow, o)
     return render(p, "erp/planning/order.html", o=o, pegs=pegs, skus=skus, kind_labels=svc.KIND_LABELS,
                   state_labels=svc.STATE_LABELS, source_labels=svc.SOURCE_LABELS, rfq=rfq, order=order,
+                  work_order=work_order,
                   can_rfq=srm_on and p.actor.can("srm.write"))
 
 
