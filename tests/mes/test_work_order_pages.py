@@ -84,3 +84,19 @@ def test_trace_page_shows_both_directions(db):
     assert 'data-lot="DESK-T"' in page.text and "杭州青禾家居" in page.text and "湖州德清木业有限公司" in page.text
     assert web.get("/mes/trace", params={"lot": "NOPE"}).status_code == 404
     assert f.web_client(db, f.user(db, p.company, roles=("sales",))).get("/mes/trace").status_code == 403
+
+
+def test_lot_trace_button_opens_the_lot_the_order_was_booked_in(db):
+    """Booked in another lot than the order planned (or, from MRP, none at all): the 批次追溯 button goes to the
+    booked lot, not to a lot of the order's number that does not exist."""
+    p = fm.plant(db)
+    with p.uow() as uow:
+        wo = wos.create_work_order(uow, product="YS-TOP-120", quantity="2")
+        wos.release_work_order(uow, wo.id)
+        wos.complete_work_order(uow, wo.id, "2", lot="TOP-BOOKED-1")
+        lot_id = wos.completions_of(uow, wo.id)[0].lot_id
+    web = f.web_client(db, f.user(db, p.company, roles=("production",)))
+    page = web.get(f"/mes/work-orders/{wo.id}").text
+    href = re.search(r'<a class="btn" href="([^"]+)">批次追溯</a>', page).group(1)
+    assert href == f"/mes/trace?lot_id={lot_id}"
+    assert "TOP-BOOKED-1" in web.get(href).text
