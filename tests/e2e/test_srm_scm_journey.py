@@ -8,29 +8,26 @@ the defect rate, in the buyers' ranking and in the supplier's own portal."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import pytest
 from playwright.sync_api import expect
 
-from opensupply.core import modules
-from opensupply.core.sequences import company_today
 from opensupply.core.uow import Actor, UnitOfWork
 from opensupply.erp.planning.models import PlanningPolicy
-from opensupply.erp.sales import service as sales
-from opensupply.inventory import service as inv
-from opensupply.scm import service as scm
-from opensupply.srm import portal
 from tests import factories as f
 from tests.e2e.conftest import Shots, _test_folder, create_admin, serve
-from tests.erp.sales.factories import customer
-from tests.mes.factories import partner
+from tests.e2e.journeys import (
+    SUPPLIERS,
+    bid_in_portal,
+    forecast_and_publish,
+    run_mrp,
+    sales_history,
+    sign_in,
+    suppliers,
+)
 
 pytestmark = pytest.mark.browser
-
-SUPPLIERS = (("S-HUAMEI", "宁波华美不锈钢制品有限公司", "huamei"), ("S-JINHE", "永康金禾杯业有限公司", "jinhe"),
-             ("S-LIDA", "浙江力达日用品有限公司", None))
 
 
 def prepare(db) -> dict:
@@ -38,56 +35,11 @@ def prepare(db) -> dict:
     December), no stock left, bought in tens; three suppliers, portal logins for the first two."""
     c = f.company(db, "YS", "杭州云杉家居用品有限公司")
     f.bin_location(db, c, "A-01-01")
-    cust = customer(db, c)
     cup = f.product(db, c, "YS-CUP-350", name="不锈钢保温杯 350ml", cost="30")
-    ids = {code: partner(db, c, code, name, is_supplier=True) for code, name, _u in SUPPLIERS}
+    ids = suppliers(db, c)
     with UnitOfWork(Actor.system(c), db=db) as uow:
-        modules.apply_modules(uow, {"srm", "scm"})
         uow.add(PlanningPolicy(product_id=cup, multiple=10))
-        for code, _name, username in SUPPLIERS:
-            if username:
-                portal.invite_supplier_user(uow, ids[code], username=username, password=f.PASSWORD)
-    with UnitOfWork(Actor.system(c), db=db) as uow:
-        today = company_today(uow)
-        first = scm.period_start(today, "month")
-        history = [(scm.shift(first, "month", -k) + dt.timedelta(days=9), 0) for k in range(24, 0, -1)]
-        history = [(day, 40 + (10 if day.month in (11, 12) else 0) + day.month % 3) for day, _q in history]
-        inv.receive(uow, [inv.StockLine("YS-CUP-350", str(sum(q for _d, q in history)), unit_cost="30")], "A-01-01",
-                    reference="期初")
-        for day, qty in history:
-            so = sales.create_sales_order(uow, customer_id=cust, order_date=day, confirm=True, override_credit=True,
-                                          override_reason="历史订单",
-                                          lines=[sales.SalesLineIn(product_id=cup, quantity=qty, unit_price="59")])
-            sales.deliver(uow, so.id, date=day)
-    # MRP plans in weeks from this Monday: the forecast of the month after next is due on its first day's Monday
-    target = scm.shift(first, "month", 2)
-    due = target - dt.timedelta(days=target.weekday())
-    return {"company": c, "suppliers": ids, "due": due}
-
-
-def sign_in(browser, url: str, username: str, password: str):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(20_000)
-    page = context.new_page()
-    page.goto(f"{url}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit].primary")
-    return page
-
-
-def bid_in_portal(browser, url: str, username: str, rfq_number: str, price: str, lead: str, folder) -> None:
-    page = sign_in(browser, url, username, f.PASSWORD)
-    expect(page).to_have_url(f"{url}/portal")  # a supplier's login starts in the portal, not on the home page
-    page.click(f"a:has-text('{rfq_number}')")
-    expect(page.locator("h1")).to_contain_text(rfq_number)
-    page.locator("input[name^=price_]").fill(price)
-    page.locator("input[name^=lead_]").fill(lead)
-    page.fill("input[name=payment_terms]", "月结30天")
-    page.click("form[action$='/bid'] button[type=submit]")
-    expect(page.locator(".flash")).to_contain_text("报价已提交")
-    Shots(page, folder.parent / f"{folder.name}-{username}")("bid")
-    page.context.close()
+    return {"company": c, "suppliers": ids, "due": sales_history(db, c, "YS-CUP-350")}
 
 
 def test_forecast_to_mrp_to_rfq_to_portal_bids_to_receipt_to_scorecard(sqlite_db, browser, request):
@@ -101,30 +53,10 @@ def test_forecast_to_mrp_to_rfq_to_portal_bids_to_receipt_to_scorecard(sqlite_db
         shots = Shots(page, _test_folder(request))
 
         # 1. forecast the next three months from 24 months of history (a background job), approve, publish
-        page.goto(f"{url}/scm/forecasts")
-        page.select_option("select[name=bucket]", "month")
-        page.fill("input[name=horizon]", "3")
-        page.fill("input[name=history_periods]", "24")
-        page.click("form[action='/scm/forecasts'] button[type=submit]")
-        expect(page.locator(".flash")).to_contain_text("已开始预测")
-        expect(page.locator("#run-state")).to_have_text("待审核", timeout=90_000)  # the page refreshes itself
-        expect(page.locator('#forecast-series tr[data-sku="YS-CUP-350"]')).to_be_visible()
-        shots("forecast-done")
-        page.click("form[action$='/approve'] button")
-        expect(page.locator("#run-state")).to_have_text("已审核")
-        page.click("form[action$='/publish'] button")
-        expect(page.locator(".flash")).to_contain_text("已发布到 MRP")
-        expect(page.locator("#run-state")).to_have_text("已发布到 MRP")
+        forecast_and_publish(page, url, "YS-CUP-350", shots)
 
         # 2. MRP: planned purchases of the cup, one per month of forecast
-        page.goto(f"{url}/erp/planning")
-        page.click("form[action='/erp/planning/run'] button")
-        expect(page.locator(".flash")).to_contain_text("MRP")
-        running = page.locator("a[href^='/jobs/']", has_text="运行中")
-        if running.count():  # still running when the page was drawn: follow the job until it is done
-            running.first.click()
-            expect(page.locator("[data-status]")).to_have_attribute("data-status", "done", timeout=60_000)
-            page.goto(f"{url}/erp/planning")
+        run_mrp(page, url)
         page.goto(f"{url}/erp/planning?kind=purchase&state=planned")
         row = page.locator("tr", has_text="YS-CUP-350").filter(has_text=w["due"].isoformat())
         expect(row).to_have_count(1)
