@@ -9,7 +9,7 @@ from opensupply.erp.planning.models import MrpRun, PlanningPolicy
 from opensupply.scm.models import ForecastRun
 from opensupply.srm import suppliers
 from opensupply.srm.models import Supplier
-from opensupply.srm.tender_models import Bid, Rfq, Scorecard
+from opensupply.srm.tender_models import AdvanceShipNotice, Bid, Rfq, Scorecard
 from tests import factories as f
 
 PASSWORD = "Demo-pass-2026"
@@ -41,6 +41,8 @@ def test_demo_srm_scm_and_planning(sqlite_db, monkeypatch):
             runs = list(uow.session.scalars(select(ForecastRun)))
             assert [r.state for r in runs] == ["approved"] and runs[0].series_count > 0
             assert uow.session.scalar(select(MrpRun.state)) == "done"
+            notices = list(uow.session.scalars(select(AdvanceShipNotice)))
+            assert [(n.state, n.tracking_no) for n in notices] == [("shipped", "DPK2026120801")]
         before = _counts(db)
         assert before["Bid"] == 3 and before["Scorecard"] > 0 and before["PlanningPolicy"] > 0
 

@@ -2,7 +2,8 @@
 requested by the buyer, approved by the admin — four eyes), a hardware supplier is suspended for late deliveries,
 a plastics supplier waits for its onboarding decision. Contacts, certificates (宏达's ISO9001 runs out within
 30 days, so a reminder is open), a price agreement with quantity breaks, a quality complaint on a towel lot, one
-RFQ awarded on two bids and one still open, portal logins for the two bidders, and the monthly scorecards.
+RFQ awarded on two bids (宏达 confirms its order in the portal and ships half with a ship notice) and one still
+open, portal logins for the two bidders, and the monthly scorecards.
 
 Runs after purchasing/sales/mes (their receipts feed the scorecards). Everything goes through the SRM services,
 acting as the demo `buyer` (and `admin` for approvals) when those users exist."""
@@ -20,10 +21,11 @@ from opensupply.core.sequences import company_today
 from opensupply.core.types import utcnow
 from opensupply.core.uow import Actor, UnitOfWork
 from opensupply.demo import DEMO_PORTAL_USERS
+from opensupply.erp.purchasing import service as purchasing
 from opensupply.masterdata import models as md
 from opensupply.masterdata import resources as md_resources
 
-from . import complaints, contracts, portal, rfq, scorecard, suppliers
+from . import asn, complaints, contracts, portal, rfq, scorecard, suppliers
 from .models import Supplier
 
 # portal login → supplier code (the demo prints these with its users; same password as the demo users)
@@ -160,7 +162,19 @@ def seed(uow: UnitOfWork, company: md.Company) -> None:
                               payment_terms="月结 30 天", validity_days=30)
         uow.actor = buyer
         rfq.close_rfq(uow, done.id)
-        rfq.award_lowest(uow, done.id)
+        awarded = rfq.award_lowest(uow, done.id)
+        # 宏达's order goes out; 宏达 confirms a date in the portal and ships half of it with a ship notice
+        yk_order = next((o["id"] for o in awarded["orders"] if o["supplier_id"] == accounts["S-YKSS"].partner_id),
+                        None)
+        if yk_order:
+            purchasing.confirm_order(uow, yk_order)
+            as_supplier("S-YKSS")
+            portal.confirm_order(uow, yk_order, today + dt.timedelta(days=12), "分两批发货")
+            first = portal.my_order(uow, yk_order)["lines"][0]
+            asn.create_asn(uow, yk_order, [asn.AsnLineIn(first["id"], int(float(first["quantity"])) // 2)],
+                           expected_date=today + dt.timedelta(days=3), carrier="德邦物流",
+                           tracking_no="DPK2026120801", note="第一批，另一半下周发出")
+            uow.actor = buyer
 
         # RFQ 2: next year's steel plate, still open; 宏达 has bid already (sealed until the deadline)
         steel = rfq.create_rfq(uow, title="明年一季度 304 不锈钢板询价", suppliers=["S-YKSS", "S-NTFZ"],

@@ -1,6 +1,7 @@
 """Late purchase orders (fulfilment tracking): confirmed orders with something still to receive whose due date —
 the date the supplier promised through the portal, else the order's expected date — has passed. Read-only:
-orders come from ERP purchasing, promised dates from SRM's PO confirmations."""
+orders come from ERP purchasing, promised dates from SRM's PO confirmations, goods on the way from the supplier's
+advance ship notices (an order whose goods are shipped is still late, but the buyer sees when they should come)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from opensupply.core.sequences import company_today
 from opensupply.core.uow import UnitOfWork
 from opensupply.erp.purchasing import service as purchasing
 
-from . import portal
+from . import asn, portal
 
 
 def late_orders(uow: UnitOfWork, *, today: dt.date | None = None, q: str | None = None,
@@ -42,4 +43,10 @@ def late_orders(uow: UnitOfWork, *, today: dt.date | None = None, q: str | None 
         rows.append({**o, "promised_date": p, "due_date": due, "days_late": (today - due).days,
                      "open_quantity": o["ordered"] - o["received"], "confirmed": p is not None})
     rows.sort(key=lambda r: (-r["days_late"], r["number"]))
-    return rows[offset:offset + limit], len(rows)
+    page = rows[offset:offset + limit]
+    transit = asn.in_transit_by_order(uow, [r["id"] for r in page])
+    for r in page:
+        t = transit.get(r["id"])
+        r["in_transit"] = t["quantity"] if t else None
+        r["arriving"] = t["expected_date"] if t else None
+    return page, len(rows)

@@ -19,7 +19,9 @@ def row_out(r: dict) -> dict:
             "expected_date": r["expected_date"].isoformat() if r["expected_date"] else None,
             "promised_date": r["promised_date"].isoformat() if r["promised_date"] else None,
             "due_date": r["due_date"].isoformat(), "days_late": r["days_late"], "ordered": str(r["ordered"]),
-            "received": str(r["received"]), "open_quantity": str(r["open_quantity"]), "confirmed": r["confirmed"]}
+            "received": str(r["received"]), "open_quantity": str(r["open_quantity"]), "confirmed": r["confirmed"],
+            "in_transit": None if r.get("in_transit") is None else str(r["in_transit"]),
+            "arriving": r["arriving"].isoformat() if r.get("arriving") else None}
 
 
 @router.get("/late-orders", summary="Open purchase orders past their promised (else expected) delivery date")

@@ -51,8 +51,10 @@ def late_orders_export(request: Request, format: str = "xlsx", p: Page = READ):
     with UnitOfWork(p.actor, readonly=True) as uow:
         items, _total = _rows(uow, _filters(request.query_params), 100000, 0)
     header = [_("采购单号"), _("供应商编码"), _("供应商"), _("下单日期"), _("预计到货"), _("供应商承诺"),
-              _("应到日期"), _("逾期天数"), _("订购数量"), _("已收数量"), _("未收数量")]
+              _("应到日期"), _("逾期天数"), _("订购数量"), _("已收数量"), _("未收数量"), _("在途数量"),
+              _("预计到货（发货通知）")]
     rows = [[r["number"], r["supplier_code"], r["supplier"], r["order_date"], r["expected_date"] or "",
              r["promised_date"] or "", r["due_date"], r["days_late"], r["ordered"], r["received"],
-             r["open_quantity"]] for r in items]
+             r["open_quantity"], r["in_transit"] if r["in_transit"] is not None else "", r["arriving"] or ""]
+            for r in items]
     return download(header, rows, "csv" if format == "csv" else "xlsx", "late-purchase-orders")

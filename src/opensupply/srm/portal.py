@@ -281,7 +281,7 @@ def my_order(uow: UnitOfWork, order_id: int) -> dict:
     po = purchasing.supplier_order(uow, pid, order_id)
     data = _order_dict(po, _confirmations(uow, [po.id]).get(po.id))
     products = rfqs._products(uow, [ln.product_id for ln in po.lines])
-    data["lines"] = [{"sku": products[ln.product_id].sku, "product_name": products[ln.product_id].name,
+    data["lines"] = [{"id": ln.id, "sku": products[ln.product_id].sku, "product_name": products[ln.product_id].name,
                       "quantity": str(ln.quantity), "qty_received": str(ln.qty_received),
                       "unit_price": str(ln.unit_price), "amount": str(ln.amount)} for ln in po.lines]
     data["can_confirm"] = po.state == "confirmed"

@@ -1,8 +1,8 @@
 """Supplier portal pages under /portal (own mobile-friendly layout; srm.portal and a portal account — anyone
 else gets 404): dashboard with notices and open RFQs, an RFQ with the bid form, my bids, my purchase orders
-with the confirm/promised-date form, my scorecard. Every read goes through `srm.portal`, which scopes it to
-the caller's own supplier; another supplier's RFQ or order is 404. Buyers manage portal logins at
-/srm/portal-accounts."""
+with the confirm/promised-date form and advance ship notices (发货通知), my scorecard. Every read goes through
+`srm.portal`, which scopes it to the caller's own supplier; another supplier's RFQ or order is 404. Buyers manage
+portal logins at /srm/portal-accounts."""
 
 from __future__ import annotations
 
@@ -16,10 +16,11 @@ from opensupply.core.errors import DomainError
 from opensupply.core.http import Page, page, page_permission
 from opensupply.core.i18n import _
 from opensupply.core.modules import disabled_for
+from opensupply.core.sequences import company_today
 from opensupply.core.uow import UnitOfWork
 from opensupply.web import redirect, render
 
-from . import portal, rfq, scorecard
+from . import asn, portal, rfq, scorecard
 
 router = APIRouter(include_in_schema=False)
 WRITE = Depends(page_permission(rfq.WRITE))
@@ -98,7 +99,10 @@ def orders_page(request: Request, p: Page = PORTAL):
 def order_page(order_id: int, p: Page = PORTAL):
     with UnitOfWork(p.actor, readonly=True) as uow:
         o = portal.my_order(uow, order_id)
-        return _render(p, uow, "srm/portal_order.html", title=o["number"], o=o)
+        left = asn.open_quantities(uow, o)
+        return _render(p, uow, "srm/portal_order.html", title=o["number"], o=o, asns=asn.my_asns(uow, order_id),
+                       left={k: str(v) for k, v in left.items()}, can_ship=o["can_confirm"] and any(left.values()),
+                       today=company_today(uow).isoformat())
 
 
 @router.post("/portal/orders/{order_id}/confirm")
@@ -112,6 +116,48 @@ async def confirm_order(order_id: int, request: Request, p: Page = PORTAL):
             raise
         return redirect(f"/portal/orders/{order_id}", exc.message, "error")
     return redirect(f"/portal/orders/{order_id}", _("已确认订单交期"))
+
+
+@router.post("/portal/orders/{order_id}/asns")
+async def create_asn(order_id: int, request: Request, p: Page = PORTAL):
+    form = await request.form()
+    try:
+        with UnitOfWork(p.actor) as uow:
+            o = portal.my_order(uow, order_id)
+            lines = [asn.AsnLineIn(ln["id"], str(form.get(f"qty_{ln['id']}") or "").strip(),
+                                   str(form.get(f"lot_{ln['id']}") or "")) for ln in o["lines"]]
+            a = asn.create_asn(uow, order_id, lines, ship_date=str(form.get("ship_date") or ""),
+                               expected_date=str(form.get("expected_date") or ""),
+                               carrier=str(form.get("carrier") or ""), tracking_no=str(form.get("tracking_no") or ""),
+                               note=str(form.get("note") or ""))
+            number = a.number
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return redirect(f"/portal/orders/{order_id}", exc.message, "error")
+    return redirect(f"/portal/orders/{order_id}", _("发货通知 {n} 已发送给采购方", n=number))
+
+
+@router.get("/portal/asns")
+def asns_page(p: Page = PORTAL):
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        return _render(p, uow, "srm/portal_asns.html", title=_("发货通知"), items=asn.my_asns(uow))
+
+
+@router.post("/portal/asns/{asn_id}/cancel")
+async def cancel_asn(asn_id: int, request: Request, p: Page = PORTAL):
+    form = await request.form()
+    back = str(form.get("next") or "/portal/asns")
+    back = back if back.startswith("/portal/") else "/portal/asns"
+    try:
+        with UnitOfWork(p.actor) as uow:
+            a = asn.cancel_asn(uow, asn_id, str(form.get("reason") or ""))
+            number = a.number
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return redirect(back, exc.message, "error")
+    return redirect(back, _("发货通知 {n} 已取消", n=number))
 
 
 @router.get("/portal/scorecard")

@@ -1,5 +1,6 @@
 """SRM tables for RFQs/tenders (lines, invitations, sealed bids, awards), the supplier portal (portal accounts,
-notices, PO confirmations with a promised date), receipt inspections and scorecards. Tables only."""
+notices, PO confirmations with a promised date, advance ship notices), receipt inspections and
+scorecards. Tables only."""
 
 from __future__ import annotations
 
@@ -141,6 +142,42 @@ class PoConfirmation(CompanyEntity, Base):
     confirmed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     confirmed_by: Mapped[str] = mapped_column(String(80), default="")
     note: Mapped[str | None] = mapped_column(String(500))
+
+
+class AdvanceShipNotice(CompanyEntity, Base):
+    """A supplier's advance ship notice (发货通知, ASN) against its purchase order: what it shipped, when it should
+    arrive and how to track it. States: shipped → received (the buyer received it, or the order was received in
+    full some other way), or cancelled by the supplier before that."""
+
+    __tablename__ = "srm_asn"
+    __label__ = "发货通知"
+    __table_args__ = (UniqueConstraint("company_id", "number"),)
+
+    number: Mapped[str] = mapped_column(String(40))
+    purchase_order_id: Mapped[int] = mapped_column(BigId, ForeignKey("erp_purchase_order.id"), index=True)
+    partner_id: Mapped[int] = mapped_column(BigId, ForeignKey("partner.id"), index=True)
+    state: Mapped[str] = mapped_column(String(12), default="shipped")
+    ship_date: Mapped[dt.date] = mapped_column(Date)
+    expected_date: Mapped[dt.date] = mapped_column(Date)
+    carrier: Mapped[str | None] = mapped_column(String(80))
+    tracking_no: Mapped[str | None] = mapped_column(String(80))
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_by: Mapped[str] = mapped_column(String(80), default="")
+    receipt_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("erp_goods_receipt.id"))
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+
+    lines: Mapped[list[AdvanceShipNoticeLine]] = relationship(cascade="all, delete-orphan",
+                                                              order_by="AdvanceShipNoticeLine.id", lazy="selectin")
+
+
+class AdvanceShipNoticeLine(CompanyEntity, Base):
+    __tablename__ = "srm_asn_line"
+
+    asn_id: Mapped[int] = mapped_column(BigId, ForeignKey("srm_asn.id", ondelete="CASCADE"), index=True)
+    order_line_id: Mapped[int] = mapped_column(BigId, ForeignKey("erp_purchase_order_line.id"), index=True)
+    product_id: Mapped[int] = mapped_column(BigId, ForeignKey("product.id"))
+    quantity: Mapped[Decimal] = mapped_column(Qty)
+    lot: Mapped[str | None] = mapped_column(String(80))
 
 
 class ReceiptInspection(CompanyEntity, Base):

@@ -1167,14 +1167,21 @@ def supplier_order_rows(uow: UnitOfWork, supplier_id: int, *, q=None, state=None
                  extra=extra)
 
 
-def supplier_order(uow: UnitOfWork, supplier_id: int, order_id: int) -> PurchaseOrder:
+def supplier_order(uow: UnitOfWork, supplier_id: int, order_id: int, *, for_update: bool = False) -> PurchaseOrder:
     """A sent purchase order of this supplier; any other order is simply not found."""
-    po = uow.session.scalar(select(PurchaseOrder).where(
+    stmt = select(PurchaseOrder).where(
         PurchaseOrder.company_id == uow.company_id, PurchaseOrder.id == int(order_id),
-        PurchaseOrder.supplier_id == int(supplier_id), PurchaseOrder.state.in_(SUPPLIER_VISIBLE_STATES)))
+        PurchaseOrder.supplier_id == int(supplier_id), PurchaseOrder.state.in_(SUPPLIER_VISIBLE_STATES))
+    po = uow.session.scalar(stmt.with_for_update() if for_update else stmt)
     if po is None:
         raise NotFound(_("记录不存在：{what} #{id}", what=PurchaseOrder.__label__, id=order_id))
     return po
+
+
+def order_ids_matching(uow: UnitOfWork, text: str):
+    """A subquery of the ids of purchase orders whose number contains `text` (for other modules' searches)."""
+    return select(PurchaseOrder.id).where(PurchaseOrder.company_id == uow.company_id,
+                                          PurchaseOrder.number.ilike(f"%{text}%"))
 
 
 def order_summaries(uow: UnitOfWork, order_ids) -> dict[int, dict]:
