@@ -14,6 +14,7 @@ The functions WMS calls (``from opensupply.oms import fulfilments as oms_ful``):
 * ``ship(uow, fulfilment_id, *, tracking_number, carrier_id=None, weight_kg=None, packages=1, lines=None)``
   — ships through ``erp.sales.service.deliver`` per sales order; the unshipped rest becomes a
   backorder fulfilment; emits ``oms.fulfilment_shipped`` and queues the tracking push-back.
+* ``set_carrier(uow, fulfilment_id, carrier_id)`` — the carrier chosen before shipping (pack station waybill).
 * ``is_intercepted(uow, fulfilment_id)``, ``mark_delivered(uow, fulfilment_id)``,
   ``cancel_fulfilment(uow, fulfilment_id, reason)``.
 
@@ -46,6 +47,7 @@ from opensupply.core.uow import UnitOfWork
 from opensupply.erp.sales import service as sales
 from opensupply.erp.sales.models import SalesDelivery, SalesOrder
 from opensupply.inventory.models import StockReservation
+from opensupply.masterdata import models as md
 
 from . import orders as oo
 from .models import OmsFulfilment, OmsFulfilmentLine, OmsOrder, OmsOrderEvent
@@ -341,6 +343,21 @@ def ship(uow: UnitOfWork, fulfilment_id: int, *, tracking_number: str, carrier_i
     from . import tracking
 
     tracking.queue_push(uow, f)
+    return f
+
+
+def set_carrier(uow: UnitOfWork, fulfilment_id: int, carrier_id: int) -> OmsFulfilment:
+    """The carrier a fulfilment will ship with, chosen before it ships (the pack station's waybill):
+    the label prints it and ship confirm hands the parcel to it."""
+    _orders, (f,) = lock(uow, [fulfilment_id])
+    if f.status not in ACTIVE:
+        raise Conflict(_("发货单 {n} 当前状态为「{s}」，不能更换承运商", n=f.number, s=status_label(f.status)),
+                       field="carrier_id", code="illegal_transition")
+    partner = uow.session.get(md.Partner, int(carrier_id))
+    if partner is None or partner.company_id != uow.company_id or not partner.is_carrier:
+        raise ValidationFailed(_("请选择承运商"), field="carrier_id")
+    f.carrier_id = partner.id
+    uow.flush()
     return f
 
 

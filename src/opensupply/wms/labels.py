@@ -7,7 +7,8 @@
 * ``pick_list_pdf(uow, wave_id)`` — the wave's pick list in walking order (for pickers without a PDA).
 
 ``assign_waybill(uow, fulfilment_id, *, carrier_id=None, tracking_number=None)`` gives the packed cartons
-their waybill number before the label is printed (ship confirm then uses it).
+their waybill number before the label is printed (ship confirm then uses it); a carrier chosen with it is
+kept on the fulfilment (``oms.fulfilments.set_carrier``), so the label names it and the parcel ships with it.
 
 Barcodes are SVG (python-barcode's SVGWriter, segno) embedded as data URIs; every number is printed as
 text as well, so what a person reads is what a scanner reads and tests can extract it with pypdf.
@@ -72,6 +73,8 @@ def assign_waybill(uow: UnitOfWork, fulfilment_id: int, *, carrier_id: int | Non
         raise Conflict(_("发货单 {n} 还没有装箱，不能打印面单", n=f.number), field="packages")
     given = (tracking_number or "").strip()[:80]
     current = next((p.tracking_number for p in pkgs if p.tracking_number), None)
+    if carrier_id and not current:  # the carrier chosen with the waybill is the one the label and TMS name
+        oms_ful.set_carrier(uow, f.id, carrier_id)
     number = given or current or packing.waybill_number(uow, carrier_id or f.carrier_id or _wave_carrier(uow, f.id))
     for p in pkgs:
         p.tracking_number = number
