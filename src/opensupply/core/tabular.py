@@ -119,3 +119,16 @@ def write_xlsx(header: list[str], rows: Iterable[list], title: str = "Sheet1") -
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def table_response(header: list, rows: Iterable[list], fmt: str, name: str):
+    """An export download: `.xlsx` when fmt is "xlsx", else `.csv` (UTF-8 with BOM); cells formula-safe."""
+    from starlette.responses import Response
+
+    header = [str(h) for h in header]
+    if fmt == "xlsx":
+        return Response(write_xlsx(header, rows, name),
+                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+    return Response(write_csv(header, rows), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from opensupply.core.errors import ValidationFailed
 from opensupply.core.http import require
 from opensupply.core.i18n import _
-from opensupply.core.tabular import write_csv, write_xlsx
+from opensupply.core.tabular import table_response
 from opensupply.core.uow import Actor, UnitOfWork
 
 from . import rfm
@@ -32,12 +32,7 @@ def _listing(uow: UnitOfWork, rows: list, total: int, out, **kw) -> dict:
 
 
 def export_response(fmt: str, name: str, header: list[str], rows: list[list]) -> Response:
-    if fmt == "xlsx":
-        return Response(write_xlsx(header, rows, name),
-                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
-    return Response(write_csv(header, rows), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return table_response(header, rows, fmt, name)
 
 
 # ------------------------------------------------------------------ leads

@@ -9,11 +9,10 @@ import datetime as dt
 from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from opensupply.core.http import require
-from opensupply.core.tabular import write_csv, write_xlsx
+from opensupply.core.tabular import table_response as download
 from opensupply.core.uow import Actor, UnitOfWork
 
 from . import rfq
@@ -165,10 +164,3 @@ def award(rfq_id: int, body: AwardIn, actor: Actor = WRITE) -> dict:
                                        for a in body.allocations or []], location=body.location)
 
 
-def download(header: list[str], rows: list[list], fmt: str, name: str) -> Response:
-    if fmt == "xlsx":
-        return Response(write_xlsx([str(h) for h in header], rows, name),
-                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
-    return Response(write_csv([str(h) for h in header], rows), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})

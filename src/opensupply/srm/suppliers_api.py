@@ -7,11 +7,10 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from opensupply.core.http import require
-from opensupply.core.tabular import write_csv, write_xlsx
+from opensupply.core.tabular import table_response as download
 from opensupply.core.uow import Actor, UnitOfWork
 
 from . import suppliers as svc
@@ -89,13 +88,6 @@ def _detail(uow: UnitOfWork, sup) -> dict:
     return d
 
 
-def download(header, rows, fmt: str, name: str) -> Response:
-    if fmt == "csv":
-        return Response(write_csv(header, rows), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
-    return Response(write_xlsx(header, rows, name),
-                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
 
 
 @router.get("/suppliers", summary="List SRM supplier profiles")
