@@ -106,3 +106,77 @@ def test_a_firmed_planned_production_links_to_its_work_order(db, bike):  # noqa:
     link = re.search(r'id="planned-documents".*?<a href="/mes/work-orders/(\d+)">(WO[\d-]+)</a> 草稿', page, re.S)
     assert link and int(link.group(1)) == wo_id
     assert web.get(f"/mes/work-orders/{wo_id}").status_code == 200
+
+
+def test_firm_selected_planned_orders_on_the_list_all_or_none(db, bike):  # noqa: F811
+    """Ticking planned orders on the list firms them in one go; one that cannot be firmed stops them all, and the
+    message says which."""
+    from opensupply.core.uow import Actor, UnitOfWork
+    from opensupply.erp.planning import service as mrp
+
+    with UnitOfWork(Actor.system(bike["company"]), db=db) as uow:
+        mrp.run_mrp(uow)
+        planned = mrp.list_planned_orders(uow, state="planned")[0]
+        wheel = next(o.id for o in planned if o.product_id == bike["ids"]["WHEEL"])
+        frame = next(o.id for o in planned if o.product_id == bike["ids"]["FRAME"])
+        tube = next(o.id for o in planned if o.product_id == bike["ids"]["TUBE"])  # no supplier known for tubes
+    web = f.web_client(db, f.user(db, bike["company"], roles=("admin",)))
+    page = web.get("/erp/planning").text
+    assert f'name="order_ids" value="{wheel}"' in page and "确认所选计划订单" in page
+    token = f.csrf(web)
+    r = web.post("/erp/planning/firm-selected", data={"csrf_token": token, "order_ids": [wheel, frame, tube]})
+    assert r.status_code == 303
+    assert f"计划订单 #{tube}：" in web.get(r.headers["location"]).text
+    with UnitOfWork(Actor.system(bike["company"]), db=db, readonly=True) as uow:
+        assert {mrp.get_planned_order(uow, i).state for i in (wheel, frame, tube)} == {"planned"}  # none of them
+    r = web.post("/erp/planning/firm-selected", data={"csrf_token": token, "order_ids": [wheel, frame],
+                                                       "keep": "kind=purchase"})
+    assert r.status_code == 303 and r.headers["location"] == "/erp/planning?kind=purchase"
+    text = web.get(r.headers["location"]).text
+    assert "已确认 2 个计划订单" in text and re.search(r"PO\d{4}-\d{6}", text) and re.search(r"WO[\d-]+", text)
+    with UnitOfWork(Actor.system(bike["company"]), db=db, readonly=True) as uow:
+        assert {mrp.get_planned_order(uow, i).state for i in (wheel, frame)} == {"firmed"}
+    r = web.post("/erp/planning/firm-selected", data={"csrf_token": token})
+    assert "请选择要确认的计划订单" in web.get(r.headers["location"]).text
+    assert web.post(f"/erp/planning/orders/{tube}/delete", data={"csrf_token": token}).status_code == 404
+    viewer = f.web_client(db, f.user(db, bike["company"], roles=("sales",)))
+    assert viewer.post("/erp/planning/firm-selected", data={"csrf_token": f.csrf(viewer),
+                                                            "order_ids": [tube]}).status_code == 403
+
+
+def test_planned_order_list_search_export_and_refresh_while_running(db, bike):  # noqa: F811
+    from opensupply.core.uow import Actor, UnitOfWork
+    from opensupply.erp.planning import service as mrp
+    from opensupply.erp.planning.models import MrpRun
+
+    with UnitOfWork(Actor.system(bike["company"]), db=db) as uow:
+        mrp.run_mrp(uow)
+    web = f.web_client(db, f.user(db, bike["company"], roles=("admin",)))
+    page = web.get("/erp/planning", params={"q": "WHEEL", "state": "all"}).text
+    assert "WHEEL" in page and "FRAME" not in page and 'http-equiv="refresh"' not in page
+    csv = web.get("/erp/planning/export", params={"format": "csv", "kind": "purchase"}).content.decode("utf-8-sig")
+    assert csv.splitlines()[0].startswith("编号,商品编码,商品名称,类型,数量") and "WHEEL" in csv and "FRAME" not in csv
+    xlsx = web.get("/erp/planning/export")
+    assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+    with UnitOfWork(Actor.system(bike["company"]), db=db) as uow:
+        uow.session.query(MrpRun).update({"state": "running"})
+    assert 'http-equiv="refresh"' in web.get("/erp/planning").text
+
+
+def test_firming_a_planned_production_needs_mes_switched_on(db, bike):  # noqa: F811
+    import pytest
+
+    from opensupply.core import modules
+    from opensupply.core.errors import Conflict
+    from opensupply.core.uow import Actor, UnitOfWork
+    from opensupply.erp.planning import service as mrp
+
+    with UnitOfWork(Actor.system(bike["company"]), db=db) as uow:
+        mrp.run_mrp(uow)
+        frame = next(o.id for o in mrp.list_planned_orders(uow, kind="production")[0]
+                     if o.product_id == bike["ids"]["FRAME"])
+        modules.set_module(uow, "plm", False)  # PLM builds on MES: off first
+        modules.set_module(uow, "mes", False)
+    with UnitOfWork(Actor.system(bike["company"]), db=db) as uow:
+        with pytest.raises(Conflict, match="未启用生产模块"):
+            mrp.firm_planned_order(uow, frame)

@@ -14,10 +14,10 @@ import time
 from decimal import Decimal
 from fractions import Fraction
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 
 from opensupply.core import jobs
-from opensupply.core.errors import Conflict, ValidationFailed
+from opensupply.core.errors import Conflict, NotFound, ValidationFailed
 from opensupply.core.i18n import _
 from opensupply.core.i18n import lazy_gettext as _l
 from opensupply.core.sequences import company_today, next_number, register_sequence
@@ -346,10 +346,14 @@ def product_labels(uow: UnitOfWork, ids) -> dict[int, tuple[str, str]]:
 
 
 def list_planned_orders(uow: UnitOfWork, *, kind: str | None = None, state: str | None = None,
-                        product_id: int | None = None, late: bool | None = None, limit: int = 50,
-                        offset: int = 0) -> tuple[list[PlannedOrder], int]:
+                        product_id: int | None = None, late: bool | None = None, q: str | None = None,
+                        limit: int = 50, offset: int = 0) -> tuple[list[PlannedOrder], int]:
     uow.actor.require("erp.planning")
     stmt = select(PlannedOrder).where(PlannedOrder.company_id == uow.company_id)
+    if q and q.strip():
+        like = f"%{q.strip()}%"
+        stmt = stmt.where(PlannedOrder.product_id.in_(select(md.Product.id).where(
+            md.Product.company_id == uow.company_id, or_(md.Product.sku.ilike(like), md.Product.name.ilike(like)))))
     if kind:
         stmt = stmt.where(PlannedOrder.kind == kind)
     if state:
@@ -394,10 +398,11 @@ def firm_planned_order(uow: UnitOfWork, planned_order_id: int, *, supplier: int 
                                       notes=_("计划订单 #{id}", id=po.id))
         po.purchase_order_id, po.supplier_id = doc.id, doc.supplier_id
     else:
-        try:
-            from opensupply.mes import work_orders
-        except ModuleNotFoundError:
-            raise Conflict(_("未启用生产模块，不能生成生产工单"), field="kind") from None
+        from opensupply.core.modules import enabled_for
+
+        if "mes" not in enabled_for(uow):  # a work order nobody can open is worse than a clear no
+            raise Conflict(_("未启用生产模块，不能生成生产工单"), field="kind")
+        from opensupply.mes import work_orders
         doc = work_orders.create_work_order(uow, product=po.product_id, quantity=po.quantity, due_date=po.due_date,
                                             source="planned_order", source_ref=f"PLN-{po.id}")
         po.work_order_id = doc.id
@@ -455,7 +460,18 @@ def link_purchase_order(uow: UnitOfWork, planned_order_id: int, purchase_order_i
 
 
 def firm_planned_orders(uow: UnitOfWork, ids: list[int]) -> list:
-    return [firm_planned_order(uow, i) for i in ids]
+    """Firm several planned orders at once, all or none: the first that cannot be firmed stops the lot, and the
+    error names it."""
+    if not ids:
+        raise ValidationFailed(_("请选择要确认的计划订单"), field="order_ids")
+    docs = []
+    for i in dict.fromkeys(int(x) for x in ids):
+        try:
+            docs.append(firm_planned_order(uow, i))
+        except (Conflict, ValidationFailed, NotFound) as exc:
+            exc.message = _("计划订单 #{id}：", id=i) + exc.message
+            raise
+    return docs
 
 
 def cancel_planned_order(uow: UnitOfWork, planned_order_id: int) -> PlannedOrder:
