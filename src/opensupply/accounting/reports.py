@@ -233,6 +233,15 @@ def balance_sheet(uow: UnitOfWork, as_of: dt.date) -> dict:
 
 
 # ------------------------------------------------------------------ trial balance with opening and closing
+def cash_balance(uow: UnitOfWork, as_of: dt.date | None = None) -> Decimal:
+    """货币资金 at a date (cash, bank and other monetary funds such as platform balances), as the balance sheet
+    shows it."""
+    from .service import account_balance
+
+    cash = next(r for r in ASSET_ROWS if r.key == "cash")
+    return account_balance(uow, cash.prefixes, as_of=as_of)
+
+
 def _split(amount: Decimal) -> tuple[Decimal, Decimal]:
     """A debit-positive balance as (debit, credit) columns, both to the cent."""
     return (money(amount), money(0)) if amount >= 0 else (money(0), money(-amount))

@@ -25,7 +25,7 @@ from opensupply.core.errors import Conflict, NotFound, ValidationFailed
 from opensupply.core.i18n import _
 from opensupply.core.i18n import lazy_gettext as _l
 from opensupply.core.sequences import company_today, next_number, register_sequence
-from opensupply.core.types import ZERO, utcnow
+from opensupply.core.types import ZERO, to_decimal, utcnow
 from opensupply.core.uow import UnitOfWork
 from opensupply.masterdata.models import Partner
 
@@ -614,6 +614,18 @@ def pipeline(uow: UnitOfWork, *, scope=None, owner_id=None) -> list[dict]:
         out.append({"stage": stage, "label": label(STAGE_LABELS, stage), "count": len(items),
                     "value": total, "weighted_value": weighted.quantize(Decimal("0.01")), "items": items})
     return out
+
+
+def won_between(uow: UnitOfWork, start: dt.datetime, end: dt.datetime, *, scope=None) -> dict:
+    """Opportunities won (赢单) with their close in [start, end): count and expected value, seen as `pipeline`
+    sees them (a salesperson their own, a manager everyone's)."""
+    o = Opportunity
+    stmt = select(func.count(), func.coalesce(func.sum(o.expected_value), 0)).where(
+        o.company_id == uow.company_id, o.stage == "won", o.closed_at >= start, o.closed_at < end)
+    if mine_only(uow, scope):
+        stmt = stmt.where(o.owner_id == uow.actor.user_id)
+    n, value = uow.session.execute(stmt).one()
+    return {"count": int(n or 0), "value": to_decimal(value or 0).quantize(Decimal("0.01"))}
 
 
 def create_quote(uow: UnitOfWork, opp_id: int, data: s.QuoteIn) -> Opportunity:

@@ -1427,6 +1427,19 @@ def valuation(uow: UnitOfWork) -> dict:
     return {"total_value": total, "gl_inventory_balance": inventory_gl_balance(uow), "lines": lines}
 
 
+def stock_value(uow: UnitOfWork, before: dt.datetime | None = None) -> Decimal:
+    """Value of the stock on hand (Σ valuation layers) — now, or just before an instant (a layer counts from
+    its move's date, as in the 收发存 report). Now, it is `valuation()["total_value"]`."""
+    from .models import StockMove
+
+    stmt = (select(func.coalesce(func.sum(LAYER.c.value), 0)).select_from(LAYER)
+            .where(LAYER.c.company_id == uow.company_id))
+    if before is not None:
+        stmt = stmt.outerjoin(StockMove, StockMove.id == LAYER.c.move_id).where(
+            func.coalesce(StockMove.date_done, LAYER.c.created_at) < before)
+    return money(uow.session.scalar(stmt))
+
+
 # ------------------------------------------------------------ listings
 MOVE_STATE_LABELS = {"draft": "草稿", "confirmed": "已确认", "done": "已完成", "cancelled": "已取消"}
 RESERVATION_STATE_LABELS = {"active": "预留中", "released": "已释放", "consumed": "已出库"}

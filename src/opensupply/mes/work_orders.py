@@ -755,3 +755,21 @@ def open_work_orders_for_planning(uow: UnitOfWork) -> tuple[list[tuple], list[tu
                   .join(comp, comp.work_order_id == wo.id).outerjoin(reserved, reserved.c.cid == comp.id)
                   .where(wo.company_id == uow.company_id, wo.state.in_(OPEN_STATES), comp.is_byproduct.is_(False)))]
     return supply, demand
+
+
+def state_counts(uow: UnitOfWork) -> dict[str, int]:
+    """How many work orders are in each state now (every state listed, zeros included)."""
+    rows = dict(uow.session.execute(select(WorkOrder.state, func.count()).where(
+        WorkOrder.company_id == uow.company_id).group_by(WorkOrder.state)).all())
+    return {state: int(rows.get(state, 0)) for state in STATE_LABELS}
+
+
+def completions_between(uow: UnitOfWork, start: dt.datetime, end: dt.datetime) -> dict:
+    """完工 in [start, end): completion records, distinct work orders, good and scrapped units."""
+    c = WorkOrderCompletion
+    n, orders, good, scrap = uow.session.execute(
+        select(func.count(), func.count(func.distinct(c.work_order_id)), func.coalesce(func.sum(c.qty_good), 0),
+               func.coalesce(func.sum(c.qty_scrap), 0)).where(
+            c.company_id == uow.company_id, c.date_done >= start, c.date_done < end)).one()
+    return {"completions": int(n or 0), "work_orders": int(orders or 0), "qty_good": q6(to_decimal(good)),
+            "qty_scrap": q6(to_decimal(scrap))}

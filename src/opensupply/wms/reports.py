@@ -286,3 +286,52 @@ def productivity(uow: UnitOfWork, warehouse_id: int, *, date_from: dt.date | Non
     out.sort(key=lambda r: -(r["lines_per_hour"] or 0))
     return {"rows": out, "date_from": date_from, "date_to": date_to,
             "totals": {"lines": sum(r["lines"] for r in out), "units": sum((r["units"] for r in out), ZERO)}}
+
+
+def floor_summary(uow: UnitOfWork, *, date_from: dt.date | None = None, date_to: dt.date | None = None) -> dict:
+    """The warehouse floor over a period, all warehouses together: waves made (by state) and finished, pick lines
+    and units done with the pickers' active hours and lines per hour (as in `productivity`), and the backlog now —
+    fulfilments ready for a wave but in none, and pick lines still open in released waves."""
+    from opensupply.oms import fulfilments as oms_ful
+
+    from .models import WmsWave, WmsWaveFulfilment
+
+    date_from, date_to, start, end = _range(uow, date_from, date_to)
+    w = WmsWave
+    by_state = dict(uow.session.execute(select(w.state, func.count()).where(
+        w.company_id == uow.company_id, w.created_at >= start, w.created_at < end).group_by(w.state)).all())
+    finished = uow.session.scalar(select(func.count()).select_from(w).where(
+        w.company_id == uow.company_id, w.state == "done", w.finished_at >= start, w.finished_at < end))
+    lines, units, hours, pickers = 0, ZERO, 0.0, {}
+    warehouse_ids = list(uow.session.scalars(select(md.Warehouse.id).where(md.Warehouse.company_id == uow.company_id)
+                                             .order_by(md.Warehouse.id)))
+    waiting = 0
+    for wh_id in warehouse_ids:
+        p = productivity(uow, wh_id, date_from=date_from, date_to=date_to)
+        for r in p["rows"]:
+            lines += r["lines"]
+            units += r["units"]
+            hours += r["hours"]
+            agg = pickers.setdefault(r["picker"], {"picker": r["picker"], "lines": 0, "hours": 0.0})
+            agg["lines"] += r["lines"]
+            agg["hours"] += r["hours"]
+        ready = [f.id for f in oms_ful.ready_fulfilments(uow, wh_id, limit=5000)]
+        if ready:
+            waved = uow.session.scalar(select(func.count()).select_from(WmsWaveFulfilment).where(
+                WmsWaveFulfilment.company_id == uow.company_id, WmsWaveFulfilment.active_key == 1,
+                WmsWaveFulfilment.fulfilment_id.in_(ready)))
+            waiting += len(ready) - int(waved or 0)
+    open_lines, open_units = uow.session.execute(
+        select(func.count(), func.coalesce(func.sum(WmsTask.quantity - WmsTask.qty_done), 0)).where(
+            WmsTask.company_id == uow.company_id, WmsTask.kind == "pick",
+            WmsTask.state.in_(("open", "assigned")))).one()
+    for r in pickers.values():
+        r["lines_per_hour"] = round(r["lines"] / r["hours"], 1) if r["hours"] else None
+    return {"date_from": date_from, "date_to": date_to,
+            "waves": {"by_state": {k: int(v) for k, v in by_state.items()}, "created": sum(by_state.values()),
+                      "finished": int(finished or 0)},
+            "picks": {"lines": lines, "units": units, "hours": round(hours, 2),
+                      "lines_per_hour": round(lines / hours, 1) if hours else None,
+                      "pickers": sorted(pickers.values(), key=lambda r: -(r["lines_per_hour"] or 0))},
+            "backlog": {"fulfilments_waiting": waiting, "open_pick_lines": int(open_lines or 0),
+                        "open_pick_units": Decimal(open_units or 0)}}

@@ -1293,6 +1293,34 @@ def ar_aging(uow: UnitOfWork, *, as_of: dt.date | None = None, customer_id: int 
             "buckets": [{"key": k, "label": str(lbl)} for k, lbl in AGING_BUCKETS]}
 
 
+def delivery_punctuality(uow: UnitOfWork, date_from: dt.date, date_to: dt.date) -> dict:
+    """On-time delivery over the deliveries shipped in [date_from, date_to] (days where the company is): on time
+    when shipped no later than its scheduled date (the order's requested date, else its order date). Deliveries
+    without a scheduled date are not counted. Returns {"shipped", "on_time", "rate" (percent, None if none)}."""
+    tz = _company_tz(uow)
+    start = dt.datetime.combine(date_from, dt.time(), tz).astimezone(dt.UTC)
+    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(), tz).astimezone(dt.UTC)
+    shipped = on_time = 0
+    for done, due in uow.session.execute(select(SalesDelivery.date_done, SalesDelivery.scheduled_date).where(
+            SalesDelivery.company_id == uow.company_id, SalesDelivery.state == "done",
+            SalesDelivery.scheduled_date.is_not(None), SalesDelivery.date_done >= start,
+            SalesDelivery.date_done < end)):
+        done = done if done.tzinfo else done.replace(tzinfo=dt.UTC)
+        shipped += 1
+        on_time += done.astimezone(tz).date() <= due
+    rate = (Decimal(on_time * 100) / shipped).quantize(Decimal("0.1")) if shipped else None
+    return {"shipped": shipped, "on_time": on_time, "rate": rate}
+
+
+def receipts_total(uow: UnitOfWork, date_from: dt.date, date_to: dt.date) -> Decimal:
+    """Money received from customers (回款) in [date_from, date_to], in the company's currency; cancelled
+    receipts do not count."""
+    r = CustomerReceipt
+    total = uow.session.scalar(select(func.coalesce(func.sum(r.amount * r.currency_rate), 0)).where(
+        r.company_id == uow.company_id, r.state == "posted", r.receipt_date >= date_from, r.receipt_date <= date_to))
+    return cents(to_decimal(total))
+
+
 def collections(uow: UnitOfWork, customer_id: int, *, as_of: dt.date | None = None) -> dict:
     """A customer's overdue invoices with days overdue, and the reminders already recorded."""
     customer = _customer(uow, customer_id)
