@@ -17,6 +17,10 @@ class MenuItem:
     label: object
     path: str
     permission: str
+    any_of: tuple[str, ...] = ()  # shown as well to users holding one of these (a page open to several roles)
+
+    def visible_to(self, actor) -> bool:
+        return actor.can(self.permission) or any(actor.can(p) for p in self.any_of)
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,7 @@ class Module:
 
 # In dependency order. Business modules add themselves here as they are built.
 MODULE_NAMES: list[str] = ["core", "masterdata", "accounting", "inventory", "erp", "crm", "oms", "wms", "tms", "mes",
-                           "plm", "srm", "scm", "advisor"]
+                           "plm", "srm", "scm", "advisor", "dashboards"]
 
 CORE = Module(
     name="core",

@@ -56,7 +56,7 @@ def nav_for(actor) -> list[dict]:
     for m in registry.modules():
         if m.name in off:
             continue
-        entries = [e for e in m.menu if actor.can(e.permission)]
+        entries = [e for e in m.menu if e.visible_to(actor)]
         if entries:
             items.append({"name": m.name, "label": str(m.label),
                           "entries": [{"label": str(e.label), "path": e.path} for e in entries]})
