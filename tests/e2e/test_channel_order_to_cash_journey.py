@@ -267,6 +267,16 @@ def test_taobao_export_to_cash_across_oms_wms_tms_erp(live_server, sqlite_db, pa
     expect(page.locator("tr", has_text="营业成本").first).to_contain_text("30.00")
     shots("income-statement")
 
+    # 11. the owner's dashboard: this month's 淘宝 sales, its margin, and the chart
+    page.goto(f"{url}/dashboards")
+    page.wait_for_url(re.compile(r"/dashboards/owner"))
+    expect(page.locator("h1")).to_have_text("老板看板")
+    expect(page.locator("#sales-by-channel tbody tr", has_text="淘宝")).to_contain_text("218.58")
+    expect(page.locator("[data-kpi=revenue] .kpi-value")).to_contain_text("218.58")
+    expect(page.locator("[data-kpi=gross_margin] .kpi-value")).to_contain_text("188.58")  # less the 30.00 营业成本
+    expect(page.locator("#sales_by_channel-chart canvas")).to_have_count(1)
+    shots("owner-dashboard")
+
     # across the modules, in the database
     with fl.uow(readonly=True) as uow:
         assert inv.on_hand(uow, fl.products["YS-CUP-350"]) == 18  # 20 − 2 shipped
