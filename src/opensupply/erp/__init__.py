@@ -26,6 +26,7 @@ MODULE = Module(
         MenuItem(_l("催款"), "/erp/collections", "erp.read"),
         MenuItem(_l("进销存报表"), "/erp/reports", "erp.reports"),
         MenuItem(_l("生产计划"), "/erp/planning", "erp.planning"),
+        MenuItem(_l("计划参数"), "/erp/planning/policies", "erp.planning"),
         MenuItem(_l("产能粗算"), "/erp/planning/capacity", "erp.planning"),
     ),
     permissions=("erp.read", "erp.purchase", "erp.purchase_approve", "erp.sales", "erp.invoicing",

@@ -56,6 +56,28 @@ def _uploads_dir():
     return path
 
 
+def stash_upload(name: str, data: bytes) -> str:
+    """Keep a previewed upload until the user confirms it; returns the token the confirm form sends back."""
+    token = secrets.token_hex(16)
+    (_uploads_dir() / token).write_bytes(data)
+    (_uploads_dir() / token).with_suffix(".name").write_text(name)
+    return token
+
+
+def take_upload(token: str) -> tuple[str, bytes]:
+    """The (file name, bytes) of a stashed upload; a bad or expired token is a clear error."""
+    path = _uploads_dir() / token if token.isalnum() else None
+    if path is None or not path.exists():
+        raise ValidationFailed(_("上传已过期，请重新上传"), field="file")
+    return path.with_suffix(".name").read_text(), path.read_bytes()
+
+
+def drop_upload(token: str) -> None:
+    path = _uploads_dir() / token
+    path.unlink(missing_ok=True)
+    path.with_suffix(".name").unlink(missing_ok=True)
+
+
 def resource_pages(res: rs.Resource) -> APIRouter:
     router = APIRouter(prefix=res.page_path, include_in_schema=False)
     base = res.page_path
@@ -147,12 +169,7 @@ def resource_pages(res: rs.Resource) -> APIRouter:
         token = form.get("token")
         try:
             if token:  # confirm a previewed upload
-                if not token.isalnum():
-                    raise ValidationFailed(_("上传已过期，请重新上传"), field="file")
-                path = _uploads_dir() / token
-                if not path.exists():
-                    raise ValidationFailed(_("上传已过期，请重新上传"), field="file")
-                name, data = path.with_suffix(".name").read_text(), path.read_bytes()
+                name, data = take_upload(token)
             else:
                 upload = form.get("file")
                 if not isinstance(upload, UploadFile) and not hasattr(upload, "filename"):
@@ -166,14 +183,10 @@ def resource_pages(res: rs.Resource) -> APIRouter:
         except DomainError as exc:
             return _import_render(p, error=exc.message, status=422)
         if token:
-            path.unlink(missing_ok=True)
-            path.with_suffix(".name").unlink(missing_ok=True)
+            drop_upload(token)
             return redirect(base, _("导入完成：新建 {c} 条，更新 {u} 条，不变 {n} 条", c=report.created,
                                      u=report.updated, n=report.unchanged))
-        token = secrets.token_hex(16)
-        (_uploads_dir() / token).write_bytes(data)
-        (_uploads_dir() / token).with_suffix(".name").write_text(name)
-        return _import_render(p, preview=report, upload_token=token)
+        return _import_render(p, preview=report, upload_token=stash_upload(name, data))
 
     def _import_render(p: Page, status: int = 200, **ctx):
         return render(p, "crud/import.html", status_code=status, res=res, base=base,

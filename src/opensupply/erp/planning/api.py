@@ -6,13 +6,16 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, File, Query, UploadFile
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from opensupply.core.http import require
+from opensupply.core.resource_api import read_upload
+from opensupply.core.tabular import read_table, table_response
 from opensupply.core.uow import Actor, UnitOfWork
 
+from . import policy_io
 from . import service as svc
 from .demand import set_independent_demand
 from .models import MrpRun, PlannedOrder, PlanningPolicy
@@ -139,6 +142,20 @@ def list_policies(limit: int = LIMIT, offset: int = OFFSET, actor: Actor = READ)
 def put_policy(body: PolicyBody, actor: Actor = RUN) -> dict:
     with UnitOfWork(actor) as uow:
         return policy_out(svc.set_policy(uow, body.model_dump()))
+
+
+@router.get("/planning-policies/export", summary="Planning policies as CSV or XLSX (the import's columns)")
+def export_policies(format: str = Query("csv", pattern="^(csv|xlsx)$"), q: str | None = None, actor: Actor = READ):
+    with UnitOfWork(actor, readonly=True) as uow:
+        header, rows = policy_io.export_table(uow, q)
+    return table_response(header, rows, format, "planning-policies")
+
+
+@router.post("/planning-policies/import", summary="Import planning policies from CSV/XLSX (all or nothing)")
+def import_policies(file: UploadFile = File(...), dry_run: bool = False, actor: Actor = RUN) -> dict:
+    name, data = read_upload(file)
+    with UnitOfWork(actor) as uow:
+        return policy_io.import_policies(uow, read_table(name, data), dry_run=dry_run).as_dict()
 
 
 @router.delete("/planning-policies/{policy_id}", status_code=204, summary="Delete a planning policy")

@@ -96,6 +96,17 @@ def set_policy(uow: UnitOfWork, values: dict) -> PlanningPolicy:
             raise ValidationFailed(_("数量不能为负数"), field=key)
     if lot_rule == "fixed" and not values.get("fixed_qty"):
         raise ValidationFailed(_("固定批量规则需要填写固定批量"), field="fixed_qty")
+    if lot_rule == "eoq" and not values.get("eoq_qty") and not all(
+            values.get(k) for k in ("annual_demand", "order_cost", "holding_cost")):
+        raise ValidationFailed(_("经济批量规则需要填写经济批量，或年需求量、每次订货成本和单位年持有成本"),
+                               field="eoq_qty")
+    if lot_rule == "poq" and not values.get("poq_periods"):
+        raise ValidationFailed(_("周期批量规则需要填写合并期数"), field="poq_periods")
+    if int(values.get("lead_time_days") or 0) < 0:
+        raise ValidationFailed(_("提前期不能为负数"), field="lead_time_days")
+    if values.get("preferred_supplier_id") not in (None, ""):  # this company's supplier, never another's
+        values = dict(values, preferred_supplier_id=purchasing.resolve_supplier(
+            uow, int(values["preferred_supplier_id"])).id)
     product_id = int(values["product_id"])
     uow.get(md.Product, product_id)
     row = uow.session.scalar(select(PlanningPolicy).where(PlanningPolicy.company_id == uow.company_id,

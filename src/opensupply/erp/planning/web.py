@@ -1,7 +1,8 @@
 """Pages of production planning under /erp/planning: run MRP and see the run history (the page refreshes itself
 while a run is going), the planned orders with search and filters (kind, state, late), pagination, XLSX/CSV
 export and firming the selected ones at once, one planned order's pegging with firm / cancel buttons and the
-documents it became (RFQ, purchase order, work order)."""
+documents it became (RFQ, purchase order, work order); the planning policies (计划参数) with a one-row form,
+delete, XLSX/CSV export and import with preview (`policy_io`)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,15 @@ from starlette.exceptions import HTTPException
 from opensupply.core.errors import DomainError
 from opensupply.core.http import Page, page_permission
 from opensupply.core.i18n import _
-from opensupply.core.tabular import table_response
+from opensupply.core.resource import ImportRejected
+from opensupply.core.resource_api import read_upload
+from opensupply.core.tabular import Table, read_table, table_response
 from opensupply.core.uow import UnitOfWork
 from opensupply.erp.purchasing import service as purchasing
 from opensupply.web import redirect, render
+from opensupply.web.resource_pages import drop_upload, stash_upload, take_upload
 
+from . import policy_io
 from . import service as svc
 from .models import MrpRun, PlannedOrder
 
@@ -157,3 +162,95 @@ async def planned_order_action(order_id: int, action: str, request: Request, p: 
     except DomainError as exc:
         return redirect(f"/erp/planning/orders/{order_id}", exc.message, "error")
     return redirect(f"/erp/planning/orders/{order_id}", message)
+
+
+# ------------------------------------------------------------------ planning policies
+@router.get("/planning/policies")
+def policies_page(request: Request, p: Page = READ):
+    qp = request.query_params
+    q = (qp.get("q") or "").strip()
+    offset = int(qp.get("offset")) if (qp.get("offset") or "").isdigit() else 0
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        items, total = policy_io.policy_rows(uow, q=q or None, limit=PAGE_SIZE, offset=offset)
+    keep = urllib.parse.urlencode({"q": q} if q else {})
+    return render(p, "erp/planning/policies.html", title=_("计划参数"), items=items, total=total, q=q, keep=keep,
+                  offset=offset, limit=PAGE_SIZE, lot_rules=policy_io.LOT_RULE_LABELS,
+                  make_or_buy=policy_io.MAKE_OR_BUY_LABELS, can_write=p.actor.can("erp.planning_run"))
+
+
+@router.post("/planning/policies")
+async def policy_save(request: Request, p: Page = RUN):
+    """The one-policy form: a row of the import file typed in (same parsing, same checks)."""
+    form = await request.form()
+    record = {name: str(form.get(name) or "") for _label, name, _kind in policy_io.COLUMNS}
+    table = Table(list(record), [list(record.values())])
+    try:
+        with UnitOfWork(p.actor) as uow:
+            report = policy_io.import_policies(uow, table)
+    except ImportRejected as exc:
+        return redirect("/erp/planning/policies", exc.report.errors[0]["reason"], "error")
+    except DomainError as exc:
+        return redirect("/erp/planning/policies", exc.message, "error")
+    return redirect(f"/erp/planning/policies?q={urllib.parse.quote(record['sku'])}",
+                    _("已保存 {sku} 的计划参数", sku=report.preview[0]["key"]))
+
+
+@router.post("/planning/policies/{policy_id}/delete")
+async def policy_delete(policy_id: int, p: Page = RUN):
+    try:
+        with UnitOfWork(p.actor) as uow:
+            svc.delete_policy(uow, policy_id)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        return redirect("/erp/planning/policies", exc.message, "error")
+    return redirect("/erp/planning/policies", _("已删除计划参数，该商品按默认参数计划"))
+
+
+@router.get("/planning/policies/export")
+def policies_export(request: Request, format: str = "xlsx", p: Page = READ):
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        header, rows = policy_io.export_table(uow, (request.query_params.get("q") or "").strip() or None)
+    return table_response(header, rows, "csv" if format == "csv" else "xlsx", "planning-policies")
+
+
+@router.get("/planning/policies/import/template")
+def policies_template(p: Page = RUN):
+    return table_response(policy_io.header(), [], "csv", "planning-policies-template")
+
+
+def _import_page(p: Page, status: int = 200, **ctx):
+    return render(p, "crud/import.html", status_code=status, res={"label": _("计划参数")},
+                  base="/erp/planning/policies", columns=[{"label": h} for h in policy_io.header()],
+                  key_label=policy_io.header()[0], **ctx)
+
+
+@router.get("/planning/policies/import")
+def policies_import_page(p: Page = RUN):
+    return _import_page(p)
+
+
+@router.post("/planning/policies/import")
+async def policies_import(request: Request, p: Page = RUN):
+    form = await request.form()
+    token = str(form.get("token") or "")
+    try:
+        if token:  # confirm the previewed upload
+            name, data = take_upload(token)
+        else:
+            upload = form.get("file")
+            if not hasattr(upload, "filename"):
+                raise DomainError(_("请选择文件"), field="file")
+            name, data = read_upload(upload)
+        table = read_table(name, data)
+        with UnitOfWork(p.actor) as uow:
+            report = policy_io.import_policies(uow, table, dry_run=not token)
+    except ImportRejected as exc:
+        return _import_page(p, 422, error=exc.message, errors=exc.report.errors)
+    except DomainError as exc:
+        return _import_page(p, 422, error=exc.message)
+    if token:
+        drop_upload(token)
+        return redirect("/erp/planning/policies", _("导入完成：新建 {c} 条，更新 {u} 条，不变 {n} 条",
+                                                   c=report.created, u=report.updated, n=report.unchanged))
+    return _import_page(p, preview=report, upload_token=stash_upload(name, data))
