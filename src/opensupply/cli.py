@@ -23,6 +23,7 @@ app.add_typer(__import__("opensupply.oms.cli", fromlist=["app"]).app, name="impo
 app.add_typer(__import__("opensupply.srm.cli", fromlist=["app"]).app, name="srm")
 app.add_typer(__import__("opensupply.erp.planning.cli", fromlist=["app"]).app, name="mrp")
 app.add_typer(__import__("opensupply.scm.cli", fromlist=["app"]).app, name="scm")
+app.add_typer(__import__("opensupply.erp.sales.cli", fromlist=["app"]).app, name="sales")
 err = Console(stderr=True, soft_wrap=True)
 
 

@@ -15,6 +15,7 @@ from opensupply.core.i18n import _, set_locale
 from opensupply.core.uow import Actor, UnitOfWork
 from opensupply.web.pdf import pdf_response
 
+from . import batch_invoicing as batch
 from . import printing
 from . import schemas as s
 from . import service as svc
@@ -241,6 +242,21 @@ def create_invoice(body: s.InvoiceIn, actor: Actor = INVOICING) -> dict:
         invoice = svc.invoice_order(uow, body.order_id, invoice_type=body.invoice_type, buyer_tax_id=body.buyer_tax_id,
                                     invoice_date=body.invoice_date, apply_credit=body.apply_credit)
         return s.invoice_out(invoice, allocations=svc.allocations_of(uow, invoice_id=invoice.id))
+
+
+@router.post("/invoices/batch/preview", summary="批量开票 preview: what a batch would invoice (writes nothing)")
+def preview_batch_invoice(body: s.BatchInvoiceIn, actor: Actor = INVOICING) -> dict:
+    with UnitOfWork(actor, readonly=True) as uow:
+        return s.batch_out(batch.preview_batch(uow, body.to_filter(), invoice_type=body.invoice_type,
+                                               invoice_date=body.invoice_date))
+
+
+@router.post("/invoices/batch", summary="批量开票: one invoice per delivered, not yet invoiced order of the filter, "
+                                        "all or nothing; a replay invoices nothing")
+def create_batch_invoice(body: s.BatchInvoiceIn, actor: Actor = INVOICING) -> dict:
+    with UnitOfWork(actor) as uow:
+        return s.batch_out(batch.invoice_batch(uow, body.to_filter(), invoice_type=body.invoice_type,
+                                               invoice_date=body.invoice_date, expected_total=body.expected_total))
 
 
 @router.get("/invoices/{invoice_id}", summary="One invoice with its payments")

@@ -104,6 +104,50 @@ class InvoiceIn(_In):
     apply_credit: bool = True
 
 
+class BatchInvoiceIn(_In):
+    """批量开票: which delivered, not yet invoiced orders (at least one filter), and the invoices' type and date."""
+
+    customer: str | None = Field(None, max_length=200, description="customer id, code or name (an OMS shop's "
+                                                                   "platform customer)")
+    channel: str | None = Field(None, max_length=20, description="taobao, tmall, jd, direct …")
+    date_from: dt.date | None = Field(None, description="order date from")
+    date_to: dt.date | None = Field(None, description="order date to")
+    order_ids: list[int] | None = Field(None, max_length=1000, description="only these orders (the preview's)")
+    invoice_type: str = Field("normal", description="special (增值税专用发票) or normal (增值税普通发票)")
+    invoice_date: dt.date | None = None
+    expected_total: Decimal | None = Field(None, description="the preview's gross total: refused if it changed")
+
+    def to_filter(self):
+        from .batch_invoicing import BatchFilter
+
+        return BatchFilter(customer=self.customer, channel=self.channel, date_from=self.date_from,
+                           date_to=self.date_to, order_ids=self.order_ids)
+
+
+def batch_row_out(r: dict) -> dict:
+    out = {k: r[k] for k in ("order_id", "order_number", "customer_id", "customer_name", "channel", "source_ref",
+                             "currency_code", "reason") if k in r}
+    out.update(order_date=iso(r.get("order_date")), quantity=dec(r.get("quantity")),
+               amount_untaxed=money(r["amount_untaxed"]), amount_tax=money(r["amount_tax"]),
+               amount_total=money(r["amount_total"]))
+    if "invoice_id" in r:
+        out.update(invoice_id=r["invoice_id"], invoice_number=r["invoice_number"], state=r["state"])
+    return out
+
+
+def batch_out(b: dict) -> dict:
+    out = {"count": b["count"], "amount_untaxed": money(b["amount_untaxed"]), "amount_tax": money(b["amount_tax"]),
+           "amount_total": money(b["amount_total"]), "currencies": b["currencies"]}
+    if "invoices" in b:
+        out.update(invoices=[batch_row_out(r) for r in b["invoices"]], skipped=b["skipped"],
+                   invoice_date=iso(b["invoice_date"]))
+    else:
+        out.update(invoice_type=b["invoice_type"], invoice_date=iso(b["invoice_date"]),
+                   orders=[batch_row_out(r) for r in b["orders"]], blocked=[batch_row_out(r) for r in b["blocked"]],
+                   too_many=b["too_many"], max_orders=b["max_orders"])
+    return out
+
+
 class CreditNoteIn(_In):
     reason: str = Field(min_length=1, max_length=300)
 

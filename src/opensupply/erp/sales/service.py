@@ -19,7 +19,11 @@ The service API other modules call (each takes the caller's unit of work first a
 * ``deliver(uow, order_id, lines=None) -> SalesDelivery`` — ships everything still open, or the
   given ``DeliveryLineIn`` quantities; a partial shipment leaves a backorder for the rest.
 * ``invoice_order(uow, order_id, *, invoice_type="normal"|"special", buyer_tax_id=None) ->
-  CustomerInvoice`` — invoices what was delivered and not yet invoiced.
+  CustomerInvoice`` — invoices what was delivered and not yet invoiced; ``uninvoiced_parts(uow, order)``
+  tells what that would bill. Many orders at once (批量开票, all or nothing, after a preview):
+  ``batch_invoicing.invoice_batch``.
+* ``order_summaries(uow, order_ids) -> [dict]`` — number, state, delivery/invoice progress and invoices of
+  sales orders, for another module's pages (the OMS order page).
 * ``register_receipt(uow, customer_id, amount, allocations=None) -> CustomerReceipt`` — settles
   invoices (oldest first unless ``allocations=[(invoice_id, amount), …]``); any surplus stays as the
   customer's credit on 2203 预收账款 and is applied to the next invoices.
@@ -778,6 +782,37 @@ def _buyer_tax_id(value: str | None) -> str | None:
     return text
 
 
+def invoice_buyer_tax_id(order: SalesOrder, invoice_type: str, buyer_tax_id: str | None = None) -> str | None:
+    """The buyer's tax id an invoice of the order carries (the given one, else the customer's); refuses an
+    unknown invoice type and a 专票 without a valid tax id."""
+    if invoice_type not in INVOICE_TYPE_LABELS:
+        raise ValidationFailed(_("发票类型只能是专票（special）或普票（normal）"), field="invoice_type")
+    tax_id = _buyer_tax_id(buyer_tax_id)
+    if tax_id is None and order.customer.tax_id:
+        try:
+            tax_id = _buyer_tax_id(order.customer.tax_id)
+        except ValidationFailed:
+            if invoice_type == "special":  # a 专票 needs a valid one; a 普票 simply goes without
+                raise
+    if invoice_type == "special" and not tax_id:
+        raise ValidationFailed(_("开具增值税专用发票需要购买方纳税人识别号"), field="buyer_tax_id")
+    return tax_id
+
+
+def uninvoiced_parts(uow: UnitOfWork, order: SalesOrder) -> list[tuple[SalesOrderLine, Decimal, LineAmounts]]:
+    """What invoicing the order now would bill: per line delivered but not invoiced, the quantity and its
+    amounts (the last part of a line takes what is left of the line's amounts, so parts add up to it)."""
+    todo = [(ln, to_decimal(ln.qty_delivered) - to_decimal(ln.qty_invoiced)) for ln in order.lines]
+    todo = [(ln, q) for ln, q in todo if q > 0]
+    if not todo:
+        return []
+    already = _invoiced_so_far(uow, [ln.id for ln, _q in todo])
+    return [(ln, q, pricing.part_of_line(q, to_decimal(ln.quantity) - to_decimal(ln.qty_invoiced), ln.unit_price,
+                                         ln.tax_rate, ln.discount_pct, price_includes_tax=order.price_includes_tax,
+                                         line=_line_amounts(ln), already=already.get(ln.id)))
+            for ln, q in todo]
+
+
 def invoice_order(uow: UnitOfWork, order_id: int, *, invoice_type: str = "normal", buyer_tax_id: str | None = None,
                   invoice_date: dt.date | None = None, apply_credit: bool = True) -> CustomerInvoice:
     """Invoice what was delivered and not yet invoiced. Posts Dr 1122 / Cr 6001 + Cr 222102;
@@ -786,24 +821,12 @@ def invoice_order(uow: UnitOfWork, order_id: int, *, invoice_type: str = "normal
     if order.state not in ("confirmed", "done"):
         raise Conflict(_("订单 {n} 状态为{s}，不能开票", n=order.number, s=label(ORDER_STATE_LABELS, order.state)),
                        field="state")
-    if invoice_type not in INVOICE_TYPE_LABELS:
-        raise ValidationFailed(_("发票类型只能是专票（special）或普票（normal）"), field="invoice_type")
     customer = order.customer
-    tax_id = _buyer_tax_id(buyer_tax_id)
-    if tax_id is None and customer.tax_id:
-        try:
-            tax_id = _buyer_tax_id(customer.tax_id)
-        except ValidationFailed:
-            if invoice_type == "special":  # a 专票 needs a valid one; a 普票 simply goes without
-                raise
-    if invoice_type == "special" and not tax_id:
-        raise ValidationFailed(_("开具增值税专用发票需要购买方纳税人识别号"), field="buyer_tax_id")
-    todo = [(ln, to_decimal(ln.qty_delivered) - to_decimal(ln.qty_invoiced)) for ln in order.lines]
-    todo = [(ln, q) for ln, q in todo if q > 0]
+    tax_id = invoice_buyer_tax_id(order, invoice_type, buyer_tax_id)
+    todo = uninvoiced_parts(uow, order)
     if not todo:
         raise Conflict(_("订单 {n} 没有已发货未开票的数量", n=order.number), field="state")
     day = invoice_date or company_today(uow)
-    already = _invoiced_so_far(uow, [ln.id for ln, _q in todo])
     invoice = CustomerInvoice(
         number=next_number(uow, "SALES_INV", on=day), kind="invoice", invoice_type=invoice_type,
         customer_id=customer.id, order_id=order.id, state="posted", invoice_date=day,
@@ -813,10 +836,7 @@ def invoice_order(uow: UnitOfWork, order_id: int, *, invoice_type: str = "normal
             customer.phone or "") if x) or None,
         buyer_bank_account=customer.bank_account, currency_code=order.currency_code,
         currency_rate=fx.document_rate(uow, order.currency_code, day))
-    for ln, q in todo:
-        part = pricing.part_of_line(q, to_decimal(ln.quantity) - to_decimal(ln.qty_invoiced), ln.unit_price,
-                                    ln.tax_rate, ln.discount_pct, price_includes_tax=order.price_includes_tax,
-                                    line=_line_amounts(ln), already=already.get(ln.id))
+    for ln, q, part in todo:
         invoice.lines.append(CustomerInvoiceLine(
             order_line_id=ln.id, product_id=ln.product_id, description=ln.description, quantity=q,
             unit_price=ln.unit_price, discount_pct=ln.discount_pct, tax_rate=ln.tax_rate,
@@ -1493,6 +1513,36 @@ def invoices_of(uow: UnitOfWork, order_id: int) -> list[CustomerInvoice]:
     return list(uow.session.scalars(select(CustomerInvoice).where(
         CustomerInvoice.company_id == uow.company_id, CustomerInvoice.order_id == order_id)
         .order_by(CustomerInvoice.id)))
+
+
+def order_summaries(uow: UnitOfWork, order_ids: Iterable[int]) -> list[dict]:
+    """Number, state, delivery and invoice progress, total and invoices of sales orders — what another module's
+    page shows of the ERP orders behind its documents (the OMS order page). In id order; ids of other companies
+    are left out. `to_invoice`: something was delivered and is not invoiced yet."""
+    ids = {int(i) for i in order_ids if i}
+    if not ids:
+        return []
+    orders = list(uow.session.scalars(select(SalesOrder).where(SalesOrder.company_id == uow.company_id,
+                                                               SalesOrder.id.in_(ids)).order_by(SalesOrder.id)))
+    invoices: dict[int, list[dict]] = defaultdict(list)
+    if orders:
+        for i in uow.session.scalars(select(CustomerInvoice).where(
+                CustomerInvoice.company_id == uow.company_id, CustomerInvoice.kind == "invoice",
+                CustomerInvoice.order_id.in_([o.id for o in orders])).order_by(CustomerInvoice.id)):
+            invoices[i.order_id].append({"id": i.id, "number": i.number, "state": i.state,
+                                         "state_label": label(INVOICE_STATE_LABELS, i.state),
+                                         "amount_total": to_decimal(i.amount_total)})
+    out = []
+    for o in orders:
+        delivery, invoiced = delivery_status(o), invoice_status(o)
+        out.append({"id": o.id, "number": o.number, "state": o.state, "state_label": label(ORDER_STATE_LABELS, o.state),
+                    "delivery_status": delivery, "delivery_label": label(PROGRESS_LABELS, delivery),
+                    "invoice_status": invoiced, "invoice_label": label(PROGRESS_LABELS, invoiced),
+                    "amount_total": to_decimal(o.amount_total), "currency_code": o.currency_code,
+                    "to_invoice": o.state in ("confirmed", "done") and any(
+                        to_decimal(ln.qty_delivered) > to_decimal(ln.qty_invoiced) for ln in o.lines),
+                    "invoices": invoices.get(o.id, [])})
+    return out
 
 
 def allocations_of(uow: UnitOfWork, *, invoice_id: int | None = None, receipt_id: int | None = None) -> list[dict]:

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from opensupply.core import audit
 from opensupply.core.errors import DomainError
 from opensupply.core.http import Page, page_permission
-from opensupply.core.i18n import _
+from opensupply.core.i18n import _, format_money
 from opensupply.core.i18n import lazy_gettext as _l
 from opensupply.core.money import company_currency
 from opensupply.core.tabular import write_csv, write_xlsx
@@ -25,9 +25,11 @@ from opensupply.masterdata import models as md
 from opensupply.web import redirect, render
 from opensupply.web.pdf import pdf_response
 
+from . import batch_invoicing as batch
 from . import printing
 from . import schemas as s
 from . import service as svc
+from .batch_invoicing import BatchFilter
 from .models import CustomerInvoice, CustomerReceipt, SalesDelivery, SalesOrder, SalesQuote
 
 router = APIRouter(prefix="/erp", include_in_schema=False)
@@ -90,14 +92,14 @@ def _audit(p: Page, uow: UnitOfWork, table: str, ids: list[int]) -> list:
 
 def _list_page(p: Page, request: Request, *, title: str, base: str, columns: list[tuple[str, str, str]], rows, total,
                lq: svc.ListQuery, states: dict, new_url: str | None = None, channels: bool = False, error=None,
-               extra_filters: list | None = None):
+               extra_filters: list | None = None, links: list[tuple[str, str]] | None = None):
     with UnitOfWork(p.actor, readonly=True) as uow:
         customers = _customers(uow)
     return render(p, "erp/sales/list.html", title=title, base=base, columns=columns, rows=rows, total=total,
                   offset=lq.offset, limit=lq.limit, filters=request.query_params, keep=_keep(request),
                   states=[(k, str(v)) for k, v in states.items()], customers=customers,
                   channels=[(k, str(v)) for k, v in svc.CHANNELS.items()] if channels else None, new_url=new_url,
-                  error=error, extra_filters=extra_filters or [])
+                  error=error, extra_filters=extra_filters or [], links=links or [])
 
 
 def form_lines(form) -> list[dict]:
@@ -460,7 +462,8 @@ def invoices_page(request: Request, offset: int = 0, p: Page = READ):
         items = [{**s.invoice_out(i, lines=False), "url": f"/erp/invoices/{i.id}"} for i in rows]
     return _list_page(p, request, title=_("销售发票"), base="/erp/invoices", columns=INVOICE_COLUMNS, rows=items,
                       total=total, lq=lq, states=svc.INVOICE_STATE_LABELS, channels=True,
-                      extra_filters=[("overdue", _("仅逾期"))])
+                      extra_filters=[("overdue", _("仅逾期"))],
+                      links=[("/erp/invoices/batch", _("批量开票"))] if p.actor.can("erp.invoicing") else None)
 
 
 @router.get("/invoices/export")
@@ -476,6 +479,63 @@ def invoices_export(request: Request, format: str = "xlsx", p: Page = READ):
     header = [_("发票号"), _("开票日期"), _("客户"), _("纳税人识别号"), _("发票类型"), _("蓝/红"), _("到期日"),
               _("状态"), _("不含税金额"), _("税额"), _("价税合计"), _("未收")]
     return _export(format, "invoices", header, data)
+
+
+# ------------------------------------------------------------------ batch invoicing (批量开票)
+BATCH_FIELDS = ("customer", "channel", "date_from", "date_to", "invoice_type", "invoice_date")
+
+
+def _batch_filter(values: dict, order_ids: list[int] | None = None) -> BatchFilter:
+    return BatchFilter(customer=values.get("customer") or None, channel=values.get("channel") or None,
+                       date_from=_date(values.get("date_from")), date_to=_date(values.get("date_to")),
+                       order_ids=order_ids)
+
+
+def _batch_page(p: Page, values: dict, *, preview: bool, error: str | None = None, status: int = 200):
+    result = None
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        customers = _customers(uow)
+        if preview:
+            try:
+                result = batch.preview_batch(uow, _batch_filter(values), invoice_type=values.get("invoice_type")
+                                             or "normal", invoice_date=_date(values.get("invoice_date")))
+            except DomainError as exc:
+                error, status = error or exc.message, status if error else exc.status
+    return render(p, "erp/sales/batch_invoice.html", status_code=status, title=_("批量开票"), values=values,
+                  customers=customers, channels=[(k, str(v)) for k, v in svc.CHANNELS.items()],
+                  invoice_types=[(k, str(v)) for k, v in svc.INVOICE_TYPE_LABELS.items()], preview=result,
+                  error=error)
+
+
+@router.get("/invoices/batch")
+def batch_invoice_page(request: Request, p: Page = INVOICING):
+    values = {k: (request.query_params.get(k) or "").strip() for k in BATCH_FIELDS}
+    return _batch_page(p, values, preview=request.query_params.get("preview") == "1")
+
+
+@router.post("/invoices/batch")
+async def batch_invoice_submit(request: Request, p: Page = INVOICING):
+    form = await request.form()
+    values = {k: (form.get(k) or "").strip() for k in BATCH_FIELDS}
+    order_ids = [int(v) for v in form.getlist("order_ids") if str(v).isdigit()]
+
+    def run():
+        with UnitOfWork(p.actor) as uow:
+            return batch.invoice_batch(uow, _batch_filter(values, order_ids), invoice_type=values["invoice_type"]
+                                       or "normal", invoice_date=_date(values["invoice_date"]),
+                                       expected_total=(form.get("expected_total") or "").strip() or None)
+
+    try:
+        done = await run_in_threadpool(run)
+    except DomainError as exc:
+        return _batch_page(p, values, preview=True, error=exc.message, status=exc.status)
+    if not done["invoices"]:
+        return redirect("/erp/invoices", _("没有需要开票的订单：所选订单都已开票"), "info")
+    day = done["invoice_date"].isoformat()
+    query = urllib.parse.urlencode({k: v for k, v in (("customer", values["customer"]), ("channel", values["channel"]),
+                                                      ("date_from", day), ("date_to", day)) if v})
+    return redirect(f"/erp/invoices?{query}", _("已批量开票 {n} 张，价税合计 {total}", n=done["count"],
+                                                total=format_money(done["amount_total"], done["currencies"][0])))
 
 
 @router.get("/invoices/{invoice_id}")
