@@ -852,6 +852,18 @@ def event_dict(e: OmsOrderEvent) -> dict:
             "fulfilment_id": e.fulfilment_id, "data": e.data}
 
 
+def sales_orders_of(uow: UnitOfWork, sales_order_ids: Iterable[int]) -> list[dict]:
+    """The ERP sales orders behind a channel order (made at allocation): number, state, delivery and invoice
+    progress, total and invoices, as ERP's sales service tells them."""
+    from opensupply.erp.sales import service as sales
+
+    out = []
+    for so in sales.order_summaries(uow, sales_order_ids):
+        out.append({**so, "amount_total": f"{so['amount_total']:.2f}",
+                    "invoices": [{**i, "amount_total": f"{i['amount_total']:.2f}"} for i in so["invoices"]]})
+    return out
+
+
 def order_detail(uow: UnitOfWork, order_id: int, *, buyer_data: bool) -> dict:
     from . import fulfilments as ful
 
@@ -861,8 +873,10 @@ def order_detail(uow: UnitOfWork, order_id: int, *, buyer_data: bool) -> dict:
     holds = list(uow.session.scalars(select(OmsHold).where(OmsHold.company_id == uow.company_id,
                                                            OmsHold.order_id == o.id).order_by(OmsHold.id)))
     d["holds"] = [hold_dict(h) for h in holds]
-    fuls = {f.id: f for _fl, f in fulfilment_lines_of(uow, [o.id], active_only=False)}
+    pairs = fulfilment_lines_of(uow, [o.id], active_only=False)
+    fuls = {f.id: f for _fl, f in pairs}
     d["fulfilments"] = [ful.fulfilment_dict(uow, f, buyer_data=buyer_data) for f in fuls.values()]
+    d["sales_orders"] = sales_orders_of(uow, {fl.sales_order_id for fl, _f in pairs if fl.sales_order_id})
     d["timeline"] = [event_dict(e) for e in timeline(uow, order_id=o.id)]
     group = merge_group(uow, o)
     d["merge_group"] = [{"id": x.id, "number": x.number} for x in group] if len(group) > 1 else []

@@ -23,7 +23,7 @@ from opensupply.web import redirect, render
 from . import allocation, returns
 from . import fulfilments as ful
 from . import orders as oo
-from .models import HOLD_KINDS
+from .models import HOLD_KINDS, OmsShop
 
 router = APIRouter(prefix="/oms", include_in_schema=False)
 READ = Depends(page_permission("oms.read"))
@@ -168,8 +168,12 @@ async def orders_bulk(request: Request, p: Page = WRITE):
 def order_page(order_id: int, p: Page = READ):
     with UnitOfWork(p.actor, readonly=True) as uow:
         o = oo.order_detail(uow, order_id, buyer_data=_buyer(p))
+        shop = uow.session.get(OmsShop, o["shop_id"])
+    batch_url = "/erp/invoices/batch?" + urllib.parse.urlencode({"customer": shop.customer_id, "preview": "1"}) \
+        if shop is not None and shop.customer_id else None
     return render(p, "oms/order_detail.html", title=o["number"], o=o, hold_kinds=_labels(oo.HOLD_LABELS),
-                  can_write=p.actor.can("oms.write"), buyer_data=_buyer(p))
+                  can_write=p.actor.can("oms.write"), buyer_data=_buyer(p),
+                  can_invoice=p.actor.can("erp.invoicing"), batch_invoice_url=batch_url)
 
 
 @router.post("/orders/{order_id}/{action}")
