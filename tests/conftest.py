@@ -14,12 +14,18 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from opensupply import registry
 from opensupply.core.db import Base, Database, set_database
+
+# No time limit per example: the suite runs on a shared 2-core CI machine, and a deadline is a timed assertion,
+# which belongs in bench/ (speed is measured there), not here — it only made tests flaky under load.
+hypothesis_settings.register_profile("opensupply", deadline=None)
+hypothesis_settings.load_profile("opensupply")
 
 PG_URL = os.environ.get("OPENSUPPLY_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
