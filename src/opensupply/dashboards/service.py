@@ -141,6 +141,8 @@ def check_access(uow: UnitOfWork, name: str) -> None:
 def kpi(key: str, label, value, previous=None, fmt: str = "money", *, note=None) -> dict:
     if fmt == "money":  # amounts to the cent, whatever precision the source keeps
         value, previous = (None if v is None else Decimal(v).quantize(CENT) for v in (value, previous))
+    elif fmt == "number":  # 200, not 200.000000
+        value, previous = (v.normalize() + 0 if isinstance(v, Decimal) else v for v in (value, previous))
     delta = change = None
     if value is not None and previous is not None:
         delta = Decimal(value) - Decimal(previous)

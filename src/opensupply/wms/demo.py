@@ -2,7 +2,8 @@
 bins, the last two aisles reserve storage) with receiving, QC, pack and staging bins; the demo
 stock lying in plain locations of WH/STOCK put away into bins by putaway tasks (suggested and
 confirmed like a PDA would); one pick face below its minimum with its replenish task open; and a
-blind cycle count waiting to be counted. Confirmed purchase orders of the purchasing demo stay
+blind cycle count waiting to be counted; a first wave of a few ready orders picked by the demo `warehouse`
+user (the rest wait for the next wave). Confirmed purchase orders of the purchasing demo stay
 open for receiving on the PDA. Everything goes through the WMS and inventory services."""
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def seed(uow: UnitOfWork, company: md.Company) -> None:
     _put_away_loose_stock(uow, wh)
     _replenishment(uow, wh)
     _open_count(uow, wh)
+    _first_wave(uow, wh)
 
 
 def _put_away_loose_stock(uow: UnitOfWork, wh: md.Warehouse) -> None:
@@ -112,3 +114,39 @@ def _open_count(uow: UnitOfWork, wh: md.Warehouse) -> None:
     if codes:
         c = counts.create_count(uow, wh.id, bin_codes=codes, blind=True)
         c.reason = f"月度循环盘点：{', '.join(codes)}"
+
+
+def _first_wave(uow: UnitOfWork, wh: md.Warehouse, orders: int = 4) -> None:
+    """A wave of a few ready fulfilments, released and picked on the "PDA" by the demo warehouse user, so the
+    wave list, the pick productivity report and the warehouse dashboard have something to show."""
+    import dataclasses
+
+    from opensupply.core import auth
+    from opensupply.inventory.models import StockLot
+
+    from . import picking, waves
+
+    try:
+        with uow.session.begin_nested():
+            wave = waves.build_wave(uow, wh.id, max_orders=orders)
+            waves.release_wave(uow, wave.id)
+    except DomainError:  # nothing ready to pick
+        return
+    system = uow.actor
+    user_id = uow.session.scalar(select(auth.User.id).where(auth.User.username == "warehouse"))
+    if user_id:
+        uow.actor = dataclasses.replace(system, user_id=user_id, username="warehouse")
+    try:
+        for task in waves.wave_tasks(uow, wave.id):
+            if task.state != "open":
+                continue
+            sku = uow.session.get(md.Product, task.product_id).sku
+            lot = uow.session.get(StockLot, task.lot_id).name if task.lot_id else None
+            try:
+                with uow.session.begin_nested():
+                    picking.confirm_pick(uow, task.id, bin_code=picking.bin_code_of(uow, task.source_location_id),
+                                         product_code=sku, quantity=str(task.quantity), lot=lot)
+            except DomainError:  # leave the line for the PDA
+                continue
+    finally:
+        uow.actor = system
