@@ -55,8 +55,12 @@ def sqlite_template(tmp_path_factory) -> Path:
 
 
 def _worker() -> str:
-    # outside xdist the pid keeps two pytest runs on one server (two engineers, two terminals) apart
-    return os.environ.get("PYTEST_XDIST_WORKER") or f"main{os.getpid()}"
+    # two pytest runs on one server (two engineers, two terminals) never share a database: outside xdist the pid
+    # tells them apart, under xdist the run's id does (every run has workers gw0, gw1 …)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        return f"{worker}_{os.environ.get('PYTEST_XDIST_TESTRUNUID', '')[:8]}".rstrip("_")
+    return f"main{os.getpid()}"
 
 
 @pytest.fixture(scope="session")
