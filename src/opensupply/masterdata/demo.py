@@ -37,15 +37,19 @@ PARTNERS = (
     ("L-ZTO", "中通快递", False, False, True, "上海市", "上海市", "青浦区", "华新镇 1685 号"),
 )
 BINS = ("A-01-01", "A-01-02", "A-02-01", "B-01-01", "B-01-02", "D-03-02")
-DEPARTMENTS = (("SALES", "销售部"), ("PURCH", "采购部"), ("WH", "仓储部"), ("PROD", "生产部"), ("FIN", "财务部"))
+DEPARTMENTS = (("GM", "总经办", None), ("SALES", "销售部", "GM"), ("PURCH", "采购部", "GM"), ("WH", "仓储部", "GM"),
+               ("PROD", "生产部", "GM"), ("FIN", "财务部", "GM"))
 # Product structures: the cups are pressed from 304 steel plate, towels woven from cotton yarn.
 BOMS = (
     ("YS-CUP-350", (("RM-SS304", "0.12", "kg", "3"),)),
     ("YS-CUP-500", (("RM-SS304", "160", "g", "3"),)),
     ("YS-TOWEL-01", (("RM-COTTON", "0.45", "kg", "5"),)),
 )
-EMPLOYEES = (("E001", "王磊", "SALES", "销售经理"), ("E002", "李娜", "PURCH", "采购专员"),
-             ("E003", "张伟", "WH", "仓库主管"), ("E004", "刘洋", "PROD", "生产主管"), ("E005", "陈静", "FIN", "会计"))
+# (工号, name, department, position, demo login): the documents a login creates count toward its employee's
+# performance page; E001 is also the salesperson of the demo sales orders
+EMPLOYEES = (("E001", "王磊", "SALES", "销售经理", "sales"), ("E002", "李娜", "PURCH", "采购专员", "buyer"),
+             ("E003", "张伟", "WH", "仓库主管", "warehouse"), ("E004", "刘洋", "PROD", "生产主管", "production"),
+             ("E005", "陈静", "FIN", "会计", "finance"), ("E000", "周建国", "GM", "总经理", "admin"))
 
 
 def seed(uow: UnitOfWork, company: m.Company) -> None:
@@ -73,8 +77,19 @@ def seed(uow: UnitOfWork, company: m.Company) -> None:
     boms.update_bom(uow, draft.id, {"notes": "减薄杯壁，钢板用量 0.12 → 0.11 kg",
                                     "lines": [{"component": "RM-SS304", "quantity": "0.11", "uom": "kg",
                                                "scrap_pct": "3"}]})
-    for code, name in DEPARTMENTS:
-        rs.create_record(uow, resources.departments, {"code": code, "name": name})
-    for code, name, dept, position in EMPLOYEES:
-        rs.create_record(uow, resources.employees, {"code": code, "name": name, "department_id": dept,
-                                                     "position": position, "start_date": dt.date(2024, 3, 1)})
+    for code, name, parent in DEPARTMENTS:
+        rs.create_record(uow, resources.departments, {"code": code, "name": name, "parent_id": parent})
+    from opensupply.core.auth import User
+
+    logins = dict(uow.session.execute(select(User.username, User.id).where(
+        User.username.in_([e[4] for e in EMPLOYEES]))).all())
+    for code, name, dept, position, login in EMPLOYEES:
+        rs.create_record(uow, resources.employees, {
+            "code": code, "name": name, "department_id": dept, "position": position, "user_id": logins.get(login),
+            "start_date": dt.date(2024, 3, 1)})
+    for code, _name, dept, _position, _login in EMPLOYEES:  # each department head reports to the 总经理
+        rs.update_record(uow, resources.departments, rs.find_by_key(uow, resources.departments, dept).id,
+                         {"manager_id": code})
+        if code != "E000":
+            rs.update_record(uow, resources.employees, rs.find_by_key(uow, resources.employees, code).id,
+                             {"manager_id": "E000"})

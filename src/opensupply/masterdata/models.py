@@ -224,7 +224,8 @@ class Department(CompanyEntity, Base):
 class Employee(CompanyEntity, Base):
     __tablename__ = "employee"
     __label__ = "员工"
-    __table_args__ = (UniqueConstraint("company_id", "code"),)
+    __table_args__ = (UniqueConstraint("company_id", "code"),
+                      CheckConstraint("status in ('active','left')", name="status"))
 
     code: Mapped[str] = mapped_column(String(20))  # 工号
     name: Mapped[str] = mapped_column(String(80))
@@ -235,6 +236,8 @@ class Employee(CompanyEntity, Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(200))
     start_date: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default="active", server_default="active")  # active | left
+    leave_date: Mapped[dt.date | None] = mapped_column(Date)  # 离职日期, only once left
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 

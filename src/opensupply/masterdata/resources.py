@@ -10,6 +10,7 @@ from opensupply.core.errors import Conflict, ValidationFailed
 from opensupply.core.i18n import _
 from opensupply.core.i18n import lazy_gettext as _l
 from opensupply.core.resource import Field, Resource, register
+from opensupply.core.sequences import next_number, register_sequence
 
 from . import models as m
 from .regions import PROVINCE_CHOICES, normalize_province, split_address
@@ -132,11 +133,32 @@ def _check_no_loop(uow, obj, attr: str, message: str) -> None:
         current = uow.session.scalar(select(getattr(type(obj), attr)).where(type(obj).id == current))
 
 
+EMPLOYEE_STATUSES = (("active", _l("在职")), ("left", _l("离职")))
+register_sequence("HR_EMPLOYEE", "EMP", 4, yearly=False)
+
+
 def _validate_employee(uow, obj, data):
+    if not obj.code:  # 工号 left empty: the next number of the company's series, skipping codes typed by hand
+        for _try in range(1000):
+            code = next_number(uow, "HR_EMPLOYEE")
+            if uow.session.scalar(select(m.Employee.id).where(
+                    m.Employee.company_id == uow.company_id, m.Employee.code == code)) is None:
+                obj.code = code
+                break
     if obj.manager_id and obj.manager_id == obj.id:
         raise ValidationFailed(_("上级不能是本人"), field="manager_id")
     if obj.id is not None:
         _check_no_loop(uow, obj, "manager_id", _("上级关系不能形成循环"))
+    if obj.manager_id and "manager_id" in data and uow.session.scalar(
+            select(m.Employee.status).where(m.Employee.id == obj.manager_id)) == "left":
+        raise ValidationFailed(_("上级已离职，请选择在职员工"), field="manager_id")
+    obj.status = obj.status or "active"
+    if obj.status == "left" and obj.leave_date is None:
+        raise ValidationFailed(_("离职员工请填写离职日期"), field="leave_date")
+    if obj.status != "left" and obj.leave_date is not None:
+        raise ValidationFailed(_("在职员工不能有离职日期"), field="leave_date")
+    if obj.leave_date and obj.start_date and obj.leave_date < obj.start_date:
+        raise ValidationFailed(_("离职日期不能早于入职日期"), field="leave_date")
     _check_contact(uow, obj, data)
     if obj.user_id is not None:
         _check_login_user(uow, obj)
@@ -159,8 +181,19 @@ def _check_login_user(uow, obj):
 
 
 def _validate_department(uow, obj, data):
+    if obj.parent_id and obj.parent_id == obj.id:
+        raise ValidationFailed(_("上级部门不能是自己或自己的下级"), field="parent_id")
     if obj.id is not None:
         _check_no_loop(uow, obj, "parent_id", _("上级部门不能是自己或自己的下级"))
+    if obj.manager_id and "manager_id" in data and uow.session.scalar(
+            select(m.Employee.status).where(m.Employee.id == obj.manager_id)) == "left":
+        raise ValidationFailed(_("负责人已离职，请选择在职员工"), field="manager_id")
+
+
+def _department_detail(uow, obj):
+    from .hr import department_tree
+
+    return {"tree": department_tree(uow, root_id=obj.id)}
 
 
 def _validate_category(uow, obj, data):
@@ -357,6 +390,7 @@ locations = register(Resource(
 departments = register(Resource(
     name="departments", model=m.Department, label=_l("部门"), key="code", default_sort="code",
     validate=_validate_department,
+    extra={"detail_template": "masterdata/department_detail.html", "detail_context": _department_detail},
     fields=[
         Field("code", _l("编码"), required=True, search=True, max_length=20),
         Field("name", _l("名称"), required=True, search=True, max_length=120),
@@ -367,8 +401,9 @@ departments = register(Resource(
 employees = register(Resource(
     name="employees", model=m.Employee, label=_l("员工"), key="code", default_sort="code",
     validate=_validate_employee,
+    extra={"detail_template": "masterdata/employee_detail.html"},
     fields=[
-        Field("code", _l("工号"), required=True, search=True, max_length=20),
+        Field("code", _l("工号"), search=True, max_length=20, help=_l("留空则按编号规则自动生成")),
         Field("name", _l("姓名"), required=True, search=True, max_length=80),
         Field("department_id", _l("部门"), "ref", ref="departments", filter=True),
         Field("position", _l("职位"), search=True, max_length=80),
@@ -376,6 +411,8 @@ employees = register(Resource(
         Field("phone", _l("电话"), max_length=40),
         Field("email", _l("邮箱"), max_length=200, list=False),
         Field("start_date", _l("入职日期"), "date"),
+        Field("status", _l("状态"), "choice", choices=EMPLOYEE_STATUSES, default="active", filter=True),
+        Field("leave_date", _l("离职日期"), "date", list=False),
         Field("user_id", _l("登录用户 ID"), "int", list=False, permission="admin.users",
               help=_l("关联的系统登录（用户管理中的编号），其创建的单据计入此人的绩效")),
     ]))

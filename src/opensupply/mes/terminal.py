@@ -18,7 +18,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from opensupply.core.errors import Conflict, NotFound, ValidationFailed
 from opensupply.core.i18n import _
@@ -340,6 +340,21 @@ def labour_by_operator(uow: UnitOfWork, *, work_order_id: int | None = None, dat
     return [{"user_id": u, "username": name or "-", "labour_minutes": q6(to_decimal(m or 0)),
              "qty_good": to_decimal(g or 0), "qty_scrap": to_decimal(s or 0)}
             for u, name, m, g, s in uow.session.execute(stmt.order_by(User.username))]
+
+
+def output_by_operator(uow: UnitOfWork, *, date_from: dt.datetime, date_to: dt.datetime) -> list[dict]:
+    """Operator output from the scan events between two instants, per (employee badge scanned, login):
+    good and scrapped units reported, labour minutes and the number of 报工/完工 reports. The employee
+    performance page credits a row to the employee scanned, else to the employee linked to the login."""
+    log = OperationLog
+    reports = func.sum(case((log.event.in_(("report", "finish")), 1), else_=0))
+    stmt = (select(log.employee_id, log.user_id, func.sum(log.labour_minutes), func.sum(log.qty_good),
+                   func.sum(log.qty_scrap), reports)
+            .where(log.company_id == uow.company_id, log.at >= date_from, log.at < date_to)
+            .group_by(log.employee_id, log.user_id))
+    return [{"employee_id": e, "user_id": u, "labour_minutes": q6(to_decimal(m or 0)), "qty_good": to_decimal(g or 0),
+             "qty_scrap": to_decimal(s or 0), "reports": int(n or 0)}
+            for e, u, m, g, s, n in uow.session.execute(stmt)]
 
 
 def operation_log(uow: UnitOfWork, work_order_id: int) -> list[OperationLog]:

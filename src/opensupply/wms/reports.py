@@ -288,6 +288,28 @@ def productivity(uow: UnitOfWork, warehouse_id: int, *, date_from: dt.date | Non
             "totals": {"lines": sum(r["lines"] for r in out), "units": sum((r["units"] for r in out), ZERO)}}
 
 
+def productivity_by_user(uow: UnitOfWork, *, date_from: dt.date | None = None, date_to: dt.date | None = None,
+                         user_ids: set[int] | None = None) -> dict[int, dict]:
+    """拣货效率 per user over every warehouse of the company (as in `productivity`, warehouse by warehouse, then
+    added up): {user_id: {"lines", "units", "hours", "lines_per_hour"}} — what another module's view (the
+    employee performance page) reads instead of the task table."""
+    warehouse_ids = uow.session.scalars(select(md.Warehouse.id).where(md.Warehouse.company_id == uow.company_id)
+                                        .order_by(md.Warehouse.id))
+    out: dict[int, dict] = {}
+    for wh_id in list(warehouse_ids):
+        for r in productivity(uow, wh_id, date_from=date_from, date_to=date_to)["rows"]:
+            if not r["user_id"] or (user_ids is not None and r["user_id"] not in user_ids):
+                continue
+            agg = out.setdefault(r["user_id"], {"lines": 0, "units": ZERO, "hours": 0.0})
+            agg["lines"] += r["lines"]
+            agg["units"] += r["units"]
+            agg["hours"] += r["hours"]
+    for agg in out.values():
+        agg["hours"] = round(agg["hours"], 2)
+        agg["lines_per_hour"] = round(agg["lines"] / agg["hours"], 1) if agg["hours"] else None
+    return out
+
+
 def floor_summary(uow: UnitOfWork, *, date_from: dt.date | None = None, date_to: dt.date | None = None) -> dict:
     """The warehouse floor over a period, all warehouses together: waves made (by state) and finished, pick lines
     and units done with the pickers' active hours and lines per hour (as in `productivity`), and the backlog now —
