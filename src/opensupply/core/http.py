@@ -113,6 +113,19 @@ def require(permission: str):
     return dep
 
 
+def require_any(*permissions: str):
+    """Dependency: an authenticated API caller holding at least one of `permissions` (else 401/403)."""
+
+    async def dep(actor: Actor = Depends(api_actor)) -> Actor:
+        set_locale(actor.locale)
+        if not any(actor.can(p) for p in permissions):
+            await run_in_threadpool(_log_denied, actor, " | ".join(permissions))
+            raise PermissionDenied(_("没有权限：{permission}", permission=" / ".join(permissions)))
+        return actor
+
+    return dep
+
+
 def _log_denied(actor: Actor, permission: str) -> None:
     from .audit import record
 

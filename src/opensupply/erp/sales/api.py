@@ -9,9 +9,9 @@ import datetime as dt
 from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
 
-from opensupply.core.errors import PermissionDenied, ValidationFailed
-from opensupply.core.http import api_actor, require
-from opensupply.core.i18n import _, set_locale
+from opensupply.core.errors import ValidationFailed
+from opensupply.core.http import require, require_any
+from opensupply.core.i18n import _
 from opensupply.core.uow import Actor, UnitOfWork
 from opensupply.web.pdf import pdf_response
 
@@ -26,18 +26,6 @@ READ = Depends(require("erp.read"))
 SALES = Depends(require("erp.sales"))
 INVOICING = Depends(require("erp.invoicing"))
 PAYMENTS = Depends(require("erp.payments"))
-
-
-def require_any(*permissions: str):
-    """An API caller holding at least one of `permissions` (collections: sales or finance people)."""
-
-    async def dep(actor: Actor = Depends(api_actor)) -> Actor:
-        set_locale(actor.locale)
-        if not any(actor.can(p) for p in permissions):
-            raise PermissionDenied(_("没有权限：{permission}", permission=" / ".join(permissions)))
-        return actor
-
-    return dep
 
 
 COLLECT = Depends(require_any("erp.sales", "erp.invoicing", "erp.payments"))
