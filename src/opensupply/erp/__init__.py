@@ -25,6 +25,7 @@ MODULE = Module(
         MenuItem(_l("应收账龄"), "/erp/reports/ar-aging", "erp.read"),
         MenuItem(_l("催款"), "/erp/collections", "erp.read"),
         MenuItem(_l("进销存报表"), "/erp/reports", "erp.reports"),
+        MenuItem(_l("集团内部交易"), "/erp/intercompany", "erp.read"),
         MenuItem(_l("生产计划"), "/erp/planning", "erp.planning"),
         MenuItem(_l("计划参数"), "/erp/planning/policies", "erp.planning"),
         MenuItem(_l("产能粗算"), "/erp/planning/capacity", "erp.planning"),
@@ -32,5 +33,6 @@ MODULE = Module(
     permissions=("erp.read", "erp.purchase", "erp.purchase_approve", "erp.sales", "erp.invoicing",
                  "erp.payments", "erp.reports", "erp.planning", "erp.planning_run"),
     stage=1,
-    handlers=("opensupply.erp.planning.service",),  # registers the erp.mrp job kind
+    handlers=("opensupply.erp.planning.service",  # registers the erp.mrp job kind
+              "opensupply.erp.intercompany.service"),  # mirrors inter-company orders
 )

@@ -2,7 +2,7 @@
 
 import importlib
 
-for _area in ("purchasing", "sales", "planning"):
+for _area in ("purchasing", "sales", "planning", "intercompany"):
     try:
         importlib.import_module(f"opensupply.erp.{_area}.models")
     except ModuleNotFoundError as exc:

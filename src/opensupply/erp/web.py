@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 router = APIRouter(include_in_schema=False)
 for _area, _name in (("purchasing", "web"), ("sales", "web"), ("reports", "web"), ("planning", "web"),
-                     ("planning", "capacity_web")):
+                     ("planning", "capacity_web"), ("intercompany", "web")):
     try:
         router.include_router(importlib.import_module(f"opensupply.erp.{_area}.{_name}").router)
     except ModuleNotFoundError as exc:

@@ -142,7 +142,8 @@ class Partner(CompanyEntity, Base):
 
     __tablename__ = "partner"
     __label__ = "往来单位"
-    __table_args__ = (UniqueConstraint("company_id", "code"),)
+    __table_args__ = (UniqueConstraint("company_id", "code"),
+                      UniqueConstraint("company_id", "represents_company_id", name="uq_partner_represents"))
 
     code: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(200))
@@ -163,6 +164,8 @@ class Partner(CompanyEntity, Base):
     payment_terms_days: Mapped[int] = mapped_column(Integer, default=0)
     notes: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # inter-company partner: this partner is another company of the same group (集团内部往来单位)
+    represents_company_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("company.id"))
 
 
 class Warehouse(CompanyEntity, Base):

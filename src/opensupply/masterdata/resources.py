@@ -84,6 +84,23 @@ def _validate_partner(uow, obj, data):
     if obj.credit_limit is not None and obj.credit_limit < 0:
         raise ValidationFailed(_("信用额度不能为负数"), field="credit_limit")
     _check_contact(uow, obj, data)
+    if obj.represents_company_id is not None:
+        _check_represents(uow, obj)
+
+
+def _check_represents(uow, obj):
+    """An inter-company partner stands for another company of the same group, once per company."""
+    from .service import same_group
+
+    if obj.represents_company_id == uow.company_id:
+        raise ValidationFailed(_("往来单位不能代表本公司"), field="represents_company_id")
+    if not same_group(uow, uow.company_id, obj.represents_company_id):
+        raise ValidationFailed(_("只能代表同一集团内的公司"), field="represents_company_id")
+    dup = uow.session.scalar(select(m.Partner.code).where(
+        m.Partner.company_id == uow.company_id, m.Partner.represents_company_id == obj.represents_company_id,
+        m.Partner.id != (obj.id or 0)))
+    if dup:
+        raise Conflict(_("往来单位 {code} 已代表该公司", code=dup), field="represents_company_id")
 
 
 def _validate_location(uow, obj, data):
@@ -255,6 +272,11 @@ def _validate_company(uow, obj, data):
     dup = uow.session.scalar(select(m.Company.id).where(m.Company.code == obj.code, m.Company.id != (obj.id or 0)))
     if dup:
         raise Conflict(_("公司编码已存在：{code}", code=obj.code), field="code")
+    if obj.parent_id is not None and obj.id is not None:
+        from .service import subsidiaries
+
+        if obj.parent_id in subsidiaries(uow, obj.id):
+            raise ValidationFailed(_("上级公司不能是自己或自己的下级"), field="parent_id")
 
 
 def _company_created(uow, obj):
@@ -280,6 +302,7 @@ companies = register(Resource(
         Field("currency_code", _l("本位币"), required=True, max_length=3, default="CNY"),
         Field("timezone", _l("时区"), default="Asia/Shanghai", list=False),
         Field("tax_id", _l("统一社会信用代码"), max_length=40),
+        Field("parent_id", _l("上级公司（集团）"), "ref", ref="companies", list=False),
         Field("address", _l("地址"), list=False),
         Field("phone", _l("电话"), list=False),
     ]))
@@ -359,6 +382,8 @@ partners = register(Resource(
         Field("credit_limit", _l("信用额度"), "decimal", list=False),
         Field("payment_terms_days", _l("账期(天)"), "int", default=0, list=False),
         Field("notes", _l("备注"), "text", list=False),
+        Field("represents_company_id", _l("代表集团内公司"), "ref", ref="companies", list=False,
+              help=_l("集团内部往来：此单位就是集团内的另一家公司，双方的订单会自动互相生成")),
     ]))
 
 warehouses = register(Resource(

@@ -211,3 +211,36 @@ def location_tree(uow: UnitOfWork, warehouse: m.Warehouse) -> list[dict]:
 
     walk(None, 0)
     return out
+
+
+# ------------------------------------------------------------------ company groups (集团)
+def _parents(uow: UnitOfWork) -> dict[int, int | None]:
+    return dict(uow.session.execute(select(m.Company.id, m.Company.parent_id)).all())
+
+
+def group_root(uow: UnitOfWork, company_id: int) -> int:
+    """The top company of the group `company_id` belongs to (itself when it has no parent)."""
+    parents, seen = _parents(uow), set()
+    while parents.get(company_id) is not None and company_id not in seen:
+        seen.add(company_id)
+        company_id = parents[company_id]
+    return company_id
+
+
+def subsidiaries(uow: UnitOfWork, company_id: int) -> list[int]:
+    """`company_id` and every company below it (children, their children …), parent first."""
+    children: dict[int, list[int]] = {}
+    for cid, parent in sorted(_parents(uow).items()):
+        if parent is not None:
+            children.setdefault(parent, []).append(cid)
+    out, todo = [], [company_id]
+    while todo:
+        cid = todo.pop(0)
+        if cid not in out:
+            out.append(cid)
+            todo.extend(children.get(cid, ()))
+    return out
+
+
+def same_group(uow: UnitOfWork, a: int, b: int) -> bool:
+    return group_root(uow, a) == group_root(uow, b)
