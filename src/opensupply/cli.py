@@ -179,6 +179,36 @@ def advise(answers: str = typer.Option(..., "--answers", help="questionnaire ans
         raise typer.Exit(2) from None
 
 
+@app.command()
+def backup(path: str = typer.Argument(..., help="backup file to write (SQLite copy or pg_dump custom format)")
+           ) -> None:
+    """Back up the whole database, consistently while the application runs."""
+    from opensupply.core import backup as bk
+    from opensupply.core.db import get_database
+    from opensupply.core.errors import DomainError
+
+    try:
+        emit(bk.backup(get_database(), path))
+    except DomainError as exc:
+        err.print(exc.message)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def restore(path: str = typer.Argument(..., help="a file written by `opensupply backup`"),
+            replace: bool = typer.Option(False, "--replace", help="overwrite a database that holds data")) -> None:
+    """Restore the whole database from a backup (all or nothing); refuses a database with data without --replace."""
+    from opensupply.core import backup as bk
+    from opensupply.core.db import get_database
+    from opensupply.core.errors import DomainError
+
+    try:
+        emit(bk.restore(get_database(), path, replace=replace))
+    except DomainError as exc:
+        err.print(exc.message)
+        raise typer.Exit(2) from None
+
+
 def main() -> None:  # pragma: no cover
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
     app()
