@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras=()
-[ "${1:-}" = "--test" ] && extras=(--extra test)
+[ "${1:-}" = "--test" ] && extras=(--extra test --extra bench)  # bench: locust for the `bench web` test
 uv=$(command -v uv || true)
 if [ -z "$uv" ]; then
   if [ ! -x .tools/bin/uv ]; then
