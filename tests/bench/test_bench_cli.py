@@ -47,9 +47,17 @@ def test_without_bks_there_is_no_gap(tmp_path):
     assert final["summary"]["avg_gap_pct"] is None and final["summary"]["instances"] == 1
 
 
-@pytest.mark.parametrize("name", ["web"])
-def test_benchmarks_of_modules_not_built_yet_exit_2(name):
-    result = runner.invoke(app, ["bench", name, "--data", "x", "--time-limit", "5"])
+def test_benchmarks_of_modules_not_built_yet_exit_2():
+    # every benchmark has arrived (web was the last); the stand-in a missing `<name>_cmd` module gets still answers
+    import typer
+
+    from opensupply.bench.cli import _pending_command
+
+    pending = typer.Typer()
+    pending.command("later", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
+        _pending_command("later", "a benchmark still to come"))
+    pending.command("other")(lambda: None)
+    result = runner.invoke(pending, ["later", "--data", "x", "--time-limit", "5"])
     assert result.exit_code == 2
     assert "not yet available" in result.stderr
     assert result.stdout == ""
