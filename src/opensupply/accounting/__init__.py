@@ -16,6 +16,7 @@ MODULE = Module(
         MenuItem(_l("明细账"), "/accounting/reports/general-ledger", "accounting.read"),
         MenuItem(_l("利润表"), "/accounting/reports/income-statement", "accounting.read"),
         MenuItem(_l("资产负债表"), "/accounting/reports/balance-sheet", "accounting.read"),
+        MenuItem(_l("合并报表"), "/accounting/reports/consolidated", "accounting.read"),
         MenuItem(_l("会计期间"), "/accounting/periods", "accounting.read"),
     ),
     permissions=("accounting.read", "accounting.write", "accounting.approve", "accounting.close"),

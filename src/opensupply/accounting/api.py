@@ -52,6 +52,19 @@ def balance_sheet(as_of: dt.date | None = None, actor: Actor = READ) -> dict:
         return schemas.report_out(reports.balance_sheet(uow, as_of or company_today(uow)))
 
 
+@router.get("/accounting/reports/consolidated")
+def consolidated(kind: str = "income", date_from: dt.date | None = None, date_to: dt.date | None = None,
+                 actor: Actor = READ) -> dict:
+    """合并报表 of the acting company and its subsidiaries: `kind` income (利润表 over date_from…date_to,
+    default this month) or balance (资产负债表 at date_to): a column per company, the eliminations of
+    inter-company sales and receivables/payables, and the consolidated total, in the parent's currency.
+    Needs access to every company of the group."""
+    from . import consolidation
+
+    with UnitOfWork(actor, readonly=True) as uow:
+        return schemas.report_out(consolidation.consolidated(uow, kind, date_from, date_to or company_today(uow)))
+
+
 @router.get("/accounting/reports/general-ledger")
 def general_ledger(account: str, date_from: dt.date | None = None, date_to: dt.date | None = None,
                    partner_id: int | None = None, actor: Actor = READ) -> dict:

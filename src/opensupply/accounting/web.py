@@ -355,6 +355,23 @@ def income_statement_page(date_from: dt.date | None = None, date_to: dt.date | N
                   chart_json=json.dumps(chart, ensure_ascii=False).replace("</", "<\\/"))
 
 
+@router.get("/accounting/reports/consolidated")
+def consolidated_page(kind: str = "income", date_from: dt.date | None = None, date_to: dt.date | None = None,
+                      format: str | None = None, p: Page = READ):
+    from . import consolidation
+
+    with UnitOfWork(p.actor, readonly=True) as uow:
+        date_to = date_to or company_today(uow)
+        rep = consolidation.consolidated(uow, kind, date_from, date_to)  # 403 / 404 through the error pages
+    title = _("合并利润表") if rep["kind"] == "income" else _("合并资产负债表")
+    if format == "xlsx":
+        header = [_("项目"), *[c["name"] for c in rep["companies"]], _("内部抵销"), _("合并数")]
+        rows = [[ln["label"], *ln["companies"], ln["eliminations"], ln["consolidated"]] for ln in rep["lines"]]
+        return _xlsx(header, rows, title, f"consolidated-{rep['kind']}.xlsx")
+    return render(p, "accounting/consolidated.html", rep=rep, title=title, amt=amt, date_to=date_to,
+                  date_from=rep["date_from"] or "")
+
+
 @router.get("/accounting/reports/balance-sheet")
 def balance_sheet_page(as_of: dt.date | None = None, format: str | None = None, p: Page = READ):
     with UnitOfWork(p.actor, readonly=True) as uow:
