@@ -5,7 +5,6 @@ detail — on screen, as XLSX and as PDF."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import urllib.parse
 from decimal import Decimal
 
@@ -21,7 +20,7 @@ from opensupply.core.sequences import company_today
 from opensupply.core.tabular import write_xlsx
 from opensupply.core.types import ZERO, to_decimal
 from opensupply.core.uow import UnitOfWork
-from opensupply.web import redirect, render
+from opensupply.web import redirect, render, script_json
 from opensupply.web.resource_pages import resource_pages
 
 from . import reports
@@ -352,7 +351,7 @@ def income_statement_page(date_from: dt.date | None = None, date_to: dt.date | N
                         {"name": _("营业成本"), "type": "bar", "data": [float(m["cost"]) for m in trend]},
                         {"name": _("净利润"), "type": "line", "data": [float(m["net_profit"]) for m in trend]}]}
     return render(p, "accounting/income_statement.html", inc=inc, date_from=date_from, date_to=date_to, amt=amt,
-                  chart_json=json.dumps(chart, ensure_ascii=False).replace("</", "<\\/"))
+                  chart_json=script_json(chart))
 
 
 @router.get("/accounting/reports/consolidated")

@@ -4,14 +4,13 @@ and ECharts charts over a chosen period, with tabs to the other dashboards the u
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from fastapi import APIRouter, Depends, Request
 
 from opensupply.core.http import Page, page
 from opensupply.core.i18n import _
 from opensupply.core.uow import UnitOfWork
-from opensupply.web import redirect, render
+from opensupply.web import redirect, render, script_json
 
 from . import service
 
@@ -27,7 +26,7 @@ def _date(value: str | None) -> dt.date | None:
 
 
 def _js(options: dict) -> str:
-    return json.dumps(options, ensure_ascii=False).replace("</", "<\\/")
+    return script_json(options)
 
 
 def _n(value) -> float:

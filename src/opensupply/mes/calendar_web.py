@@ -5,7 +5,6 @@ bars per day). Thin: `mes.calendar`."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
@@ -16,7 +15,7 @@ from opensupply.core.i18n import _
 from opensupply.core.sequences import company_today
 from opensupply.core.uow import UnitOfWork
 from opensupply.masterdata import models as md
-from opensupply.web import redirect, render
+from opensupply.web import redirect, render, script_json
 from opensupply.web.resource_pages import resource_pages
 
 from . import calendar, resources
@@ -175,7 +174,7 @@ def capacity_page(start: str | None = None, days: str | None = None, work_center
     chart = {"dates": dates, "available": total("available_hours"), "load": total("load_hours")}
     return render(p, "mes/calendar_capacity.html", title=_("产能负荷"), items=items, dates=dates,
                   start=first.isoformat(), days=n, work_center_id=wc_id,
-                  chart_json=json.dumps(chart).replace("</", "<\\/"), **options)
+                  chart_json=script_json(chart), **options)
 
 
 router.include_router(area)

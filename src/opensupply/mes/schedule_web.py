@@ -6,7 +6,6 @@ start and machine) so that re-running keeps them in place. Thin: `mes.schedule_j
 from __future__ import annotations
 
 import datetime as dt
-import json
 import urllib.parse
 
 from fastapi import APIRouter, Depends, Request
@@ -18,7 +17,7 @@ from opensupply.core.i18n import _
 from opensupply.core.sequences import company_today
 from opensupply.core.types import utcnow
 from opensupply.core.uow import UnitOfWork
-from opensupply.web import redirect, render
+from opensupply.web import redirect, render, script_json
 
 from . import calendar, schedule_job
 from .models import Equipment, WorkCenter
@@ -85,7 +84,7 @@ def schedule_page(request: Request, start: str | None = None, days: str | None =
                   start=first.isoformat(), days=n, work_center_id=wc_id, work_centers=wcs, machines=machines,
                   now_local=now_local.strftime("%Y-%m-%dT%H:%M"), keep=keep,
                   back=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
-                  chart_json=json.dumps(chart, ensure_ascii=False).replace("</", "<\\/"),
+                  chart_json=script_json(chart),
                   can_write=p.actor.can("mes.write"))
 
 

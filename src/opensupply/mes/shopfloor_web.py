@@ -6,7 +6,6 @@ pagination, XLSX/CSV export) and the OEE report /mes/oee (ECharts bars per machi
 from __future__ import annotations
 
 import datetime as dt
-import json
 import urllib.parse
 
 from fastapi import APIRouter, Depends, Request
@@ -17,7 +16,7 @@ from opensupply.core.http import Page, page_permission
 from opensupply.core.i18n import _, format_datetime
 from opensupply.core.sequences import company_today
 from opensupply.core.uow import UnitOfWork
-from opensupply.web import redirect, render
+from opensupply.web import redirect, render, script_json
 from opensupply.web.resource_pages import resource_pages
 
 from . import calendar, oee, resources, shopfloor
@@ -137,7 +136,7 @@ def oee_page(start: str | None = None, end: str | None = None, work_center_id: s
                         for key in ("availability", "performance", "quality", "oee")}}
     return render(p, "mes/oee_report.html", title=_("设备综合效率 OEE"), items=items, plant=data["plant"], start=start,
                   end=end, work_center_id=_int(work_center_id), pct=_pct,
-                  chart_json=json.dumps(chart, ensure_ascii=False).replace("</", "<\\/"), **choices)
+                  chart_json=script_json(chart), **choices)
 
 
 router.include_router(area)

@@ -6,7 +6,6 @@ masked for users without ``oms.buyer_data``."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import urllib.parse
 
 from fastapi import APIRouter, Depends, Request
@@ -18,7 +17,7 @@ from opensupply.core.http import Page, page_permission
 from opensupply.core.i18n import _
 from opensupply.core.tabular import write_csv, write_xlsx
 from opensupply.core.uow import UnitOfWork
-from opensupply.web import redirect, render
+from opensupply.web import redirect, render, script_json
 
 from . import allocation, returns
 from . import fulfilments as ful
@@ -379,8 +378,5 @@ def dashboard_page(p: Page = READ):
     holds = {"tooltip": {"trigger": "axis"}, "xAxis": {"type": "category", "data": [h["label"] for h in d["holds"]]},
              "yAxis": {"type": "value"}, "series": [{"type": "bar", "data": [h["count"] for h in d["holds"]]}]}
 
-    def js(o) -> str:
-        return json.dumps(o, ensure_ascii=False).replace("</", "<\\/")
-
-    return render(p, "oms/dashboard.html", title=_("订单看板"), d=d, chart_json=js(chart), backlog_json=js(backlog),
-                  holds_json=js(holds))
+    return render(p, "oms/dashboard.html", title=_("订单看板"), d=d, chart_json=script_json(chart),
+                  backlog_json=script_json(backlog), holds_json=script_json(holds))

@@ -5,7 +5,6 @@ export and 执行调拨 per row, and where demand is (share per warehouse and re
 
 from __future__ import annotations
 
-import json
 import urllib.parse
 
 from fastapi import APIRouter, Depends, Request
@@ -14,7 +13,7 @@ from opensupply.core.errors import DomainError
 from opensupply.core.http import Page, page_permission
 from opensupply.core.i18n import _
 from opensupply.core.uow import UnitOfWork
-from opensupply.web import redirect, render
+from opensupply.web import redirect, render, script_json
 
 from . import distribution
 from .distribution_api import tabular
@@ -51,7 +50,7 @@ def distribution_page(request: Request, p: Page = READ):
     keep = urllib.parse.urlencode({k: v for k, v in f.items() if v})
     return render(p, "scm/distribution.html", status_code=422 if error else 200, title=_("多地分仓"), data=data,
                   f=f, error=error, offset=offset, limit=LIMIT, keep=keep, can_plan=p.actor.can("scm.plan"),
-                  chart_json=json.dumps(distribution.chart(data), ensure_ascii=False).replace("</", "<\\/"))
+                  chart_json=script_json(distribution.chart(data)))
 
 
 @router.get("/distribution/export")

@@ -4,7 +4,6 @@ with pagination, XLSX/CSV export. Thin: `scm.risk`."""
 
 from __future__ import annotations
 
-import json
 import urllib.parse
 
 from fastapi import APIRouter, Depends, Request
@@ -13,7 +12,7 @@ from opensupply.core.errors import DomainError
 from opensupply.core.http import Page, page_permission
 from opensupply.core.i18n import _
 from opensupply.core.uow import UnitOfWork
-from opensupply.web import render
+from opensupply.web import render, script_json
 
 from . import risk
 from .risk_api import tabular
@@ -57,7 +56,7 @@ def risk_page(request: Request, p: Page = READ):
     keep = urllib.parse.urlencode({k: v for k, v in f.items() if v})
     return render(p, "scm/risk.html", status_code=422 if error else 200, title=_("库存风险"), data=data, f=f,
                   error=error, offset=offset, limit=LIMIT, keep=keep, warehouses=warehouses, kinds=risk.KINDS,
-                  chart_json=json.dumps(chart, ensure_ascii=False).replace("</", "<\\/"))
+                  chart_json=script_json(chart))
 
 
 @router.get("/risk/export")

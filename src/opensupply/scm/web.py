@@ -4,7 +4,6 @@ Thin: `scm.service`."""
 
 from __future__ import annotations
 
-import json
 import urllib.parse
 
 from fastapi import APIRouter, Depends, Request
@@ -13,7 +12,7 @@ from opensupply.core.errors import DomainError
 from opensupply.core.http import Page, page_permission
 from opensupply.core.i18n import _
 from opensupply.core.uow import UnitOfWork
-from opensupply.web import redirect, render
+from opensupply.web import redirect, render, script_json
 
 from . import service
 
@@ -101,7 +100,7 @@ def series_page(series_id: int, p: Page = READ):
         return render(p, "error.html", status_code=404, status=404, message=exc.message)
     editable = p.actor.can("scm.plan") and run["state"] in ("done", "approved")
     return render(p, "scm/forecast_series.html", title=f"{series['sku']} {series['name']}", run=run, s=series,
-                  chart_json=json.dumps(chart, ensure_ascii=False).replace("</", "<\\/"), editable=editable)
+                  chart_json=script_json(chart), editable=editable)
 
 
 @router.post("/forecast-lines/{line_id}/override")

@@ -6,8 +6,6 @@ portal logins at /srm/portal-accounts."""
 
 from __future__ import annotations
 
-import json
-
 from fastapi import APIRouter, Depends, Request
 from starlette.exceptions import HTTPException
 
@@ -18,7 +16,7 @@ from opensupply.core.i18n import _
 from opensupply.core.modules import disabled_for
 from opensupply.core.sequences import company_today
 from opensupply.core.uow import UnitOfWork
-from opensupply.web import redirect, render
+from opensupply.web import redirect, render, script_json
 
 from . import asn, portal, rfq, scorecard
 
@@ -165,7 +163,7 @@ def scorecard_page(p: Page = PORTAL):
     with UnitOfWork(p.actor, readonly=True) as uow:
         t = scorecard.trend(uow, portal.portal_partner(uow), "month", check=False)
         return _render(p, uow, "srm/portal_scorecard.html", title=_("我的评分"), t=t,
-                       chart_json=json.dumps(t["chart"], ensure_ascii=False))
+                       chart_json=script_json(t["chart"]))
 
 
 # ------------------------------------------------------------------ buyers: portal logins

@@ -4,8 +4,6 @@ sample size and defects by type). srm.read to look, srm.write to change. Thin ov
 
 from __future__ import annotations
 
-import json
-
 from fastapi import APIRouter, Depends, Request
 
 from opensupply.core.errors import DomainError
@@ -13,7 +11,7 @@ from opensupply.core.http import Page, page_permission
 from opensupply.core.i18n import _
 from opensupply.core.sequences import company_today
 from opensupply.core.uow import UnitOfWork
-from opensupply.web import redirect, render
+from opensupply.web import redirect, render, script_json
 
 from . import scorecard
 from .rfq_api import download
@@ -81,7 +79,7 @@ def supplier_page(partner_id: int, request: Request, p: Page = READ):
     with UnitOfWork(p.actor, readonly=True) as uow:
         t = scorecard.trend(uow, partner_id, kind)
     return render(p, "srm/scorecard_supplier.html", title=_("评分趋势 {s}", s=t["name"]), t=t, kind=kind,
-                  chart_json=json.dumps(t["chart"], ensure_ascii=False))
+                  chart_json=script_json(t["chart"]))
 
 
 @router.get("/srm/receipt-inspections")

@@ -6,7 +6,6 @@ and 调度 (a driver per route, then dispatch). Thin: `tms.planning` / `tms.disp
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -18,7 +17,7 @@ from opensupply.core.i18n import _
 from opensupply.core.sequences import company_today
 from opensupply.core.tabular import write_csv, write_xlsx
 from opensupply.core.uow import UnitOfWork
-from opensupply.web import redirect, render
+from opensupply.web import redirect, render, script_json
 
 from . import dispatch, fleet, planning
 
@@ -77,7 +76,7 @@ def plan_page(plan_id: int, p: Page = READ, error: str | None = None):
         plan = planning.plan_dict(uow, planning.get_plan(uow, plan_id))
         drivers = fleet.active_drivers(uow)
         positions = dispatch.last_positions(uow, [r["id"] for r in plan["routes"]])
-    data = json.dumps(_map_data(plan, positions), ensure_ascii=False).replace("</", "<\\/")
+    data = script_json(_map_data(plan, positions))
     return render(p, "tms/route_plan.html", title=_("排线计划 {n}", n=plan["number"]), plan=plan, map_json=data,
                   drivers=drivers, positions=positions, error=error, can_write=p.actor.can("tms.write"))
 

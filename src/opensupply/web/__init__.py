@@ -46,6 +46,16 @@ env.filters["isodt"] = lambda v: i18n.format_datetime(dt.datetime.fromisoformat(
 env.filters["isodate"] = lambda v: i18n.format_date(dt.date.fromisoformat(v[:10])) if v else ""
 
 
+def script_json(value) -> str:
+    """JSON to place inside `<script type="application/json">…</script>` with `|safe`: <, > and & as \\u escapes,
+    so a product, supplier or customer name holding `</script><script>…` cannot end the element and run as code
+    (JSON.parse reads the escapes back as the characters)."""
+    import json
+
+    return (json.dumps(value, ensure_ascii=False, default=str)
+            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
 def nav_for(actor) -> list[dict]:
     from opensupply.core.db import get_database
     from opensupply.core.modules import disabled_for

@@ -4,7 +4,6 @@ pagination, XLSX/CSV export and import, one bin's attributes). Thin: the same se
 
 from __future__ import annotations
 
-import json
 import urllib.parse
 
 from fastapi import APIRouter, Depends, Request
@@ -16,7 +15,7 @@ from opensupply.core.http import Page, page_permission
 from opensupply.core.i18n import _
 from opensupply.core.tabular import read_table, write_csv, write_xlsx
 from opensupply.core.uow import UnitOfWork
-from opensupply.web import redirect, render
+from opensupply.web import redirect, render, script_json
 
 from . import bins as svc
 from .layout import LayoutSpec
@@ -66,7 +65,7 @@ def _layout_page(p: Page, request: Request, *, form: dict | None = None, preview
     values = {**{k: ("" if v is None else v) for k, v in defaults.items()}, "bin_type": "pick", "capacity_units": "",
               **(form or {})}
     return render(p, "wms/layout.html", status_code=status, title=_("库位布局"), warehouses=whs, warehouse_id=wh_id,
-                  grid=grid, grid_json=json.dumps(grid or {}, ensure_ascii=False).replace("</", "<\\/"),
+                  grid=grid, grid_json=script_json(grid or {}),
                   metric=metric, days=days, metrics=[(k, _(v)) for k, v in METRIC_LABELS.items()], values=values,
                   preview=preview, error=error, bin_types=_bin_types(), can_admin=p.actor.can("wms.admin"))
 

@@ -5,7 +5,6 @@ and utilisation, overloaded cells highlighted, ECharts totals, XLSX/CSV export) 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import urllib.parse
 from decimal import Decimal
 
@@ -15,7 +14,7 @@ from opensupply.core.errors import DomainError
 from opensupply.core.http import Page, page_permission
 from opensupply.core.i18n import _
 from opensupply.core.uow import UnitOfWork
-from opensupply.web import render
+from opensupply.web import render, script_json
 
 from . import capacity
 from .capacity_api import tabular_response
@@ -59,7 +58,7 @@ def capacity_page(request: Request, p: Page = READ):
                            for k in range(len(data["periods"]))]}
     return render(p, "erp/planning/capacity.html", status_code=422 if error else 200, title=_("产能粗算"),
                   data=data, error=error, params=params, keep=_keep(params), all_wcs=all_wcs,
-                  chart_json=json.dumps(chart).replace("</", "<\\/"))
+                  chart_json=script_json(chart))
 
 
 @router.get("/planning/capacity/orders")

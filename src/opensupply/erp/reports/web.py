@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from decimal import Decimal
 
 from fastapi import APIRouter, Depends
@@ -14,7 +13,7 @@ from opensupply.core.http import Page, page_permission
 from opensupply.core.i18n import _, format_decimal
 from opensupply.core.tabular import write_csv, write_xlsx
 from opensupply.core.uow import UnitOfWork
-from opensupply.web import render
+from opensupply.web import render, script_json
 
 from . import columns, performance, service
 
@@ -54,7 +53,7 @@ def _export(fmt: str, cols, report: dict, title: str, filename: str) -> Response
 
 def _page(p: Page, *, slug: str, title: str, cols, report: dict, chart: dict, filters: dict, by_options=()):
     return render(p, "erp/reports/report.html", slug=slug, report_title=title, cols=cols, report=report,
-                  chart_json=json.dumps(chart, ensure_ascii=False).replace("</", "<\\/"), filters=filters,
+                  chart_json=script_json(chart), filters=filters,
                   by_options=by_options, cell=cell, groups=service.GROUPS)
 
 
