@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from opensupply.core.errors import DomainError, ValidationFailed
 from opensupply.core.http import Page, page_permission
 from opensupply.core.i18n import _
-from opensupply.core.tabular import write_csv, write_xlsx
+from opensupply.core.tabular import table_response
 from opensupply.core.uow import UnitOfWork
 from opensupply.masterdata import models as md
 from opensupply.web import redirect, render
@@ -42,13 +42,7 @@ def _date(value: str | None) -> dt.date | None:
 
 
 def _export(fmt: str, name: str, header: list[str], rows: list[list]) -> Response:
-    if fmt == "xlsx":
-        return Response(write_xlsx(header, rows, name),
-                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
-    return Response(write_csv(header, rows), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
-
+    return table_response(header, rows, fmt, name)
 
 def _warehouses(uow: UnitOfWork) -> list[md.Warehouse]:
     from sqlalchemy import select

@@ -19,7 +19,7 @@ from opensupply.core.errors import ValidationFailed
 from opensupply.core.http import require
 from opensupply.core.i18n import _
 from opensupply.core.resource_api import filters_from, resource_router
-from opensupply.core.tabular import write_csv, write_xlsx
+from opensupply.core.tabular import table_response
 from opensupply.core.uow import Actor, UnitOfWork
 
 from . import quality
@@ -193,12 +193,6 @@ def first_pass_yield(group_by: str = "product", period: str = "month", date_from
 
 
 def _download(header: list[str], rows: list[list], fmt: str, name: str) -> Response:
-    if fmt == "xlsx":
-        return Response(write_xlsx(header, rows, name),
-                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
-    return Response(write_csv(header, rows), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
-
+    return table_response(header, rows, fmt, name)
 
 __all__ = ["checklist_export", "router"]

@@ -20,9 +20,9 @@ from opensupply.core.errors import DomainError
 from opensupply.core.http import Page, page_permission
 from opensupply.core.i18n import _
 from opensupply.core.resource_api import filters_from
-from opensupply.core.tabular import write_csv, write_xlsx
+from opensupply.core.tabular import table_response
 from opensupply.core.uow import UnitOfWork
-from opensupply.web import redirect, render
+from opensupply.web import redirect, render, script_json
 from opensupply.web.resource_pages import resource_pages
 
 from . import quality
@@ -93,13 +93,7 @@ def checks_export(request: Request, format: str = "xlsx", p: Page = READ):
 
 
 def _download(header, rows, fmt: str, name: str) -> Response:
-    if fmt == "csv":
-        return Response(write_csv(header, rows), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
-    return Response(write_xlsx(header, rows, name),
-                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
-
+    return table_response(header, rows, "csv" if fmt == "csv" else "xlsx", name)
 
 def _work_order_ref(uow: UnitOfWork, qp) -> int | None:
     if _int(qp.get("work_order_id")):
@@ -223,7 +217,7 @@ def yield_page(request: Request, p: Page = READ):
                  r["fpy_pct"] or ""] for r in report["rows"]]
         return _download(header, rows, qp["format"], "first-pass-yield")
     return render(p, "mes/quality_yield.html", status_code=422 if error else 200, title=_("一次合格率"), r=report,
-                  error=error, chart_json=json.dumps(_chart(report), ensure_ascii=False),
+                  error=error, chart_json=script_json(_chart(report)),
                   keep=urllib.parse.urlencode({k: v for k, v in qp.items() if k != "format" and v}))
 
 

@@ -17,11 +17,12 @@ from opensupply.core.errors import DomainError, ValidationFailed
 from opensupply.core.http import Page, page_permission
 from opensupply.core.i18n import _
 from opensupply.core.i18n import lazy_gettext as _l
+from opensupply.core.tabular import table_response
 from opensupply.core.uow import UnitOfWork
 from opensupply.erp.purchasing.models import PurchaseOrder
 from opensupply.inventory.service import fmt_qty
 from opensupply.masterdata import models as md
-from opensupply.web import env, redirect, render
+from opensupply.web import env, redirect, render, script_json
 
 from . import counts as cc
 from . import inbound, internal, pda
@@ -466,15 +467,7 @@ PAGE_SIZE = 50
 
 
 def _export(fmt: str, name: str, header: list[str], rows: list[list]) -> Response:
-    from opensupply.core.tabular import write_csv, write_xlsx
-
-    if fmt == "csv":
-        return Response(write_csv(header, rows), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
-    return Response(write_xlsx(header, rows, name),
-                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
-
+    return table_response(header, rows, "csv" if fmt == "csv" else "xlsx", name)
 
 def _keep(request: Request, *drop: str) -> str:
     import urllib.parse
@@ -813,7 +806,6 @@ def _report_table(uow: UnitOfWork, kind: str, wh: int, qp) -> dict:
 
 @router.get("/reports")
 def reports_page(request: Request, p: Page = READ):
-    import json
 
     from . import reports as rp
 
@@ -826,7 +818,7 @@ def reports_page(request: Request, p: Page = READ):
                                               .order_by(md.Warehouse.id)))
     if qp.get("format") in ("xlsx", "csv"):
         return _export(qp["format"], f"wms_{kind}", data["header"], data["rows"] + [data["totals"]])
-    chart_json = json.dumps(data["chart"], ensure_ascii=False).replace("</", "<\\/")
+    chart_json = script_json(data["chart"])
     return render(p, "wms/reports.html", title=str(REPORTS[kind]), kind=kind, reports=REPORTS, data=data,
                   chart_json=chart_json, filters=qp, keep=_keep(request), groups=rp.GROUPS, warehouses=warehouses,
                   warehouse_id=wh)

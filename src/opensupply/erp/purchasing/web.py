@@ -18,7 +18,7 @@ from opensupply.core.http import Page, page_permission
 from opensupply.core.i18n import _
 from opensupply.core.i18n import lazy_gettext as _l
 from opensupply.core.modules import enabled_for
-from opensupply.core.tabular import write_csv, write_xlsx
+from opensupply.core.tabular import table_response
 from opensupply.core.uow import UnitOfWork
 from opensupply.masterdata import models as md
 from opensupply.web import redirect, render
@@ -58,13 +58,7 @@ def _filters(request: Request) -> dict:
 
 
 def _export(fmt: str, name: str, header: list[str], rows: list[list]) -> Response:
-    if fmt == "xlsx":
-        return Response(write_xlsx(header, rows, name),
-                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
-    return Response(write_csv(header, rows), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
-
+    return table_response(header, rows, fmt, name)
 
 def _suppliers(uow: UnitOfWork) -> list[md.Partner]:
     return list(uow.session.scalars(select(md.Partner).where(
