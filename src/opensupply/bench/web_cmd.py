@@ -50,11 +50,13 @@ def register(app: typer.Typer) -> None:
             err.print("[red]bench web: --db postgresql needs --database-url (a server the user may create "
                       "databases on)[/red]")
             raise typer.Exit(2)
-        try:
-            import locust  # noqa: F401 — only checks that the extra is installed; the users run in a subprocess
-        except ImportError:
+        import importlib.util
+
+        # only look: importing locust here would monkey-patch this process with gevent (the users run in a
+        # subprocess of their own, `bench.web_locust`)
+        if importlib.util.find_spec("locust") is None:
             err.print("[red]bench web: needs locust — pip install -e '.[bench]'[/red]")
-            raise typer.Exit(2) from None
+            raise typer.Exit(2)
         from opensupply.bench.web import run
 
         results = []
