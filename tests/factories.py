@@ -103,3 +103,8 @@ def csrf(client: TestClient) -> str:
 
     html = client.get("/").text
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+# a test of pages, forms, CLI output or validation — nothing SQL-specific — runs on SQLite only, fixtures and all
+# (`db` and every fixture built on it); tests of SQL semantics and concurrency keep both backends
+SQLITE_ONLY = __import__("pytest").mark.parametrize("db", ["sqlite"], indirect=True)

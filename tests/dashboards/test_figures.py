@@ -126,7 +126,8 @@ def test_warehouse_dashboard_counts_waves_backlog_and_picks(db):
     assert [p["lines"] for p in d["charts"]["pickers"]["pickers"]] == [3]
 
 
-def test_periods_in_the_company_time_zone(db):
+def test_periods_in_the_company_time_zone(sqlite_db):
+    db = sqlite_db
     from opensupply.masterdata.models import Company
 
     t = fd.trade(db)

@@ -8,7 +8,8 @@ OCT = {"period": "custom", "date_from": "2026-10-01", "date_to": "2026-10-31"}
 NAMES = ("owner", "warehouse", "purchasing", "production", "sales")
 
 
-def test_each_role_lands_on_its_dashboard_and_sees_the_figures(db):
+def test_each_role_lands_on_its_dashboard_and_sees_the_figures(sqlite_db):
+    db = sqlite_db
     t = fd.trade(db)
     users = {role: f.user(db, t.company, roles=(role,)) for role in ("admin", "sales", "buyer", "warehouse",
                                                                      "production")}
@@ -57,7 +58,8 @@ def test_each_role_lands_on_its_dashboard_and_sees_the_figures(db):
     assert buyer.get("/api/v1/dashboards/purchasing", params={"period": "week"}).status_code == 422
 
 
-def test_without_permission_403(db):
+def test_without_permission_403(sqlite_db):
+    db = sqlite_db
     t = fd.trade(db)
     allowed = {"sales": {"sales"}, "warehouse": {"warehouse", "production"},  # mes.read: material feeding
                "production": {"production"}, "buyer": {"purchasing"}, "finance": set()}
@@ -77,7 +79,8 @@ def test_without_permission_403(db):
     assert f.anonymous(db).get("/api/v1/dashboards/owner").status_code == 401
 
 
-def test_widgets_of_switched_off_modules_are_absent(db):
+def test_widgets_of_switched_off_modules_are_absent(sqlite_db):
+    db = sqlite_db
     t = fd.trade(db)
     admin = f.user(db, t.company, roles=("admin",))
     api, web = f.api_client(db, admin), f.web_client(db, admin)

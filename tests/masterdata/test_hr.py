@@ -27,7 +27,8 @@ def _emp(uow, **data):
 
 
 # ------------------------------------------------------------------ master data rules
-def test_department_tree_refuses_loops_and_employees_their_own_chain(db):
+def test_department_tree_refuses_loops_and_employees_their_own_chain(sqlite_db):
+    db = sqlite_db
     c = f.company(db)
     api = f.api_client(db, f.user(db, c))
     gm = api.post("/api/v1/departments", json={"code": "GM", "name": "总经办"}).json()["id"]
@@ -46,7 +47,8 @@ def test_department_tree_refuses_loops_and_employees_their_own_chain(db):
         "上级不能是本人"
 
 
-def test_status_left_needs_a_leave_date_and_a_left_employee_manages_nobody(db):
+def test_status_left_needs_a_leave_date_and_a_left_employee_manages_nobody(sqlite_db):
+    db = sqlite_db
     c = f.company(db)
     with UnitOfWork(f.system(c), db=db) as uow:
         e1 = _emp(uow, code="E1", name="王芳", start_date="2025-03-01")
@@ -85,7 +87,8 @@ def test_one_employee_per_login_of_the_same_company(db):
         _emp(uow, code="E3", name="外人", user_id=f.actor(db, other, "outsider").user_id)
 
 
-def test_another_companys_people_are_not_found(db):
+def test_another_companys_people_are_not_found(sqlite_db):
+    db = sqlite_db
     mine, theirs = f.company(db), f.company(db)
     with UnitOfWork(f.system(theirs), db=db) as uow:
         dept = rs.create_record(uow, resources.departments, {"code": "X", "name": "他部"}).id
@@ -99,7 +102,8 @@ def test_another_companys_people_are_not_found(db):
     assert api.post("/api/v1/employees", json={"code": "E1", "name": "甲", "department_id": dept}).status_code == 422
 
 
-def test_import_is_all_or_nothing_with_line_numbers(db):
+def test_import_is_all_or_nothing_with_line_numbers(sqlite_db):
+    db = sqlite_db
     c = f.company(db)
     f.user(db, c, "boss")
     api = f.api_client(db, "boss")
@@ -198,7 +202,8 @@ def test_performance_figures_equal_the_hand_computed_ones(db):
     assert alias.status_code == 303 and alias.headers["location"] == f"/employees/{emp['P1']}/performance"
 
 
-def test_a_switched_off_module_has_no_figures(db):
+def test_a_switched_off_module_has_no_figures(sqlite_db):
+    db = sqlite_db
     c, emp = _history(db)
     with UnitOfWork(f.actor(db, c, "boss"), db=db) as uow:  # a trading company: no warehouse app, no shop floor
         core_modules.apply_modules(uow, {"crm"})
@@ -209,7 +214,8 @@ def test_a_switched_off_module_has_no_figures(db):
     assert 'data-section="wms"' not in page.text and 'data-section="sales"' in page.text
 
 
-def test_performance_needs_the_read_permissions(db):
+def test_performance_needs_the_read_permissions(sqlite_db):
+    db = sqlite_db
     c, emp = _history(db)
     with UnitOfWork(f.system(c), db=db) as uow:
         auth.ensure_role(uow, "outsider", "外部", ["erp.read"])

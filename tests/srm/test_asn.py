@@ -127,7 +127,8 @@ def test_another_supplier_cannot_see_or_touch_the_notices(db):
     assert "SF1234567890" not in web.get("/portal/asns").text
 
 
-def test_dates_lines_and_states_are_checked(db):
+def test_dates_lines_and_states_are_checked(sqlite_db):
+    db = sqlite_db
     s = tender_shop(db)
     po_id = _po(s)
     line = _line(s, po_id)
@@ -171,7 +172,8 @@ def test_an_order_received_in_full_elsewhere_closes_its_open_notices(db):
         assert (d["state"], d["receipt_id"]) == ("received", last)
 
 
-def test_portal_and_buyer_pages_send_list_export_and_receive(db):
+def test_portal_and_buyer_pages_send_list_export_and_receive(sqlite_db):
+    db = sqlite_db
     s = tender_shop(db)
     _track_lots(s)
     po_id = _po(s)
@@ -222,7 +224,8 @@ def test_portal_and_buyer_pages_send_list_export_and_receive(db):
     assert elsewhere.get("/api/v1/srm/asns").json()["total"] == 0
 
 
-def test_api_send_and_cancel(db):
+def test_api_send_and_cancel(sqlite_db):
+    db = sqlite_db
     s = tender_shop(db)
     _track_lots(s)
     po_id = _po(s)

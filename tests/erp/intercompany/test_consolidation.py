@@ -82,7 +82,8 @@ def test_consolidated_statements_eliminate_the_inter_company_sale_and_debt(db):
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
 
 
-def test_a_user_of_only_the_parent_cannot_see_the_group(db):
+def test_a_user_of_only_the_parent_cannot_see_the_group(sqlite_db):
+    db = sqlite_db
     g = fg.group(db)
     only_a = f.user(db, g.a, roles=("finance",))
     r = f.api_client(db, only_a).get("/api/v1/accounting/reports/consolidated", params={"kind": "balance"})

@@ -126,7 +126,8 @@ def test_a_sku_missing_in_b_is_listed_and_nothing_is_half_made(db):
     assert admin_b.get("/api/v1/erp/intercompany/exceptions").json()["items"] == []
 
 
-def test_a_partner_represents_only_another_company_of_the_group_once(db):
+def test_a_partner_represents_only_another_company_of_the_group_once(sqlite_db):
+    db = sqlite_db
     g = fg.group(db)
     outsider = f.company(db)
     with pytest.raises(ValidationFailed, match="同一集团"):

@@ -144,6 +144,7 @@ def test_firm_selected_planned_orders_on_the_list_all_or_none(db, bike):  # noqa
                                                             "order_ids": [tube]}).status_code == 403
 
 
+@f.SQLITE_ONLY
 def test_planned_order_list_search_export_and_refresh_while_running(db, bike):  # noqa: F811
     from opensupply.core.uow import Actor, UnitOfWork
     from opensupply.erp.planning import service as mrp
@@ -163,6 +164,7 @@ def test_planned_order_list_search_export_and_refresh_while_running(db, bike):  
     assert 'http-equiv="refresh"' in web.get("/erp/planning").text
 
 
+@f.SQLITE_ONLY
 def test_firming_a_planned_production_needs_mes_switched_on(db, bike):  # noqa: F811
     import pytest
 

@@ -61,6 +61,7 @@ def test_import_creates_replaces_and_a_replay_changes_nothing(db, bike):  # noqa
     assert (replay.created, replay.updated, replay.unchanged) == (0, 0, 4)
 
 
+@f.SQLITE_ONLY
 def test_every_bad_row_is_named_and_nothing_changes(db, bike):  # noqa: F811
     c = bike["company"]
     other = f.company(db)
@@ -87,6 +88,7 @@ def test_every_bad_row_is_named_and_nothing_changes(db, bike):  # noqa: F811
         _import(db, c, "SKU码,提前期\nFRAME,1\n")
 
 
+@f.SQLITE_ONLY
 def test_english_headings_and_a_dry_run(db, bike):  # noqa: F811
     c = bike["company"]
     text = "SKU,Lead time (days),Lot rule\nTUBE,4,Lot for lot\n"
@@ -94,6 +96,7 @@ def test_english_headings_and_a_dry_run(db, bike):  # noqa: F811
     assert report.updated == 1 and _policies(db, c)["TUBE"][0] == 0
 
 
+@f.SQLITE_ONLY
 def test_pages_form_import_preview_confirm_and_export(db, bike):  # noqa: F811
     c = bike["company"]
     web = f.web_client(db, f.user(db, c, roles=("admin",)))
@@ -136,6 +139,7 @@ def _policy_id(db, company, sku) -> int:
         return next(r["id"] for r in policy_io.policy_rows(uow, q=sku)[0] if r["sku"] == sku)
 
 
+@f.SQLITE_ONLY
 def test_api_and_cli(db, bike, tmp_path, monkeypatch):  # noqa: F811
     from typer.testing import CliRunner
 

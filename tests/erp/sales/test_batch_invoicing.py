@@ -147,7 +147,8 @@ def test_api_preview_then_confirm_with_an_idempotency_key(db, day_of_taobao):
     assert finance.get("/api/v1/erp/invoices", params={"channel": "taobao"}).json()["total"] == 3
 
 
-def test_api_refusal_names_the_orders_and_other_companies_stay_out(db):
+def test_api_refusal_names_the_orders_and_other_companies_stay_out(sqlite_db):
+    db = sqlite_db
     s = fs.shop(db)
     other = fs.shop(db, "X")
     walk_in = fs.customer(db, s.company, code="C-LS", name="零售散客", tax_id=None)
@@ -162,6 +163,7 @@ def test_api_refusal_names_the_orders_and_other_companies_stay_out(db):
     assert _invoices(other) == []
 
 
+@f.SQLITE_ONLY
 def test_batch_invoicing_page_previews_with_totals_and_confirms(db, day_of_taobao):
     s, o = day_of_taobao
     sales = f.web_client(db, f.user(db, s.company, roles=("sales",)))
@@ -192,6 +194,7 @@ def test_batch_invoicing_page_previews_with_totals_and_confirms(db, day_of_taoba
     assert r.status_code == 303 and len(_invoices(s)) == 3
 
 
+@f.SQLITE_ONLY
 def test_cli_batch_invoice_dry_run_then_invoice(db, day_of_taobao, monkeypatch):
     from typer.testing import CliRunner
 

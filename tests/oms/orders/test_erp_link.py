@@ -18,7 +18,8 @@ def _no_job_threads(monkeypatch):
     monkeypatch.setattr(jobs, "in_process", False)
 
 
-def test_order_page_links_the_erp_sales_order_and_invoices_it_once_shipped(db):
+def test_order_page_links_the_erp_sales_order_and_invoices_it_once_shipped(sqlite_db):
+    db = sqlite_db
     w = fo.world(db)
     oid = fo.approved(w, [("CUP", 2, "100")])
     web = f.web_client(db, f.user(db, w.company, roles=("admin",)))
