@@ -61,6 +61,16 @@ def _run(cmd: list[str], env: dict) -> None:
                                  err=(done.stderr or done.stdout).strip()[-500:]), field="database")
 
 
+def _sqlite_copy(src: sqlite3.Connection, target: Path) -> None:
+    """Copy a whole SQLite database page by page (the online backup API) into the file `target`."""
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
 def counts(db) -> dict[str, int]:
     """Rows per table of the database (the application's tables and Alembic's)."""
     with db.engine.connect() as conn:
@@ -77,13 +87,7 @@ def backup(db, target: str | Path) -> dict:
     tmp = target.with_name(target.name + ".part")  # a crash mid-way never leaves a truncated backup under the name
     tmp.unlink(missing_ok=True)
     if url.get_backend_name() == "sqlite":
-        src = sqlite3.connect(_sqlite_path(url))
-        dst = sqlite3.connect(tmp)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-            src.close()
+        _sqlite_copy(sqlite3.connect(_sqlite_path(url)), tmp)
     else:
         args, env = _pg_env(url)
         _run([_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", "--file", str(tmp), *args], env)
@@ -105,13 +109,7 @@ def restore(db, source: str | Path, *, replace: bool = False) -> dict:
             if fh.read(16) != b"SQLite format 3\x00":
                 raise ValidationFailed(_("不是 SQLite 备份文件：{p}", p=source), field="file")
         db.engine.dispose()  # no pooled connection may hold the file while it is replaced
-        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-        dst = sqlite3.connect(_sqlite_path(url))
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-            src.close()
+        _sqlite_copy(sqlite3.connect(f"file:{source}?mode=ro", uri=True), _sqlite_path(url))
     else:
         with open(source, "rb") as fh:
             if fh.read(5) != b"PGDMP":
